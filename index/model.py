@@ -1,0 +1,170 @@
+"""Paper records, user state, and the rules that give a paper its identity.
+
+Everything here is plain data: parsers produce `PaperRecord`s, the store turns them into
+`Paper`s (record + user state), and every other module reads those.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field, fields
+
+STATUSES = ("unread", "reading", "read")
+
+_NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
+# arXiv ids: new style 2101.01234(v2) and old style hep-th/9901001(v1).
+ARXIV_ID = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.I)
+_ARXIV_VERSION = re.compile(r"v\d+$")
+
+
+def normalise_title(title: str) -> str:
+    """NFKC, casefold, runs of non-alphanumerics to one space, trimmed."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return _NON_ALNUM.sub(" ", folded).strip()
+
+
+def strip_arxiv_version(arxiv_id: str) -> str:
+    return _ARXIV_VERSION.sub("", arxiv_id.strip())
+
+
+def paper_key(*, title: str, arxiv_id: str | None = None, doi: str | None = None) -> str:
+    """`arxiv:<id>` when known, else `doi:<doi>`, else a hash of the normalised title."""
+    if arxiv_id:
+        return "arxiv:" + strip_arxiv_version(arxiv_id).lower()
+    if doi:
+        return "doi:" + doi.strip().lower()
+    digest = hashlib.sha1(normalise_title(title).encode("utf-8")).hexdigest()
+    return "title:" + digest[:12]
+
+
+@dataclass
+class PaperRecord:
+    """What a source says about a paper. Parsers return these; they carry no user state."""
+
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+    listing_date: str | None = None  # as the listing printed it, e.g. "Aug 20" (no year)
+    arxiv_id: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    links: list[str] = field(default_factory=list)  # code / project links found in the text
+    venue: str | None = None
+    source: str = ""  # where it was seen, e.g. "dailypapers:hf-2024-08-20.txt"
+    tags: list[str] = field(default_factory=list)  # tags the source suggests (BibTeX keywords)
+    citekey: str | None = None  # a citation key the source already uses (BibTeX)
+    extra: dict = field(default_factory=dict)  # format-specific fields worth keeping
+    line: int | None = None  # line in the source file where the record starts
+
+    @property
+    def key(self) -> str:
+        return paper_key(title=self.title, arxiv_id=self.arxiv_id, doi=self.doi)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.pop("line", None)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> PaperRecord:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something a parser could not use. `line` is 1-based; None when it has no place."""
+
+    message: str
+    line: int | None = None
+    path: str | None = None
+
+    def __str__(self) -> str:
+        where = self.path or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+@dataclass
+class ParseResult:
+    records: list[PaperRecord] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    format: str = ""
+
+
+@dataclass
+class Paper:
+    """A paper in the library: the merged record plus the user's state."""
+
+    key: str
+    title: str
+    abstract: str = ""
+    authors: list[str] = field(default_factory=list)
+    year: int | None = None
+    listing_date: str | None = None
+    arxiv_id: str | None = None
+    doi: str | None = None
+    url: str | None = None
+    links: list[str] = field(default_factory=list)
+    venue: str | None = None
+    sources: list[str] = field(default_factory=list)
+    citekey: str | None = None
+    extra: dict = field(default_factory=dict)
+    added: float = 0.0  # unix time it entered this library
+    # user state
+    starred: bool = False
+    tags: list[str] = field(default_factory=list)
+    status: str = "unread"
+    note: str = ""
+
+    @property
+    def best_url(self) -> str | None:
+        if self.url:
+            return self.url
+        if self.arxiv_id:
+            return f"https://arxiv.org/abs/{self.arxiv_id}"
+        if self.doi:
+            return f"https://doi.org/{self.doi}"
+        return None
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)  # keys
+    merged: list[str] = field(default_factory=list)  # existing papers that gained a source/field
+    unchanged: list[str] = field(default_factory=list)
+    rejected: list[Problem] = field(default_factory=list)
+
+    def extend(self, other: ImportReport) -> None:
+        self.added += other.added
+        self.merged += other.merged
+        self.unchanged += other.unchanged
+        self.rejected += other.rejected
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, merged {len(self.merged)}, "
+            f"unchanged {len(self.unchanged)}, rejected {len(self.rejected)}"
+        )
+
+
+class PapershelfError(Exception):
+    """A user-facing error: its message is one clear line, shown without a traceback."""
+
+
+class KeyNotFound(PapershelfError):
+    pass
+
+
+class AmbiguousKey(PapershelfError):
+    pass
+
+
+def normalise_tag(tag: str) -> str:
+    """Tags are trimmed, inner whitespace becomes '-', and they compare case-insensitively."""
+    cleaned = "-".join(tag.strip().split())
+    return cleaned.casefold()

@@ -1,0 +1,123 @@
+"""Input formats. One module per format; each exposes
+
+    FORMAT: str                      # short name, e.g. "dailypapers"
+    sniff(text: str) -> float        # 0.0 (not this format) .. 1.0 (certainly this format)
+    parse(text: str, source: str) -> ParseResult
+
+`parse_file` reads a file safely, detects its format from the content (never the file name)
+and returns records plus problems. Problems carry line numbers where a line is known.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from index.model import ParseResult, PapershelfError, Problem
+
+# Order matters only for ties in sniff(); the most specific formats come first.
+FORMAT_MODULES = [
+    "index.sources.bibtex",
+    "index.sources.arxiv_atom",
+    "index.sources.dailypapers_json",
+    "index.sources.arxiv_ids",
+    "index.sources.dailypapers",
+]
+
+MAX_FILE_BYTES = 32 * 1024 * 1024  # larger files are refused: no listing is anywhere near this
+
+
+class InputError(PapershelfError):
+    """A file that cannot be read as input at all (missing, binary, too big ...)."""
+
+
+def available_formats() -> dict[str, object]:
+    """name -> module, for every format module that is present."""
+    found = {}
+    for name in FORMAT_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that format is simply not built (yet)
+                continue
+            raise
+        found[module.FORMAT] = module
+    return found
+
+
+def decode_bytes(data: bytes, path: str) -> tuple[str, list[Problem]]:
+    """Bytes to text: UTF-8 (with or without BOM), UTF-16 with a BOM, else Latin-1 with a notice."""
+    notices: list[Problem] = []
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), notices
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"{path}: not readable as UTF-16 text ({exc.reason})") from None
+        notices.append(Problem("read as UTF-16 (it has a UTF-16 byte-order mark)", None, path))
+        return text, notices
+    if b"\x00" in data[:8192]:
+        raise InputError(f"{path}: looks like a binary file, not a text listing")
+    try:
+        return data.decode("utf-8"), notices
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        notices.append(Problem("not UTF-8; read as Latin-1", line, path))
+        return data.decode("latin-1"), notices
+
+
+def read_text(path: Path) -> tuple[str, list[Problem]]:
+    """Read a file as text with clear one-line errors for everything that is not a text file."""
+    shown = str(path)
+    if not path.exists():
+        raise InputError(f"{shown}: no such file")
+    if path.is_dir():
+        raise InputError(f"{shown}: is a directory (give the files inside it)")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise InputError(
+                f"{shown}: file is {size / 1e6:.1f} MB; papershelf reads at most "
+                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB per file"
+            )
+        data = path.read_bytes()
+    except PermissionError:
+        raise InputError(f"{shown}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror})") from None
+    if not data.strip():
+        raise InputError(f"{shown}: file is empty")
+    return decode_bytes(data, shown)
+
+
+def detect_format(text: str) -> str | None:
+    best, best_score = None, 0.0
+    for name, module in available_formats().items():
+        score = module.sniff(text)
+        if score > best_score:
+            best, best_score = name, score
+    return best if best_score >= 0.5 else None
+
+
+def parse_text(text: str, source: str, fmt: str | None = None) -> ParseResult:
+    fmt = fmt or detect_format(text)
+    if fmt is None:
+        raise InputError(
+            f"{source}: not a format papershelf knows (Daily Papers page, BibTeX, arXiv Atom, "
+            "Daily Papers JSON, or a list of arXiv ids)"
+        )
+    module = available_formats()[fmt]
+    result = module.parse(text, source)
+    result.format = fmt
+    for i, problem in enumerate(result.problems):
+        if problem.path is None:
+            result.problems[i] = Problem(problem.message, problem.line, source)
+    return result
+
+
+def parse_file(path: Path, fmt: str | None = None) -> ParseResult:
+    text, notices = read_text(path)
+    result = parse_text(text, str(path), fmt)
+    result.problems = notices + result.problems
+    return result
