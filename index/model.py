@@ -92,8 +92,9 @@ class Problem:
 @dataclass
 class ParseResult:
     records: list[PaperRecord] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)  # records that could not be used
     format: str = ""
+    notices: list[Problem] = field(default_factory=list)  # worth saying, nothing rejected
 
 
 @dataclass
@@ -138,12 +139,14 @@ class ImportReport:
     merged: list[str] = field(default_factory=list)  # existing papers that gained a source/field
     unchanged: list[str] = field(default_factory=list)
     rejected: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)  # e.g. "read as Latin-1"
 
     def extend(self, other: ImportReport) -> None:
         self.added += other.added
         self.merged += other.merged
         self.unchanged += other.unchanged
         self.rejected += other.rejected
+        self.notices += other.notices
 
     def summary(self) -> str:
         return (

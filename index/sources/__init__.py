@@ -119,5 +119,5 @@ def parse_text(text: str, source: str, fmt: str | None = None) -> ParseResult:
 def parse_file(path: Path, fmt: str | None = None) -> ParseResult:
     text, notices = read_text(path)
     result = parse_text(text, str(path), fmt)
-    result.problems = notices + result.problems
+    result.notices = notices + result.notices
     return result

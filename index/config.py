@@ -1,0 +1,160 @@
+"""Where things live, and config.toml (read with tomllib, written with tomli-w).
+
+Data dir:   --data-dir, else $PAPERSHELF_DATA_DIR, else platformdirs' user data dir.
+Config dir: $PAPERSHELF_CONFIG_DIR, else platformdirs' user config dir.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.model import PapershelfError
+
+APP_NAME = "papershelf"
+
+DEFAULT_CONFIG = """\
+# papershelf configuration. Lines starting with # are defaults you can uncomment and change.
+# papershelf rewrites this file when you pick a theme or a sync folder in the app.
+
+[ui]
+# theme = "papershelf-dark"      # or papershelf-light, papershelf-solarized, or one of yours
+# debounce_ms = 120              # wait after a keystroke before searching
+
+[keys]
+# Remap any key by its binding id, e.g.:
+# star = "s"
+# tag-add = "t"
+
+[sync]
+# folder = "~/Sync"              # a folder Dropbox, Syncthing or iCloud replicates
+# interval_minutes = 5
+
+[backup]
+# keep = 5                       # automatic backups kept in the data directory
+"""
+
+# section -> key -> accepted types (for clear errors on wrong values)
+_SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
+    "ui": {"theme": (str,), "debounce_ms": (int,), "last_query": (str,),
+           "last_filter": (str,), "last_selected": (str,)},
+    "keys": {},  # any binding id -> str, checked below
+    "sync": {"folder": (str,), "interval_minutes": (int, float)},
+    "backup": {"keep": (int,)},
+}
+
+
+class ConfigError(PapershelfError):
+    pass
+
+
+def data_dir(override: str | os.PathLike | None = None) -> Path:
+    if override:
+        return Path(override).expanduser()
+    if env := os.environ.get("PAPERSHELF_DATA_DIR"):
+        return Path(env).expanduser()
+    import platformdirs  # imported here: only needed when no override is given
+
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def config_dir() -> Path:
+    if env := os.environ.get("PAPERSHELF_CONFIG_DIR"):
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir(APP_NAME, appauthor=False))
+
+
+@dataclass
+class Config:
+    path: Path
+    data: dict = field(default_factory=dict)
+
+    def get(self, section: str, key: str, default=None):
+        return self.data.get(section, {}).get(key, default)
+
+    @property
+    def keymap(self) -> dict[str, str]:
+        return dict(self.data.get("keys", {}))
+
+    def set(self, section: str, key: str, value) -> None:
+        """Change one value and write the file atomically (temp + fsync + rename)."""
+        import tomli_w
+
+        self.data.setdefault(section, {})[key] = value
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = "# papershelf configuration (see the README for every setting)\n\n"
+        text += tomli_w.dumps(self.data)
+        write_atomic(self.path, text.encode("utf-8"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def load_config(directory: Path | None = None, *, create: bool = True) -> Config:
+    """Read config.toml, creating it with commented defaults on first use."""
+    path = (directory or config_dir()) / "config.toml"
+    if not path.exists():
+        if create:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                write_atomic(path, DEFAULT_CONFIG.encode("utf-8"))
+            except OSError:
+                pass  # a read-only config dir still runs, on defaults
+        return Config(path, {})
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {_describe_toml_error(exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    _check(path, data)
+    return Config(path, data)
+
+
+def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    # Python 3.11-3.13 put the place only in the message: "Expected '=' ... (at line 3, column 7)"
+    message = str(exc)
+    match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", message)
+    if match:
+        return f"line {match[2]}, column {match[3]}: {match[1]}"
+    return message
+
+
+def _check(path: Path, data: dict) -> None:
+    for section, value in data.items():
+        if section not in _SCHEMA:
+            raise ConfigError(f"{path}: unknown section [{section}] (known: {', '.join(_SCHEMA)})")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key, item in value.items():
+            if section == "keys":
+                if not isinstance(item, str):
+                    raise ConfigError(f"{path}: [keys] {key} must be a string such as \"s\"")
+                continue
+            accepted = _SCHEMA[section].get(key)
+            if accepted is None:
+                raise ConfigError(f"{path}: unknown setting {key} in [{section}]")
+            if not isinstance(item, accepted) or isinstance(item, bool):
+                raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
+                                  f"({type(item).__name__})")

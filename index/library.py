@@ -1,0 +1,288 @@
+"""Library: the one facade the TUI and the CLI call. It composes the SQLite store (canonical)
+and the Whoosh index (derived) and keeps them in step.
+
+User state that changes often (star, status, tags as filters) is answered from SQLite, so a
+star never waits on a Whoosh commit. Changes that affect full-text fields (tags and notes as
+words, new papers) are marked dirty in the store inside the same transaction and written to
+the index in one batch by `flush_index()`; a crash in between only leaves work for the next
+flush, never a lost edit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index import config as config_mod
+from index.model import (
+    STATUSES,
+    AmbiguousKey,
+    ImportReport,
+    KeyNotFound,
+    Paper,
+    PaperRecord,
+    PapershelfError,
+    normalise_tag,
+)
+from index.store import Store
+
+Progress = Callable[[int, int], None]
+INDEX_DIR = "whoosh"
+
+
+@dataclass
+class SearchHits:
+    keys: list[str]
+    total: int
+    terms: set[str] = field(default_factory=set)
+    suggestion: str | None = None
+    error: str | None = None
+    index_missing: bool = False
+
+
+class Library:
+    def __init__(self, data_dir: Path, store: Store):
+        self.data_dir = data_dir
+        self.store = store
+        self._index = None  # opened on first use: the CLI's `star` never pays for Whoosh
+
+    @classmethod
+    def open(cls, data_dir: str | Path | None = None) -> Library:
+        directory = config_mod.data_dir(data_dir)
+        return cls(directory, Store(directory))
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+        self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ---- the index -----------------------------------------------------------------------------
+
+    @property
+    def index(self):
+        """The search index, rebuilt from the store when missing, corrupt or of an old schema."""
+        if self._index is None:
+            self._index = self.open_index()
+        return self._index
+
+    def open_index(self, progress: Progress | None = None):
+        from index.search import IndexUnavailable, SearchIndex
+
+        index = SearchIndex(self.data_dir / INDEX_DIR)
+        try:
+            index.open()
+        except IndexUnavailable:
+            self._rebuild(index, progress)
+        return index
+
+    def index_ready(self) -> bool:
+        """True when the index can be opened as it is (no rebuild needed)."""
+        from index.search import IndexUnavailable, SearchIndex
+
+        try:
+            probe = SearchIndex(self.data_dir / INDEX_DIR)
+            probe.open()
+            probe.close()
+            return True
+        except IndexUnavailable:
+            return False
+
+    def _rebuild(self, index, progress: Progress | None) -> None:
+        dirty = self.store.dirty_keys()
+        index.rebuild(self.store.iter_papers(), total=self.store.count(), progress=progress)
+        self.store.clear_dirty(dirty)
+
+    def reindex(self, progress: Progress | None = None) -> int:
+        """Rebuild the full-text index from the store. Returns the number of papers indexed."""
+        from index.search import SearchIndex
+
+        if self._index is not None:
+            self._index.close()
+        index = SearchIndex(self.data_dir / INDEX_DIR)
+        self._rebuild(index, progress)
+        self._index = index
+        return self.store.count()
+
+    def flush_index(self) -> int:
+        """Write pending changes (new papers, tags, notes, deletes) to the index in one commit."""
+        dirty = self.store.dirty_keys()
+        if not dirty:
+            return 0
+        papers = self.store.get_many(dirty)
+        live = {p.key for p in papers}
+        gone = [k for k in dirty if k not in live]
+        if papers:
+            self.index.upsert(papers)
+        if gone:
+            self.index.delete(gone)
+        self.store.clear_dirty(dirty)
+        return len(dirty)
+
+    # ---- import --------------------------------------------------------------------------------
+
+    def add(self, records: Iterable[PaperRecord], *, dry_run: bool = False,
+            progress: Progress | None = None) -> ImportReport:
+        report = self.store.add_records(records, dry_run=dry_run, progress=progress)
+        if not dry_run and (report.added or report.merged):
+            self.flush_index()
+        return report
+
+    def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
+                     progress: Progress | None = None,
+                     on_file: Callable[[Path, ImportReport], None] | None = None) -> ImportReport:
+        """Parse and add each file; a file that cannot be read is rejected with its reason."""
+        from index.model import Problem
+        from index.sources import InputError, parse_file
+
+        total = ImportReport()
+        records: list[PaperRecord] = []
+        for path in map(Path, paths):
+            try:
+                result = parse_file(path)
+            except InputError as exc:
+                total.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
+                continue
+            if result.format == "arxiv-ids" and any(r.extra.get("needs_fetch") for r in result.records):
+                from index.arxiv_api import fetch_arxiv  # only files of bare ids go online
+
+                fetched = fetch_arxiv([r.arxiv_id for r in result.records if r.arxiv_id])
+                result.records, result.problems = fetched.records, result.problems + fetched.problems
+            total.rejected += result.problems
+            total.notices += result.notices
+            records += result.records
+        report = self.add(records, dry_run=dry_run, progress=progress)
+        total.extend(report)
+        return total
+
+    # ---- reading -------------------------------------------------------------------------------
+
+    def get(self, key: str) -> Paper | None:
+        return self.store.get(key)
+
+    def get_many(self, keys: Sequence[str]) -> list[Paper]:
+        return self.store.get_many(list(keys))
+
+    def all_papers(self) -> Iterator[Paper]:
+        return self.store.iter_papers()
+
+    def resolve(self, prefix: str) -> str:
+        """A full key from a unique prefix of a paper key, an arXiv id, or a citation key."""
+        prefix = prefix.strip()
+        if not prefix:
+            raise KeyNotFound("no key given")
+        if self.store.get(prefix):
+            return self.store.get(prefix).key
+        if key := self.store.key_for_citekey(prefix):
+            return key
+        matches = self.store.keys_with_prefix(prefix, limit=6)
+        if not matches:
+            raise KeyNotFound(f"no paper matches key {prefix!r}")
+        if len(matches) > 1:
+            shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
+            raise AmbiguousKey(f"key {prefix!r} matches several papers: {shown}")
+        return matches[0]
+
+    def list_papers(self, *, starred: bool | None = None, tag: str | None = None,
+                    status: str | None = None, limit: int | None = None) -> list[Paper]:
+        keys = self.store.filtered_keys(
+            starred=starred, statuses=[status] if status else (),
+            tags=[normalise_tag(tag)] if tag else (), limit=limit)
+        return self.store.get_many(keys)
+
+    def search(self, query: str, limit: int | None = 50, *, as_you_type: bool = False) -> SearchHits:
+        """Full-text search with user-state filters answered from the store."""
+        from index.search import parse_filters
+
+        parsed = parse_filters(query)
+        if parsed.error:
+            return SearchHits([], 0, error=parsed.error)
+        has_filters = parsed.starred is not None or parsed.statuses or parsed.tags
+        allowed = None
+        if has_filters:
+            allowed_keys = self.store.filtered_keys(
+                starred=parsed.starred, statuses=sorted(parsed.statuses), tags=sorted(parsed.tags))
+            if not parsed.text.strip():
+                shown = allowed_keys if limit is None else allowed_keys[:limit]
+                return SearchHits(shown, len(allowed_keys))
+            allowed = set(allowed_keys)
+        elif not parsed.text.strip():
+            keys = self.store.filtered_keys()
+            return SearchHits(keys if limit is None else keys[:limit], len(keys))
+        result = self.index.search(parsed.text, limit=limit, allowed=allowed, as_you_type=as_you_type)
+        return SearchHits(result.keys, result.total, set(result.terms), result.suggestion,
+                          result.error)
+
+    def similar(self, key: str, limit: int = 20) -> list[str]:
+        return self.index.similar(key, limit)
+
+    def all_tags(self) -> list[tuple[str, int]]:
+        return self.store.tag_counts()
+
+    def stats(self) -> dict:
+        return {
+            "papers": self.store.count(),
+            "starred": self.store.count(starred=True),
+            "status": self.store.status_counts(),
+            "tags": len(self.store.tag_counts()),
+            "pending_index_updates": len(self.store.dirty_keys()),
+            "data_dir": str(self.data_dir),
+            "device": self.store.device,
+        }
+
+    # ---- user changes --------------------------------------------------------------------------
+
+    def set_star(self, key: str, starred: bool = True) -> bool:
+        return self.store.set_field(key, "starred", bool(starred))
+
+    def toggle_star(self, key: str) -> bool:
+        paper = self._require(key)
+        self.set_star(key, not paper.starred)
+        return not paper.starred
+
+    def set_status(self, key: str, status: str) -> bool:
+        if status not in STATUSES:
+            raise PapershelfError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
+        return self.store.set_field(key, "status", status)
+
+    def cycle_status(self, key: str) -> str:
+        paper = self._require(key)
+        following = STATUSES[(STATUSES.index(paper.status) + 1) % len(STATUSES)]
+        self.set_status(key, following)
+        return following
+
+    def add_tag(self, key: str, tag: str) -> bool:
+        clean = normalise_tag(tag)
+        if not clean:
+            raise PapershelfError("a tag cannot be empty")
+        if len(clean) > 100:
+            raise PapershelfError("a tag is at most 100 characters")
+        return self.store.set_tag(key, clean, True)
+
+    def remove_tag(self, key: str, tag: str) -> bool:
+        return self.store.set_tag(key, normalise_tag(tag), False)
+
+    def set_note(self, key: str, text: str) -> bool:
+        return self.store.set_field(key, "note", text)
+
+    def set_citekey(self, key: str, new: str) -> bool:
+        from index.citekey import check_citekey
+
+        if problem := check_citekey(new):
+            raise PapershelfError(problem)
+        return self.store.set_field(key, "citekey", new)
+
+    def delete(self, key: str) -> None:
+        self.store.delete(key)
+
+    def _require(self, key: str) -> Paper:
+        paper = self.store.get(key)
+        if paper is None:
+            raise KeyNotFound(f"no paper with key {key}")
+        return paper

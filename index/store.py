@@ -1,0 +1,535 @@
+"""Canonical library state in SQLite (WAL). The Whoosh index is derived from this.
+
+Every change is one transaction that also appends an operation to this device's log (the `ops`
+table), stamped with a hybrid logical clock, so that sync can publish and merge it later.
+Registers remember the clock of the last write to each (paper, field) for last-writer-wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.citekey import assign_citekey, check_citekey
+from index.clock import HybridClock, Timestamp
+from index.model import (
+    STATUSES,
+    ImportReport,
+    Paper,
+    PaperRecord,
+    PapershelfError,
+    Problem,
+    normalise_tag,
+    normalise_title,
+    paper_key,
+)
+
+SCHEMA_VERSION = 1
+DB_NAME = "library.sqlite3"
+
+# Metadata fields a later listing may fill in when the stored paper lacks them.
+FILLABLE_FIELDS = ("abstract", "authors", "year", "listing_date", "arxiv_id", "doi", "url",
+                   "venue", "links")
+JSON_COLUMNS = ("authors", "links", "extra", "sources")
+
+_SCHEMA = """
+CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
+CREATE TABLE papers (
+    key TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    title_norm TEXT NOT NULL,
+    abstract TEXT NOT NULL DEFAULT '',
+    authors TEXT NOT NULL DEFAULT '[]',
+    year INTEGER,
+    listing_date TEXT,
+    arxiv_id TEXT,
+    doi TEXT,
+    url TEXT,
+    links TEXT NOT NULL DEFAULT '[]',
+    venue TEXT,
+    extra TEXT NOT NULL DEFAULT '{}',
+    sources TEXT NOT NULL DEFAULT '[]',
+    citekey TEXT UNIQUE,
+    added REAL NOT NULL,
+    starred INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL DEFAULT 'unread',
+    note TEXT NOT NULL DEFAULT '',
+    deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX papers_added ON papers (added DESC, key);
+CREATE INDEX papers_title_norm ON papers (title_norm);
+CREATE INDEX papers_starred ON papers (starred) WHERE starred = 1;
+CREATE INDEX papers_status ON papers (status);
+CREATE TABLE tags (key TEXT NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (key, tag)) WITHOUT ROWID;
+CREATE INDEX tags_by_tag ON tags (tag);
+CREATE TABLE registers (
+    key TEXT NOT NULL, field TEXT NOT NULL, hlc TEXT NOT NULL, op_id TEXT NOT NULL,
+    PRIMARY KEY (key, field)
+) WITHOUT ROWID;
+CREATE TABLE ops (
+    op_id TEXT PRIMARY KEY,
+    device TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hlc TEXT NOT NULL,
+    type TEXT NOT NULL,
+    key TEXT NOT NULL,
+    field TEXT,
+    value TEXT
+);
+CREATE UNIQUE INDEX ops_by_device ON ops (device, seq);
+CREATE TABLE aliases (old_key TEXT PRIMARY KEY, new_key TEXT NOT NULL);
+CREATE TABLE index_dirty (key TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+
+
+class StoreError(PapershelfError):
+    pass
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation: the unit of change and of sync."""
+
+    op_id: str
+    device: str
+    seq: int
+    hlc: str
+    type: str  # paper.add | paper.source | paper.update | paper.merge | paper.delete | set | tag
+    key: str
+    field: str | None
+    value: object
+
+    def to_json(self) -> dict:
+        return {"id": self.op_id, "device": self.device, "seq": self.seq, "hlc": self.hlc,
+                "type": self.type, "key": self.key, "field": self.field, "value": self.value}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Op:
+        return cls(data["id"], data["device"], int(data["seq"]), data["hlc"], data["type"],
+                   data["key"], data.get("field"), data.get("value"))
+
+
+def _row_to_paper(row: sqlite3.Row, tags: list[str]) -> Paper:
+    return Paper(
+        key=row["key"], title=row["title"], abstract=row["abstract"],
+        authors=json.loads(row["authors"]), year=row["year"], listing_date=row["listing_date"],
+        arxiv_id=row["arxiv_id"], doi=row["doi"], url=row["url"], links=json.loads(row["links"]),
+        venue=row["venue"], sources=json.loads(row["sources"]), citekey=row["citekey"],
+        extra=json.loads(row["extra"]), added=row["added"], starred=bool(row["starred"]),
+        tags=tags, status=row["status"], note=row["note"],
+    )
+
+
+class Store:
+    def __init__(self, data_dir: Path, *, busy_timeout: float = 10.0):
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / DB_NAME
+        try:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"{self.data_dir}: cannot create the data directory ({exc.strerror})") from None
+        if self.path.exists() and not os.access(self.path, os.R_OK):
+            raise StoreError(f"{self.path}: permission denied")
+        try:
+            self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
+                                      check_same_thread=False)
+            self.db.row_factory = sqlite3.Row
+            self._migrate()
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"{self.path}: cannot open the library ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a papershelf library or damaged ({exc})") from None
+        self.device = self._meta("device_id")
+        last = self._meta("hlc")
+        self.clock = HybridClock(self.device, Timestamp.decode(last) if last else None)
+
+    # ---- schema ------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: written by a newer papershelf (schema {version}; this version "
+                f"knows up to {SCHEMA_VERSION}). Upgrade papershelf; nothing was changed."
+            )
+        writable = os.access(self.data_dir, os.W_OK) and (
+            not self.path.exists() or os.access(self.path, os.W_OK))
+        if version == SCHEMA_VERSION:
+            if writable:
+                self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            return
+        if not writable:
+            raise StoreError(f"{self.data_dir}: the data directory is read-only")
+        self.db.execute("PRAGMA journal_mode=WAL")
+        with self.transaction():
+            if version == 0:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        self.db.execute(statement)
+                self.db.execute("INSERT INTO meta VALUES ('device_id', ?)", (uuid.uuid4().hex[:12],))
+            # Future migrations go here: `if version < 2: ...`, each inside this transaction.
+            self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _meta(self, k: str) -> str | None:
+        row = self.db.execute("SELECT v FROM meta WHERE k = ?", (k,)).fetchone()
+        return row[0] if row else None
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction (BEGIN IMMEDIATE so two writers queue instead of deadlocking)."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreError(f"{self.path}: the library is busy (another papershelf is writing); try again") from None
+            if "readonly" in str(exc) or "read-only" in str(exc):
+                raise StoreError(f"{self.data_dir}: the data directory is read-only") from None
+            raise
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self.db.execute("ROLLBACK")
+                raise StoreError(f"{self.path}: could not save ({exc})") from None
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ---- operations ----------------------------------------------------------------------------
+
+    def _next_seq(self) -> int:
+        row = self.db.execute("SELECT MAX(seq) FROM ops WHERE device = ?", (self.device,)).fetchone()
+        return (row[0] or 0) + 1
+
+    def _record_op(self, type_: str, key: str, field: str | None, value: object,
+                   seq: int) -> Op:
+        stamp = self.clock.tick().encode()
+        op = Op(f"{self.device}-{seq}", self.device, seq, stamp, type_, key, field, value)
+        self.db.execute(
+            "INSERT INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (op.op_id, op.device, op.seq, op.hlc, op.type, op.key, op.field,
+             json.dumps(value, ensure_ascii=False)),
+        )
+        if field is not None:
+            self.db.execute("INSERT OR REPLACE INTO registers VALUES (?, ?, ?, ?)",
+                            (key, field, stamp, op.op_id))
+        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (stamp,))
+        return op
+
+    def ops_since(self, device: str, after_seq: int) -> list[Op]:
+        rows = self.db.execute(
+            "SELECT * FROM ops WHERE device = ? AND seq > ? ORDER BY seq", (device, after_seq))
+        return [Op(r["op_id"], r["device"], r["seq"], r["hlc"], r["type"], r["key"], r["field"],
+                   json.loads(r["value"]) if r["value"] is not None else None) for r in rows]
+
+    def register(self, key: str, field: str) -> tuple[str, str] | None:
+        row = self.db.execute("SELECT hlc, op_id FROM registers WHERE key = ? AND field = ?",
+                              (key, field)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # ---- import ----------------------------------------------------------------------------------
+
+    def add_records(self, records: Iterable[PaperRecord], *, dry_run: bool = False,
+                    progress=None) -> ImportReport:
+        """Upsert records by paper key in one transaction. Re-adding what is known writes nothing."""
+        report = ImportReport()
+        records = list(records)
+        try:
+            self._add_records(records, report, dry_run, progress)
+        except _DryRun:
+            pass  # rolled back: a dry run reports what would happen and writes nothing
+        return report
+
+    def _add_records(self, records, report, dry_run, progress) -> None:
+        with self.transaction():
+            seq = self._next_seq()
+            taken = {r[0] for r in self.db.execute("SELECT citekey FROM papers WHERE citekey IS NOT NULL")}
+            now = time.time()
+            for done, record in enumerate(records, 1):
+                problem = _validate(record)
+                if problem:
+                    report.rejected.append(problem)
+                    continue
+                key = self._resolve_alias(record.key)
+                existing = self._get_row(key)
+                if existing is None and record.arxiv_id:
+                    existing, seq = self._merge_title_only_paper(record, key, seq)
+                if existing is None:
+                    citekey = record.citekey if record.citekey and record.citekey not in taken \
+                        and not check_citekey(record.citekey) else None
+                    citekey = citekey or assign_citekey(record.authors, record.year, record.title,
+                                                        taken.__contains__)
+                    taken.add(citekey)
+                    self._insert(key, record, citekey, now + done * 1e-6)
+                    value = record.to_dict() | {"citekey": citekey}
+                    self._record_op("paper.add", key, None, value, seq)
+                    seq += 1
+                    for tag in record.tags:
+                        self._set_tag(key, normalise_tag(tag), True, seq)
+                        seq += 1
+                    report.added.append(key)
+                else:
+                    seq, changed = self._merge_into(existing, record, seq)
+                    (report.merged if changed else report.unchanged).append(key)
+                if progress:
+                    progress(done, len(records))
+            if dry_run:
+                raise _DryRun(report)
+
+    def _resolve_alias(self, key: str) -> str:
+        row = self.db.execute("SELECT new_key FROM aliases WHERE old_key = ?", (key,)).fetchone()
+        return row[0] if row else key
+
+    def _get_row(self, key: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM papers WHERE key = ? AND deleted = 0", (key,)).fetchone()
+
+    def _insert(self, key: str, record: PaperRecord, citekey: str, added: float) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO papers (key, title, title_norm, abstract, authors, year, "
+            "listing_date, arxiv_id, doi, url, links, venue, extra, sources, citekey, added) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, record.title, normalise_title(record.title), record.abstract,
+             json.dumps(record.authors, ensure_ascii=False), record.year, record.listing_date,
+             record.arxiv_id, record.doi, record.url,
+             json.dumps(record.links, ensure_ascii=False), record.venue,
+             json.dumps(record.extra, ensure_ascii=False),
+             json.dumps([record.source] if record.source else [], ensure_ascii=False),
+             citekey, added),
+        )
+        self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
+
+    def _merge_into(self, row: sqlite3.Row, record: PaperRecord, seq: int) -> tuple[int, bool]:
+        """Add a new source and fill fields the stored paper lacks. Returns (seq, changed)."""
+        key = row["key"]
+        changed = False
+        sources = json.loads(row["sources"])
+        if record.source and record.source not in sources:
+            sources.append(record.source)
+            self.db.execute("UPDATE papers SET sources = ? WHERE key = ?",
+                            (json.dumps(sources, ensure_ascii=False), key))
+            self._record_op("paper.source", key, None, record.source, seq)
+            seq += 1
+            changed = True
+        for name in FILLABLE_FIELDS:
+            new = getattr(record, name)
+            old = json.loads(row[name]) if name in JSON_COLUMNS else row[name]
+            if new and not old:
+                stored = json.dumps(new, ensure_ascii=False) if name in JSON_COLUMNS else new
+                self.db.execute(f"UPDATE papers SET {name} = ? WHERE key = ?", (stored, key))
+                self._record_op("paper.update", key, name, new, seq)
+                seq += 1
+                changed = True
+        if changed:
+            self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
+        return seq, changed
+
+    def _merge_title_only_paper(self, record: PaperRecord, key: str,
+                                seq: int) -> tuple[sqlite3.Row | None, int]:
+        """A paper first seen by title only gains an arXiv id: re-key it, keeping user state."""
+        old_key = paper_key(title=record.title)
+        row = self._get_row(old_key)
+        if row is None:
+            return None, seq
+        self.rekey(old_key, key, seq)
+        self._record_op("paper.merge", old_key, None, key, seq)
+        return self._get_row(key), seq + 1
+
+    def rekey(self, old_key: str, new_key: str, seq: int | None = None) -> None:
+        """Move a paper (and its tags and registers) to a new key; the old key becomes an alias."""
+        self.db.execute("UPDATE papers SET key = ? WHERE key = ?", (new_key, old_key))
+        self.db.execute("UPDATE OR IGNORE tags SET key = ? WHERE key = ?", (new_key, old_key))
+        self.db.execute("DELETE FROM tags WHERE key = ?", (old_key,))
+        self.db.execute("UPDATE OR IGNORE registers SET key = ? WHERE key = ?", (new_key, old_key))
+        self.db.execute("DELETE FROM registers WHERE key = ?", (old_key,))
+        self.db.execute("UPDATE aliases SET new_key = ? WHERE new_key = ?", (new_key, old_key))
+        self.db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (old_key, new_key))
+        self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (old_key,))
+        self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (new_key,))
+
+    # ---- user changes ----------------------------------------------------------------------------
+
+    def _require(self, key: str) -> sqlite3.Row:
+        row = self._get_row(key)
+        if row is None:
+            raise StoreError(f"no paper with key {key}")
+        return row
+
+    def set_field(self, key: str, field: str, value) -> bool:
+        """Set starred/status/note/citekey. Returns False (and writes nothing) when unchanged."""
+        with self.transaction():
+            row = self._require(key)
+            current = bool(row[field]) if field == "starred" else row[field]
+            if current == value:
+                return False
+            stored = int(value) if field == "starred" else value
+            if field == "citekey":
+                clash = self.db.execute("SELECT key FROM papers WHERE citekey = ? AND key != ?",
+                                        (value, key)).fetchone()
+                if clash:
+                    raise StoreError(f"citation key {value} is already used by {clash[0]}")
+            self.db.execute(f"UPDATE papers SET {field} = ? WHERE key = ?", (stored, key))
+            op_value = value
+            if field == "note":  # note versions name their parent, for three-way merges in sync
+                parent = self.register(key, "note")
+                op_value = {"text": value, "parent": parent[1] if parent else None}
+                self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
+            self._record_op("set", key, field, op_value, self._next_seq())
+            return True
+
+    def set_tag(self, key: str, tag: str, present: bool) -> bool:
+        with self.transaction():
+            self._require(key)
+            return self._set_tag(key, tag, present, self._next_seq())
+
+    def _set_tag(self, key: str, tag: str, present: bool, seq: int) -> bool:
+        has = self.db.execute("SELECT 1 FROM tags WHERE key = ? AND tag = ?", (key, tag)).fetchone()
+        if bool(has) == present:
+            return False
+        if present:
+            self.db.execute("INSERT INTO tags VALUES (?, ?)", (key, tag))
+        else:
+            self.db.execute("DELETE FROM tags WHERE key = ? AND tag = ?", (key, tag))
+        self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
+        self._record_op("tag", key, "tag:" + tag, present, seq)
+        return True
+
+    def delete(self, key: str) -> None:
+        with self.transaction():
+            self._require(key)
+            self.db.execute("UPDATE papers SET deleted = 1 WHERE key = ?", (key,))
+            self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
+            self._record_op("paper.delete", key, "deleted", True, self._next_seq())
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def _tags_for(self, keys: list[str]) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {k: [] for k in keys}
+        for chunk_start in range(0, len(keys), 900):
+            chunk = keys[chunk_start:chunk_start + 900]
+            marks = ",".join("?" * len(chunk))
+            for key, tag in self.db.execute(
+                    f"SELECT key, tag FROM tags WHERE key IN ({marks}) ORDER BY tag", chunk):
+                found[key].append(tag)
+        return found
+
+    def get(self, key: str) -> Paper | None:
+        row = self._get_row(self._resolve_alias(key))
+        if row is None:
+            return None
+        return _row_to_paper(row, self._tags_for([row["key"]])[row["key"]])
+
+    def get_many(self, keys: list[str]) -> list[Paper]:
+        """Papers for keys, in the order given; unknown keys are skipped."""
+        rows: dict[str, sqlite3.Row] = {}
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            marks = ",".join("?" * len(chunk))
+            for row in self.db.execute(
+                    f"SELECT * FROM papers WHERE deleted = 0 AND key IN ({marks})", chunk):
+                rows[row["key"]] = row
+        tags = self._tags_for(list(rows))
+        return [_row_to_paper(rows[k], tags[k]) for k in keys if k in rows]
+
+    def filtered_keys(self, *, starred: bool | None = None, statuses: Iterable[str] = (),
+                      tags: Iterable[str] = (), limit: int | None = None) -> list[str]:
+        """Keys matching the user-state filters, newest first."""
+        where, params = ["p.deleted = 0"], []
+        if starred is not None:
+            where.append("p.starred = ?")
+            params.append(int(starred))
+        statuses = list(statuses)
+        if statuses:
+            where.append(f"p.status IN ({','.join('?' * len(statuses))})")
+            params += statuses
+        for tag in tags:
+            where.append("EXISTS (SELECT 1 FROM tags t WHERE t.key = p.key AND t.tag = ?)")
+            params.append(tag)
+        sql = f"SELECT p.key FROM papers p WHERE {' AND '.join(where)} ORDER BY p.added DESC, p.key"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [r[0] for r in self.db.execute(sql, params)]
+
+    def count(self, **filters) -> int:
+        if not filters:
+            return self.db.execute("SELECT COUNT(*) FROM papers WHERE deleted = 0").fetchone()[0]
+        return len(self.filtered_keys(**filters))
+
+    def iter_papers(self, batch: int = 2000) -> Iterator[Paper]:
+        last = ""
+        while True:
+            rows = self.db.execute(
+                "SELECT * FROM papers WHERE deleted = 0 AND key > ? ORDER BY key LIMIT ?",
+                (last, batch)).fetchall()
+            if not rows:
+                return
+            tags = self._tags_for([r["key"] for r in rows])
+            for row in rows:
+                yield _row_to_paper(row, tags[row["key"]])
+            last = rows[-1]["key"]
+
+    def keys_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
+        """Paper keys or citation keys starting with prefix (for unique-prefix key arguments)."""
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = self.db.execute(
+            "SELECT key FROM papers WHERE deleted = 0 AND (key LIKE ? ESCAPE '\\' OR "
+            "citekey LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\') LIMIT ?",
+            (pattern, pattern, "%:" + pattern, limit))
+        return [r[0] for r in rows]
+
+    def key_for_citekey(self, citekey: str) -> str | None:
+        row = self.db.execute("SELECT key FROM papers WHERE citekey = ? AND deleted = 0",
+                              (citekey,)).fetchone()
+        return row[0] if row else None
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        return [(r[0], r[1]) for r in self.db.execute(
+            "SELECT t.tag, COUNT(*) FROM tags t JOIN papers p ON p.key = t.key "
+            "WHERE p.deleted = 0 GROUP BY t.tag ORDER BY t.tag")]
+
+    def status_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATUSES, 0)
+        for status, n in self.db.execute(
+                "SELECT status, COUNT(*) FROM papers WHERE deleted = 0 GROUP BY status"):
+            counts[status] = n
+        return counts
+
+    # ---- index bookkeeping -----------------------------------------------------------------------
+
+    def dirty_keys(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT key FROM index_dirty")]
+
+    def clear_dirty(self, keys: Iterable[str]) -> None:
+        with self.transaction():
+            self.db.executemany("DELETE FROM index_dirty WHERE key = ?", [(k,) for k in keys])
+
+    def is_live(self, key: str) -> bool:
+        return self._get_row(key) is not None
+
+
+class _DryRun(Exception):
+    """Raised inside the import transaction to roll it back while keeping the report."""
+
+    def __init__(self, report: ImportReport):
+        self.report = report
+
+
+def _validate(record: PaperRecord) -> Problem | None:
+    where = record.source.split(":", 1)[-1] if record.source else None
+    if not record.title or not record.title.strip():
+        return Problem("record has no title", record.line, where)
+    if len(record.title) > 2000:
+        return Problem("title is longer than 2,000 characters", record.line, where)
+    return None

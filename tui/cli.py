@@ -1,0 +1,382 @@
+"""The `papershelf` command line. Bare `papershelf` opens the app.
+
+This module must stay light: `papershelf search` runs as a whole process in well under a
+quarter of a second, so Textual and Rich are imported only by the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from index.model import STATUSES, PapershelfError
+from index.textsafe import terminal_safe
+
+# Modules that add their own subcommands: each defines register(subparsers) and sets
+# `handler=func(args, lib) -> int` on its parsers.
+COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care"]
+
+EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("papershelf")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings, dest, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show the version and exit")
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"papershelf {version()}")
+        parser.exit()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="papershelf",
+        description="A keyboard-driven reading list for research papers. "
+                    "Run with no command to open the app.",
+    )
+    parser.add_argument("--version", action=_VersionAction)
+    parser.add_argument("--data-dir", metavar="DIR",
+                        help="library location (default: $PAPERSHELF_DATA_DIR or the per-user data dir)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("import", help="import Daily Papers pages and other files",
+                       description="Import files; the format is detected from the content.")
+    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    p.add_argument("--watch", metavar="FOLDER", help="keep importing files dropped into FOLDER")
+    p.set_defaults(handler=cmd_import)
+
+    p = sub.add_parser("search", help="full-text search", description=SEARCH_HELP,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("query", nargs="+")
+    p.add_argument("--limit", type=int, default=20, metavar="N")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("list", help="list papers, newest first")
+    p.add_argument("--starred", action="store_true")
+    p.add_argument("--tag", metavar="T")
+    p.add_argument("--status", choices=STATUSES)
+    p.add_argument("--limit", type=int, default=None, metavar="N")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("show", help="show one paper")
+    p.add_argument("key", help="paper key, citation key, or a unique prefix")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_show)
+
+    for name, value in (("star", True), ("unstar", False)):
+        p = sub.add_parser(name, help=f"{name} papers")
+        p.add_argument("keys", nargs="+", metavar="KEY")
+        p.set_defaults(handler=cmd_star, value=value)
+
+    for name, adding in (("tag", True), ("untag", False)):
+        p = sub.add_parser(name, help=("add tags to" if adding else "remove tags from") + " a paper")
+        p.add_argument("key")
+        p.add_argument("tags", nargs="+", metavar="TAG")
+        p.set_defaults(handler=cmd_tag, adding=adding)
+
+    p = sub.add_parser("status", help="set read status")
+    p.add_argument("key")
+    p.add_argument("status", choices=STATUSES)
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("note", help="edit a paper's note in $EDITOR (or set it with --text)")
+    p.add_argument("key")
+    p.add_argument("--text", help="the new note (use - to read standard input)")
+    p.set_defaults(handler=cmd_note)
+
+    p = sub.add_parser("reindex", help="rebuild the full-text index from the library")
+    p.set_defaults(handler=cmd_reindex)
+
+    p = sub.add_parser("stats", help="counts and locations")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_stats)
+
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # that command group is not built yet
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+SEARCH_HELP = """\
+Search the library. Query language:
+  words            all words, ranked (title counts most, then authors, tags, abstract, notes)
+  "a phrase"       exact phrase
+  trans*           prefix (on titles and authors)
+  a OR b, NOT c    boolean operators; parentheses group
+  title:x author:x year:2024 source:bibtex     field filters
+  is:starred  is:unread|reading|read  tag:x    your own state
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return open_app(args)
+    from index.library import Library
+
+    try:
+        with Library.open(args.data_dir) as lib:
+            code = args.handler(args, lib)
+            if getattr(args, "flush_index", True):
+                lib.flush_index()
+            return code
+    except PapershelfError as exc:
+        print(f"papershelf: {terminal_safe(str(exc), single_line=True)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("papershelf: interrupted; nothing half-written was kept", file=sys.stderr)
+        return 130
+
+
+def open_app(args) -> int:
+    try:
+        from tui.app import run_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "tui.app":
+            raise
+        build_parser().print_help()
+        return EXIT_OK
+    try:
+        return run_app(args.data_dir)
+    except PapershelfError as exc:
+        print(f"papershelf: {terminal_safe(str(exc), single_line=True)}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+# ---- output helpers ----------------------------------------------------------------------------
+
+def progress_bar(description: str):
+    """A Rich progress bar on stderr (silent when stderr is not a terminal)."""
+    from tui.cli_progress import ProgressBar
+
+    return ProgressBar(description)
+
+
+def paper_json(paper) -> dict:
+    return {
+        "key": paper.key, "citekey": paper.citekey, "title": paper.title, "authors": paper.authors,
+        "year": paper.year, "listing_date": paper.listing_date, "arxiv_id": paper.arxiv_id,
+        "doi": paper.doi, "url": paper.best_url, "links": paper.links, "sources": paper.sources,
+        "starred": paper.starred, "status": paper.status, "tags": paper.tags, "note": paper.note,
+    }
+
+
+def paper_line(paper) -> str:
+    star = "*" if paper.starred else " "
+    tags = f"  [{', '.join(paper.tags)}]" if paper.tags else ""
+    title = terminal_safe(paper.title, single_line=True)
+    return f"{star} {paper.citekey or paper.key:<24} {title}{terminal_safe(tags)}  ({paper.status})"
+
+
+def print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def print_report(report, *, dry_run: bool = False) -> None:
+    for notice in report.notices:
+        print(f"note: {terminal_safe(str(notice), single_line=True)}", file=sys.stderr)
+    for problem in report.rejected:
+        print(f"rejected: {terminal_safe(str(problem), single_line=True)}", file=sys.stderr)
+    prefix = "dry run, would have: " if dry_run else ""
+    print(prefix + report.summary())
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+def cmd_import(args, lib) -> int:
+    if args.watch:
+        from index.watch import watch_folder
+
+        print(f"watching {terminal_safe(args.watch)} (ctrl+c to stop)", file=sys.stderr)
+        watch_folder(lib, Path(args.watch), on_report=lambda path, report: print(
+            f"{terminal_safe(str(path))}: {report.summary()}", flush=True))
+        return EXIT_OK
+    if not args.files:
+        print("papershelf import: give one or more files (or --watch FOLDER)", file=sys.stderr)
+        return EXIT_USAGE
+    with progress_bar("importing") as bar:
+        report = lib.import_files(args.files, dry_run=args.dry_run, progress=bar.update)
+    print_report(report, dry_run=args.dry_run)
+    return EXIT_USER_ERROR if report.rejected and not (report.added or report.merged or report.unchanged) else EXIT_OK
+
+
+def cmd_search(args, lib) -> int:
+    from index.highlight import snippet
+
+    hits = lib.search(" ".join(args.query), limit=args.limit)
+    if hits.error:
+        raise PapershelfError(f"bad query: {hits.error}")
+    papers = lib.get_many(hits.keys)
+    if args.json:
+        print_json({"total": hits.total, "suggestion": hits.suggestion,
+                    "results": [paper_json(p) for p in papers]})
+        return EXIT_OK
+    bold = sys.stdout.isatty()
+    for paper in papers:
+        print(paper_line(paper))
+        text, spans = snippet(terminal_safe(paper.abstract, single_line=True), hits.terms, width=150)
+        if text:
+            print("      " + _mark(text, spans, bold))
+    shown = f"{len(papers)} of {hits.total}" if hits.total > len(papers) else str(hits.total)
+    print(f"{shown} result{'s' if hits.total != 1 else ''}", file=sys.stderr)
+    if hits.suggestion:
+        print(f"did you mean: {terminal_safe(hits.suggestion, single_line=True)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _mark(text: str, spans, bold: bool) -> str:
+    start_mark, end_mark = ("\x1b[1m", "\x1b[0m") if bold else ("", "")
+    if not bold:
+        return text
+    out, last = [], 0
+    for start, end in spans:
+        out += [text[last:start], start_mark, text[start:end], end_mark]
+        last = end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def cmd_list(args, lib) -> int:
+    papers = lib.list_papers(starred=True if args.starred else None, tag=args.tag,
+                             status=args.status, limit=args.limit)
+    if args.json:
+        print_json([paper_json(p) for p in papers])
+    else:
+        for paper in papers:
+            print(paper_line(paper))
+    return EXIT_OK
+
+
+def cmd_show(args, lib) -> int:
+    paper = lib.get(lib.resolve(args.key))
+    if args.json:
+        print_json(paper_json(paper) | {"abstract": paper.abstract})
+        return EXIT_OK
+    safe = lambda s: terminal_safe(s or "")  # noqa: E731
+    lines = [
+        safe(paper.title),
+        f"  key:      {paper.key}   citekey: {safe(paper.citekey)}",
+        f"  authors:  {safe(', '.join(paper.authors)) or '-'}",
+        f"  date:     {paper.year or ''} {safe(paper.listing_date)}".rstrip(),
+        f"  status:   {paper.status}{'   starred' if paper.starred else ''}",
+        f"  tags:     {safe(', '.join(paper.tags)) or '-'}",
+        f"  url:      {safe(paper.best_url) or '-'}",
+        f"  sources:  {safe(', '.join(paper.sources))}",
+    ]
+    if paper.links:
+        lines.append(f"  links:    {safe(' '.join(paper.links))}")
+    lines += ["", safe(paper.abstract)]
+    if paper.note:
+        lines += ["", "Note:", safe(paper.note)]
+    print("\n".join(lines))
+    return EXIT_OK
+
+
+def cmd_star(args, lib) -> int:
+    for key in args.keys:
+        full = lib.resolve(key)
+        lib.set_star(full, args.value)
+        print(f"{'starred' if args.value else 'unstarred'} {full}")
+    return EXIT_OK
+
+
+def cmd_tag(args, lib) -> int:
+    key = lib.resolve(args.key)
+    for tag in args.tags:
+        if args.adding:
+            lib.add_tag(key, tag)
+        else:
+            lib.remove_tag(key, tag)
+    paper = lib.get(key)
+    print(f"{key}: tags {terminal_safe(', '.join(paper.tags)) or '(none)'}")
+    return EXIT_OK
+
+
+def cmd_status(args, lib) -> int:
+    key = lib.resolve(args.key)
+    lib.set_status(key, args.status)
+    print(f"{key}: {args.status}")
+    return EXIT_OK
+
+
+def cmd_note(args, lib) -> int:
+    key = lib.resolve(args.key)
+    if args.text is not None:
+        text = sys.stdin.read() if args.text == "-" else args.text
+    else:
+        text = _edit_in_editor(lib.get(key).note)
+        if text is None:
+            print("note unchanged", file=sys.stderr)
+            return EXIT_OK
+    changed = lib.set_note(key, text)
+    print(f"{key}: note {'saved' if changed else 'unchanged'}")
+    return EXIT_OK
+
+
+def _edit_in_editor(current: str) -> str | None:
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False, encoding="utf-8") as handle:
+        handle.write(current)
+        path = Path(handle.name)
+    try:
+        try:
+            result = subprocess.run([*editor.split(), str(path)])
+        except FileNotFoundError:
+            raise PapershelfError(f"editor {editor!r} not found; set $EDITOR or use --text") from None
+        if result.returncode != 0:
+            raise PapershelfError(f"editor exited with status {result.returncode}; note not saved")
+        text = path.read_text(encoding="utf-8")
+    finally:
+        path.unlink(missing_ok=True)
+    return None if text == current else text
+
+
+def cmd_reindex(args, lib) -> int:
+    with progress_bar("indexing") as bar:
+        count = lib.reindex(progress=bar.update)
+    print(f"indexed {count} papers")
+    return EXIT_OK
+
+
+def cmd_stats(args, lib) -> int:
+    stats = lib.stats()
+    if args.json:
+        print_json(stats)
+        return EXIT_OK
+    status = stats["status"]
+    print(f"papers:   {stats['papers']}  (starred {stats['starred']}, unread {status['unread']}, "
+          f"reading {status['reading']}, read {status['read']})")
+    print(f"tags:     {stats['tags']}")
+    print(f"data dir: {stats['data_dir']}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
