@@ -1,0 +1,234 @@
+"""Papers -> BibTeX, written with bibtexparser v2's writer.
+
+Values go through `index.export.latex.to_latex` (a fast path for plain ASCII, pylatexenc for
+the rest), so every entry parses back with bibtexparser and compiles with bibtex + pdflatex.
+
+Entry types: `@article` / `@inproceedings` only when the fields those types require in the
+standard styles (author, title, year, journal/booktitle) are all known, because an entry with a
+missing required field makes bibtex warn; otherwise `@misc` (venue as `howpublished`). A known
+arXiv id adds eprint / archivePrefix (and primaryClass when the source gave one).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+
+import bibtexparser
+from bibtexparser.middlewares import AddEnclosingMiddleware
+from bibtexparser.model import Entry, Field
+
+from index.citekey import base_citekey, check_citekey
+from index.export.latex import decode_latex, encode_latex, to_latex
+from index.model import Paper
+
+Progress = Callable[[int, int], None]  # (done, total)
+
+# Where a paper was listed, by the prefix of its source ("dailypapers:hf-2024-08-20.txt").
+SOURCE_NAMES = {
+    "dailypapers": "Hugging Face Daily Papers",
+    "dailypapers_json": "Hugging Face Daily Papers",
+    "arxiv_atom": "an arXiv feed",
+    "arxiv_ids": "a list of arXiv ids",
+}
+# Venue words that mark a conference (-> @inproceedings); anything else is a journal.
+_CONFERENCE = re.compile(
+    r"\b(conference|proceedings|proc\.|workshop|symposium|neurips|nips|icml|iclr|cvpr|iccv|"
+    r"eccv|acl|emnlp|naacl|coling|aaai|ijcai|kdd|sigir|www|interspeech|icassp|colm|corl|rss|"
+    r"icra|iros|uai|aistats|colt|wacv|bmvc|miccai|eacl|findings)\b",
+    re.IGNORECASE,
+)
+_WORD_SPLIT = re.compile(r"(\s+)")
+_UNSAFE_URL = re.compile(r"[\s{}\\\"]")
+
+
+def _format() -> bibtexparser.BibtexFormat:
+    fmt = bibtexparser.BibtexFormat()
+    fmt.indent = "  "
+    fmt.block_separator = "\n"
+    fmt.trailing_comma = True  # diffs stay one line when fields are added
+    return fmt
+
+
+def _unparse_stack() -> list:
+    # Our Entry objects are built for this one write, so in-place enclosing is safe and spares
+    # bibtexparser a deep copy of every block (the default stack's main cost at 10k entries).
+    return [
+        AddEnclosingMiddleware(
+            allow_inplace_modification=True,
+            default_enclosing="{",
+            reuse_previous_enclosing=False,
+            enclose_integers=False,
+        )
+    ]
+
+
+def protect_title(title: str) -> str:
+    """Decoded title -> LaTeX with each run of capitalised words in braces.
+
+    Styles such as `plain` lower-case titles; braces keep `BERT`, `Transformers` and `Über`."""
+    parts = _WORD_SPLIT.split(" ".join(title.split()))
+    out: list[str] = []
+    run: list[str] = []
+    for part in parts:
+        if not part.strip():
+            (run if run else out).append(" ")
+            continue
+        if any(c.isupper() for c in part):
+            run.append(encode_latex(part))
+            continue
+        if run:
+            _close_run(run, out)
+        out.append(encode_latex(part))
+    if run:
+        _close_run(run, out)
+    return "".join(out)
+
+
+def _close_run(run: list[str], out: list[str]) -> None:
+    trailing = ""
+    while run and run[-1] == " ":
+        run.pop()
+        trailing = " "
+    out.append("{" + "".join(run) + "}")
+    out.append(trailing)
+    run.clear()
+
+
+def _name(author: str) -> str:
+    """One author for BibTeX; names BibTeX would split or misread are braced whole."""
+    name = " ".join(decode_latex(author).split())
+    latex = encode_latex(name)
+    if re.search(r"\band\b", name, re.IGNORECASE) or name.count(",") > 1 or not name:
+        return "{" + latex + "}"
+    return latex
+
+
+def _raw_value(text: str) -> str:
+    """URLs and DOIs are read verbatim by biblatex: keep them raw, but brace-safe."""
+    return _UNSAFE_URL.sub(lambda m: "%{:02X}".format(ord(m.group())), text.strip())
+
+
+def listing_note(paper: Paper) -> str:
+    """'Listed in Hugging Face Daily Papers, Aug 20 (year not given)': never an invented year."""
+    places: list[str] = []
+    for source in paper.sources:
+        prefix = source.split(":", 1)[0]
+        name = SOURCE_NAMES.get(prefix)
+        if name and name not in places:
+            places.append(name)
+    if not places:
+        return ""
+    note = "Listed in " + " and ".join(places)
+    if paper.listing_date:
+        note += ", " + paper.listing_date.strip()
+        if not paper.year and not re.search(r"\b\d{4}\b", paper.listing_date):
+            note += " (year not given)"
+    return note
+
+
+def _primary_class(paper: Paper) -> str | None:
+    for name in ("primary_class", "primaryClass", "primaryclass"):
+        value = paper.extra.get(name) if isinstance(paper.extra, dict) else None
+        if isinstance(value, str) and re.fullmatch(r"[A-Za-z\-]+(\.[A-Za-z\-]+)?", value):
+            return value
+    return None
+
+
+def citekey_for(paper: Paper) -> str:
+    """The stored key; a derived one when none is stored or the stored one is unusable."""
+    key = paper.citekey
+    if key and check_citekey(key) is None:
+        return key
+    if key:
+        cleaned = re.sub(r"[^A-Za-z0-9_:.\-+/]", "", key)[:100]
+        if cleaned:
+            return cleaned
+    return base_citekey(paper.authors, paper.year, decode_latex(paper.title))
+
+
+def _entry(paper: Paper, key: str, with_notes: bool) -> Entry:
+    fields: list[Field] = []
+
+    def add(name: str, value: str | int | None) -> None:
+        if value is not None and value != "":
+            fields.append(Field(name, value))
+
+    authors = [a for a in paper.authors if a and a.strip()]
+    venue = " ".join(decode_latex(paper.venue or "").split())
+    if venue and authors and paper.year:
+        entry_type = "inproceedings" if _CONFERENCE.search(venue) else "article"
+    else:
+        entry_type = "misc"
+
+    add("author", " and ".join(_name(a) for a in authors))
+    add("title", protect_title(decode_latex(paper.title)))
+    add("year", paper.year)
+    if entry_type == "article":
+        add("journal", encode_latex(venue))
+    elif entry_type == "inproceedings":
+        add("booktitle", encode_latex(venue))
+    elif venue:
+        add("howpublished", encode_latex(venue))
+    if paper.doi:
+        add("doi", _raw_value(paper.doi))
+    if paper.arxiv_id:
+        add("eprint", _raw_value(paper.arxiv_id))
+        add("archivePrefix", "arXiv")
+        add("primaryClass", _primary_class(paper))
+    add("url", _raw_value(paper.best_url or ""))
+    add("note", encode_latex(listing_note(paper)))
+    add("keywords", encode_latex(", ".join(t for t in paper.tags if t.strip())))
+    add("abstract", to_latex(paper.abstract or ""))
+    if with_notes:
+        add("annote", to_latex(paper.note or ""))
+    if not authors:
+        add("key", encode_latex(key))  # what `plain` sorts and labels by when there is no author
+    return Entry(entry_type, key, fields)
+
+
+def bibtex_entry(paper: Paper, with_notes: bool = False) -> str:
+    """One paper as a BibTeX entry (for the clipboard)."""
+    return export_bibtex([paper], with_notes=with_notes)
+
+
+def export_bibtex(
+    papers: Iterable[Paper], *, with_notes: bool = False, progress: Progress | None = None
+) -> str:
+    """Papers -> one .bib text, in the order given. Duplicate keys get a/b/c suffixes."""
+    papers = list(papers)
+    total = len(papers)
+    used: set[str] = set()
+    entries: list[Entry] = []
+    step = max(1, total // 100)
+    for i, paper in enumerate(papers, 1):
+        key = _unique(citekey_for(paper), used)
+        entries.append(_entry(paper, key, with_notes))
+        if progress is not None and (i % step == 0 or i == total):
+            progress(i, total)
+    if not entries:
+        return ""
+    library = bibtexparser.Library(entries)
+    return bibtexparser.write_string(
+        library, unparse_stack=_unparse_stack(), bibtex_format=_format()
+    )
+
+
+def _unique(key: str, used: set[str]) -> str:
+    # Keys come unique from the store; a duplicate here means two papers without stored keys
+    # derived the same one. bibtexparser would refuse the library, so disambiguate.
+    candidate = key
+    n = 0
+    while candidate.casefold() in used:
+        n += 1
+        candidate = f"{key}{_letters(n)}"
+    used.add(candidate.casefold())
+    return candidate
+
+
+def _letters(n: int) -> str:
+    out = ""
+    while n:
+        n, rem = divmod(n - 1, 26)
+        out = chr(ord("a") + rem) + out
+    return out

@@ -1,0 +1,291 @@
+"""Text <-> LaTeX for BibTeX values.
+
+Paper text arrives as Unicode that may already hold LaTeX fragments (Daily Papers abstracts
+carry `T\\"ULU`, `na\\"{\\i}ve`, `{\\epsilon}`, `50\\%`) next to stray braces, `%`, `_`, `$`
+and macros nobody defines (`\\mone`). Writing that through verbatim breaks BibTeX (unbalanced
+braces) or LaTeX (undefined macros, `\\epsilon` outside math). So values go in two steps:
+
+1. `decode_latex`: the fragments we understand (accents, escaped specials, a whitelist of
+   symbol macros, font switches) become Unicode; everything else stays literal text.
+2. `encode_latex`: Unicode text becomes LaTeX that BibTeX parses and pdflatex compiles:
+   ASCII specials get text-mode commands, non-ASCII goes through pylatexenc once per distinct
+   character (cached). Plain ASCII text takes a fast path that returns it untouched.
+
+`latex_to_text` is pylatexenc's LaTeX -> text with the few text commands we emit that it does
+not know, so tests (and readers) can check that a value decodes back to the text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+# Characters that need work in a BibTeX value; text without them (and pure ASCII) is written
+# verbatim. `"` is fine inside a braced value; `<>|` would print as other glyphs in OT1.
+_ASCII_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "%": r"\%",
+    "&": r"\&",
+    "#": r"\#",
+    "_": r"\_",
+    "$": r"\$",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+}
+_SPECIALS_RE = re.compile(r"[\\{}%&#_$~^<>|]")
+_WS_RE = re.compile(r"\s+")
+
+# Symbol macros we turn into Unicode when they appear in paper text. Anything outside this
+# list (e.g. an author's own `\ModelName`) stays literal, so it can never be an undefined macro.
+_GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
+    "xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega "
+    "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega"
+).split()
+_SYMBOLS = (
+    "i j ss o O ae AE oe OE aa AA l L dag ddag copyright pounds "
+    "textendash textemdash textellipsis ldots dots cdots sim approx times cdot pm mp leq geq "
+    "neq le ge infty rightarrow leftarrow Rightarrow Leftarrow leftrightarrow "
+    "notin subset subseteq cup cap forall exists partial nabla ell"
+).split()
+# Font and style switches: they change looks, not text, so they decode to nothing.
+_SWITCHES = frozenset(
+    "em it bf sc rm sf tt sl up md normalfont itshape bfseries scshape rmfamily sffamily "
+    "ttfamily slshape upshape mdseries scriptstyle displaystyle textstyle scriptscriptstyle "
+    "tiny scriptsize footnotesize small normalsize large Large LARGE huge Huge".split()
+)
+_ACCENT_SYMBOLS = "'\"^`~=."
+_ACCENT_LETTERS = "uvHckbdr"
+_COMBINING = {
+    "'": "\u0301", '"': "\u0308", "^": "\u0302", "`": "\u0300", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328",
+    "b": "\u0331", "d": "\u0323", "r": "\u030a",
+}
+_ESCAPED = frozenset("&%$#_{}")
+_MACRO_NAME = re.compile(r"[A-Za-z]+")
+
+
+@lru_cache(maxsize=1)
+def _symbol_table() -> dict[str, str]:
+    """name -> Unicode for the whitelisted symbol macros, as pylatexenc reads them."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    to_text = LatexNodes2Text(math_mode="text").latex_to_text
+    table = {}
+    for name in _GREEK + _SYMBOLS:
+        value = to_text("\\" + name)
+        if value and "\\" not in value and not value.isascii():
+            table[name] = value
+    table.update({"i": "\u0131", "j": "\u0237", "l": "\u0142", "L": "\u0141"})
+    return table
+
+
+def _accent_base(text: str, pos: int, letter_accent: bool) -> tuple[str, int] | None:
+    """The accented letter starting at `pos`: `e`, `{e}`, `\\i`, `{\\i}`; None if none."""
+    if text.startswith("{", pos):
+        close = text.find("}", pos)
+        if close < 0:
+            return None
+        inner = text[pos + 1 : close]
+        if len(inner) == 1 and inner.isascii() and inner.isalpha():
+            return inner, close + 1
+        if inner in ("\\i", "\\j"):
+            return inner[1], close + 1
+        if inner == "":
+            return "", close + 1  # `\\~{}`: the accent character itself
+        return None
+    if letter_accent:
+        return None  # `\\vs` would be a macro named `vs`: only the braced form is an accent
+    if text.startswith(("\\i", "\\j"), pos) and not text[pos + 2 : pos + 3].isalpha():
+        return text[pos + 1], pos + 2
+    if pos < len(text) and text[pos].isascii() and text[pos].isalpha():
+        return text[pos], pos + 1
+    return None
+
+
+def _brace_pairs(text: str) -> dict[int, int]:
+    """Position of each `{` -> its matching `}`, for balanced pairs only (escapes skipped)."""
+    pairs: dict[int, int] = {}
+    stack: list[int] = []
+    for i, ch in enumerate(text):
+        if ch in "{}" and i and text[i - 1] == "\\" and (i < 2 or text[i - 2] != "\\"):
+            continue  # `\\{` is an escaped brace, not a group
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            pairs[stack.pop()] = i
+    return pairs
+
+
+_MAX_DEPTH = 40  # deeper groups are kept literally rather than recursed into
+
+
+def _decode(text: str, pos: int, end: int, pairs: dict[int, int], depth: int) -> tuple[str, bool]:
+    """Decode text[pos:end]. Returns (text, whether any LaTeX command was understood)."""
+    out: list[str] = []
+    understood = False
+    while pos < end:
+        ch = text[pos]
+        if ch == "\\" and pos + 1 < end:
+            nxt = text[pos + 1]
+            if nxt in _ACCENT_SYMBOLS or nxt in _ACCENT_LETTERS:
+                base = _accent_base(text[:end], pos + 2, nxt in _ACCENT_LETTERS)
+                if base is not None:
+                    letter, pos = base
+                    if letter:
+                        out.append(unicodedata.normalize("NFC", letter + _COMBINING[nxt]))
+                    else:
+                        out.append(nxt)
+                    understood = True
+                    continue
+            if nxt in _ESCAPED:
+                out.append(nxt)
+                pos += 2
+                understood = True
+                continue
+            if nxt == " ":  # `e.g.\\ DQN`: a control space
+                out.append(" ")
+                pos += 2
+                understood = True
+                continue
+            match = _MACRO_NAME.match(text, pos + 1, end)
+            if match:
+                name = match.group()
+                after = match.end()
+                if name in _SWITCHES:
+                    pos = after + 1 if text[after : after + 1] == " " else after
+                    understood = True
+                    continue
+                symbol = _symbol_table().get(name)
+                if symbol is not None:
+                    if text.startswith("{}", after) and after + 2 <= end:
+                        after += 2
+                    out.append(symbol)
+                    pos = after
+                    understood = True
+                    continue
+            out.append(ch)  # an unknown macro (`\\mone`) or a lone backslash: literal text
+            pos += 1
+            continue
+        if ch == "{" and pos in pairs and pairs[pos] < end and depth < _MAX_DEPTH:
+            close = pairs[pos]
+            inner, inner_understood = _decode(text, pos + 1, close, pairs, depth + 1)
+            if inner_understood:
+                out.append(inner)  # `{\\epsilon}`, `{\\em x}`: the braces only group
+                understood = True
+            else:
+                out.append("{" + inner + "}")  # literal braces, e.g. `8{255}`
+            pos = close + 1
+            continue
+        out.append(ch)  # text, or a brace without a partner: literal
+        pos += 1
+    return "".join(out), understood
+
+
+def decode_latex(text: str) -> str:
+    """Understood LaTeX fragments -> Unicode; all other text unchanged."""
+    if "\\" not in text:
+        return text
+    return _decode(text, 0, len(text), _brace_pairs(text), 0)[0]
+
+
+@lru_cache(maxsize=4096)
+def _encode_char(ch: str) -> str:
+    latex = _encoder().unicode_to_latex(ch)
+    if latex == ch or _unsafe_for_bibtex(latex):
+        return ch  # no LaTeX form (CJK, emoji): kept as UTF-8 for biber / XeLaTeX users
+    return latex
+
+
+@lru_cache(maxsize=1)
+def _encoder():
+    from pylatexenc.latexencode import UnicodeToLatexEncoder
+
+    return UnicodeToLatexEncoder(
+        replacement_latex_protection="braces-all",  # `{\"U}`: BibTeX's special-character form
+        unknown_char_policy="keep",
+        unknown_char_warning=False,
+        non_ascii_only=True,
+    )
+
+
+def _unsafe_for_bibtex(latex: str) -> bool:
+    """BibTeX counts every brace, escaped or not; bibtexparser skips escaped ones."""
+    depth = 0
+    for i, c in enumerate(latex):
+        if c in "{}" and i and latex[i - 1] == "\\":
+            return True
+        depth += c == "{"
+        depth -= c == "}"
+        if depth < 0:
+            return True
+    return depth != 0
+
+
+def encode_latex(text: str) -> str:
+    """Unicode text -> a LaTeX string safe inside a braced BibTeX value.
+
+    Whitespace runs become one space (BibTeX does the same when it reads the value)."""
+    text = _WS_RE.sub(" ", text).strip()
+    if text.isascii() and not _SPECIALS_RE.search(text):
+        return text  # fast path: most titles and abstracts
+    out = []
+    for ch in text:
+        if ch.isascii():
+            out.append(_ASCII_SPECIALS.get(ch, ch))
+        else:
+            out.append(_encode_char(ch))
+    return "".join(out)
+
+
+def to_latex(text: str) -> str:
+    """Paper text (Unicode, perhaps with LaTeX fragments) -> a safe BibTeX value."""
+    return encode_latex(decode_latex(text))
+
+
+@lru_cache(maxsize=1)
+def _latex2text():
+    from pylatexenc import macrospec
+    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+    from pylatexenc.latexwalker import get_default_latex_context_db as walker_db
+
+    extra = {
+        "textbraceleft": "{",
+        "textbraceright": "}",
+        "textasciicircum": "^",
+        "textasciitilde": "~",
+        "textless": "<",
+        "textgreater": ">",
+        "textbar": "|",
+        "textbackslash": "\\",
+    }
+    db = get_default_latex_context_db()
+    db.add_context_category(
+        "papershelf", prepend=True, macros=[MacroTextSpec(k, v) for k, v in extra.items()]
+    )
+    wdb = walker_db()
+    wdb.add_context_category(
+        "papershelf", prepend=True, macros=[macrospec.std_macro(k, False, 0) for k in extra]
+    )
+    return LatexNodes2Text(math_mode="text", latex_context=db), wdb
+
+
+def latex_to_text(latex: str) -> str:
+    """A BibTeX value -> the text it shows (pylatexenc, plus the commands we emit)."""
+    from pylatexenc.latexwalker import LatexWalker
+
+    converter, walker_db = _latex2text()
+    walker = LatexWalker(latex, latex_context=walker_db, tolerant_parsing=True)
+    nodes, _, _ = walker.get_latex_nodes()
+    return converter.nodelist_to_text(nodes)
+
+
+def normalise_text(text: str) -> str:
+    """For comparing text: NFC, whitespace (including no-break spaces) collapsed, trimmed."""
+    return _WS_RE.sub(" ", unicodedata.normalize("NFC", text).replace("\u00a0", " ")).strip()
