@@ -137,6 +137,11 @@ class Store:
             raise StoreError(f"{self.data_dir}: cannot create the data directory ({exc.strerror})") from None
         if self.path.exists() and not os.access(self.path, os.R_OK):
             raise StoreError(f"{self.path}: permission denied")
+        # A read-only library can still be searched and shown; writes are refused up front.
+        self.read_only = not os.access(self.data_dir, os.W_OK) or (
+            self.path.exists() and not os.access(self.path, os.W_OK))
+        if self.read_only and not self.path.exists():
+            raise StoreError(f"{self.data_dir}: the data directory is read-only")
         try:
             self.db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
                                       check_same_thread=False)
@@ -159,8 +164,7 @@ class Store:
                 f"{self.path}: written by a newer papershelf (schema {version}; this version "
                 f"knows up to {SCHEMA_VERSION}). Upgrade papershelf; nothing was changed."
             )
-        writable = os.access(self.data_dir, os.W_OK) and (
-            not self.path.exists() or os.access(self.path, os.W_OK))
+        writable = not self.read_only
         if version == SCHEMA_VERSION:
             if writable:
                 self.db.execute("PRAGMA journal_mode=WAL")
@@ -185,6 +189,8 @@ class Store:
     @contextmanager
     def transaction(self):
         """One write transaction (BEGIN IMMEDIATE so two writers queue instead of deadlocking)."""
+        if self.read_only:
+            raise StoreError(f"{self.data_dir}: the data directory is read-only; nothing was changed")
         try:
             self.db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
