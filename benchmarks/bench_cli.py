@@ -1,0 +1,75 @@
+"""Whole-process timings of the command line at 10,000 papers (issue 2's targets).
+
+    .venv/bin/python benchmarks/bench_cli.py [--papers 10000] [--runs 3]
+
+Generates a synthetic Daily Papers page (80-character titles, ~1,200-character abstracts),
+then times, as separate processes exactly as a person runs them:
+  * `papershelf import page.txt` into an empty data dir (store + full-text index), --runs times;
+  * `papershelf search WORD` for several queries, 10 runs each.
+Prints medians. Targets: import <= 8 s, search <= 0.25 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.synthetic import make_page_text  # noqa: E402
+
+PAPERSHELF = [sys.executable, "-m", "tui.cli"]
+QUERIES = ["transformer", "diffusion models", '"language model"', "reasoning agents",
+           "sparse*", "is:unread retrieval"]
+
+
+def timed(argv: list[str]) -> float:
+    start = time.perf_counter()
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv)} failed:\n{result.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--papers", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="papershelf-bench-"))
+    try:
+        page = work / "page.txt"
+        page.write_text(make_page_text(args.papers, seed=1), encoding="utf-8")
+        imports = []
+        for run in range(args.runs):
+            data = work / f"data{run}"
+            imports.append(timed([*PAPERSHELF, "--data-dir", str(data), "import", str(page)]))
+        print(f"import {args.papers} papers: median {statistics.median(imports):.2f} s "
+              f"(runs: {', '.join(f'{t:.2f}' for t in imports)})")
+
+        data = work / "data0"
+        timed([*PAPERSHELF, "--data-dir", str(data), "search", "warmup"])
+        rows = []
+        for query in QUERIES:
+            times = [timed([*PAPERSHELF, "--data-dir", str(data), "search", query]) for _ in range(10)]
+            rows.append((query, statistics.median(times), max(times)))
+        baseline = [timed([sys.executable, "-c", "pass"]) for _ in range(10)]
+        print(f"bare python startup: median {statistics.median(baseline) * 1000:.0f} ms")
+        for query, median, worst in rows:
+            print(f"search {query!r:26} median {median * 1000:5.0f} ms   max {worst * 1000:5.0f} ms")
+        print(f"search overall median: {statistics.median(m for _, m, _ in rows) * 1000:.0f} ms")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
