@@ -1,0 +1,349 @@
+"""Backups of the library, and restoring one.
+
+A backup is one SQLite file: a consistent snapshot taken with the SQLite backup API (so it is
+safe while another papershelf is writing), converted to a self-contained rollback-journal
+database, written under a temporary name, fsynced and renamed into place. The operation log
+lives in the `ops` table, so the file holds it too; the Whoosh index is derived and is not
+backed up (it is rebuilt from the store after a restore).
+
+Where backups go: `<data_dir>/backups/`. `papershelf backup` with no path writes
+`papershelf-YYYYMMDD-HHMMSS.sqlite3` there; these are never pruned. Automatic backups are named
+`papershelf-auto-YYYYMMDD-HHMMSS[-reason].sqlite3` and only the newest N are kept
+(config `[backup] keep`, default 5; 0 turns automatic backups off).
+
+When automatic backups are taken:
+- `restore` always takes one of the current library first (even with keep = 0), so a restore
+  can itself be undone;
+- `daily_backup(lib)`: once a day, on the first open of the library that day (the TUI calls it
+  when it starts, the CLI before commands that change the library);
+- `backup_before_migration(db_path)`: the store calls it before upgrading the schema.
+
+`restore` gives the restored library a fresh device id: operations written after a restore
+must never reuse sequence numbers this device already published to a sync folder.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+import shutil
+import sqlite3
+import time
+import uuid
+from pathlib import Path
+
+from index.model import PapershelfError
+
+BACKUP_DIR = "backups"
+DEFAULT_KEEP = 5
+_AUTO = re.compile(r"^papershelf-auto-(\d{8}-\d{6})(?:-\d+)?(?:-[a-z-]+)?\.sqlite3$")
+
+
+class BackupError(PapershelfError):
+    pass
+
+
+def _stamp(now: float | None = None) -> str:
+    return _dt.datetime.fromtimestamp(now or time.time()).strftime("%Y%m%d-%H%M%S")
+
+
+def _unique(path: Path) -> Path:
+    if not path.exists():
+        return path
+    for n in range(1, 1000):
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        if not candidate.exists():
+            return candidate
+    raise BackupError(f"{path}: too many backups with this name")
+
+
+def _fsync_dir(directory: Path) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # not possible on every platform; the rename itself is still atomic
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
+    """Snapshot `source` into `dest` atomically (temp name, fsync, rename)."""
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
+    target = None
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+        target = sqlite3.connect(tmp, isolation_level=None)
+        source.backup(target)
+        # A WAL database needs its -wal/-shm companions; a backup must be one file.
+        target.execute("PRAGMA journal_mode=DELETE")
+        ok = target.execute("PRAGMA quick_check").fetchone()[0]
+        target.close()
+        target = None
+        if ok != "ok":
+            raise BackupError(f"{dest}: the copy failed its check ({ok}); nothing was written")
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, dest)
+        _fsync_dir(dest.parent)
+    except BaseException as exc:
+        if target is not None:
+            try:
+                target.close()
+            except sqlite3.Error:
+                pass
+        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass
+        if isinstance(exc, BackupError):
+            raise
+        if isinstance(exc, (OSError, sqlite3.Error)):
+            raise BackupError(f"{dest}: could not write the backup ({_reason(exc)}); "
+                              "nothing was changed") from None
+        raise
+    return dest
+
+
+def backup_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / BACKUP_DIR
+
+
+def backup(lib, dest: Path | None = None) -> Path:
+    """Write a backup of `lib`. `dest` may be a file path, an existing folder, or None
+    (then `<data_dir>/backups/papershelf-YYYYMMDD-HHMMSS.sqlite3`). Returns the path."""
+    if dest is None:
+        target = _unique(backup_dir(lib.data_dir) / f"papershelf-{_stamp()}.sqlite3")
+    else:
+        dest = Path(dest).expanduser()
+        if dest.is_dir():
+            target = _unique(dest / f"papershelf-{_stamp()}.sqlite3")
+        else:
+            target = dest
+    if target.resolve() == Path(lib.store.path).resolve():
+        raise BackupError(f"{target}: that is the library itself; choose another path")
+    return copy_database(lib.store.db, target)
+
+
+def configured_keep() -> int:
+    from index import config as config_mod
+
+    try:
+        keep = config_mod.load_config(create=False).get("backup", "keep", DEFAULT_KEEP)
+    except PapershelfError:
+        return DEFAULT_KEEP
+    return max(0, int(keep))
+
+
+def auto_backups(data_dir: Path) -> list[Path]:
+    """Automatic backups, oldest first."""
+    folder = backup_dir(data_dir)
+    if not folder.is_dir():
+        return []
+    found = [p for p in folder.iterdir() if _AUTO.match(p.name)]
+    return sorted(found, key=lambda p: (_AUTO.match(p.name)[1], p.stat().st_mtime, p.name))
+
+
+def _auto_backup_conn(source: sqlite3.Connection, data_dir: Path, keep: int,
+                      reason: str = "") -> Path:
+    suffix = f"-{reason}" if reason else ""
+    target = _unique(backup_dir(data_dir) / f"papershelf-auto-{_stamp()}{suffix}.sqlite3")
+    path = copy_database(source, target)
+    prune(data_dir, keep)
+    return path
+
+
+def prune(data_dir: Path, keep: int) -> list[Path]:
+    """Delete automatic backups beyond the newest `keep`. Manual backups are never touched."""
+    existing = auto_backups(data_dir)
+    doomed = existing[:-keep] if keep > 0 else existing
+    removed = []
+    for path in doomed:
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed
+
+
+def auto_backup(lib, keep: int | None = None, *, reason: str = "") -> Path | None:
+    """Take an automatic backup and keep the newest `keep` (default: config). None when
+    automatic backups are turned off (keep = 0)."""
+    keep = configured_keep() if keep is None else keep
+    if keep <= 0:
+        return None
+    return _auto_backup_conn(lib.store.db, lib.data_dir, keep, reason)
+
+
+def daily_backup(lib, keep: int | None = None, *, now: float | None = None) -> Path | None:
+    """An automatic backup when the newest one is from an earlier day (or there is none)."""
+    keep = configured_keep() if keep is None else keep
+    if keep <= 0:
+        return None
+    existing = auto_backups(lib.data_dir)
+    today = _stamp(now)[:8]
+    if existing and _AUTO.match(existing[-1].name)[1][:8] >= today:
+        return None
+    return auto_backup(lib, keep, reason="daily")
+
+
+def backup_before_migration(db_path: Path, keep: int | None = None) -> Path | None:
+    """Called by the store before it upgrades the schema of an existing database file."""
+    db_path = Path(db_path)
+    if not db_path.exists():
+        return None
+    keep = configured_keep() if keep is None else keep
+    source = sqlite3.connect(db_path)
+    try:
+        return _auto_backup_conn(source, db_path.parent, max(keep, 1), "migration")
+    finally:
+        source.close()
+
+
+# ---- restore -----------------------------------------------------------------------------------
+
+def validate(backup_path: Path) -> dict:
+    """Check a backup file: readable SQLite, passes integrity_check, a papershelf schema this
+    version knows. Returns {"papers": n, "ops": n, "schema": v}; raises BackupError."""
+    from index.store import SCHEMA_VERSION
+
+    path = Path(backup_path).expanduser()
+    if not path.exists():
+        raise BackupError(f"{path}: no such backup file")
+    if path.is_dir():
+        raise BackupError(f"{path}: is a folder, not a backup file")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(16)
+    except OSError as exc:
+        raise BackupError(f"{path}: cannot read ({_reason(exc)})") from None
+    if head != b"SQLite format 3\x00":
+        raise BackupError(f"{path}: not a papershelf backup (not an SQLite database)")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BackupError(f"{path}: cannot open ({exc})") from None
+    try:
+        rows = [r[0] for r in conn.execute("PRAGMA integrity_check(5)")]
+        if rows != ["ok"]:
+            raise BackupError(f"{path}: the backup is damaged ({rows[0]})")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"papers", "ops", "meta", "tags"} <= tables or version < 1:
+            raise BackupError(f"{path}: not a papershelf backup (no papershelf tables)")
+        if version > SCHEMA_VERSION:
+            raise BackupError(f"{path}: written by a newer papershelf (schema {version}; this "
+                              f"version knows up to {SCHEMA_VERSION}); upgrade papershelf")
+        papers = conn.execute("SELECT COUNT(*) FROM papers WHERE deleted = 0").fetchone()[0]
+        ops = conn.execute("SELECT COUNT(*) FROM ops").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(f"{path}: the backup is damaged ({exc})") from None
+    finally:
+        conn.close()
+    return {"papers": papers, "ops": ops, "schema": version}
+
+
+def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dict:
+    """Replace the library in `lib_dir` with `backup_path`.
+
+    The library must not be open in this process (close it first). Steps: validate the
+    backup; take an automatic backup of the current library; copy the backup next to the
+    database under a temporary name (fsynced, with a fresh device id); checkpoint the current
+    database so its WAL is empty, remove the WAL, and rename the copy over the database; then
+    remove the Whoosh index so it is rebuilt from the restored store.
+
+    Returns {"papers", "ops", "schema", "previous": path of the safety backup or None}.
+    """
+    from index.library import INDEX_DIR
+    from index.store import DB_NAME
+
+    lib_dir = Path(lib_dir)
+    backup_path = Path(backup_path).expanduser()
+    info = validate(backup_path)
+    db_path = lib_dir / DB_NAME
+    if db_path.exists() and backup_path.resolve() == db_path.resolve():
+        raise BackupError(f"{backup_path}: that is the library itself, not a backup")
+    keep = configured_keep() if keep is None else keep
+    previous = None
+    try:
+        lib_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise BackupError(f"{lib_dir}: cannot create the data directory ({_reason(exc)})") from None
+    current = None
+    if db_path.exists():
+        try:
+            current = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+            previous = _auto_backup_conn(current, lib_dir, max(keep, 1), "before-restore")
+        except sqlite3.Error as exc:
+            # A damaged library is what people restore over: keep its raw file instead.
+            if current is not None:
+                current.close()
+                current = None
+            previous = _unique(backup_dir(lib_dir) / f"papershelf-damaged-{_stamp()}.sqlite3")
+            try:
+                previous.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(db_path, previous)
+            except OSError as copy_exc:
+                raise BackupError(f"{db_path}: cannot save the current library before restoring "
+                                  f"({_reason(copy_exc)}); nothing was changed") from None
+            del exc
+    tmp = lib_dir / f".{DB_NAME}.restore-{os.getpid()}.tmp"
+    try:
+        source = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
+        try:
+            copy_database(source, tmp)
+        finally:
+            source.close()
+        conn = sqlite3.connect(tmp, isolation_level=None)
+        try:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('device_id', ?)",
+                         (uuid.uuid4().hex[:12],))
+        finally:
+            conn.close()
+        with open(tmp, "rb") as handle:
+            os.fsync(handle.fileno())
+        if current is not None:
+            # Empty the WAL into the old database, so that removing it loses nothing and a
+            # stale WAL can never be replayed onto the restored file.
+            busy, _, _ = current.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy:
+                raise BackupError(f"{db_path}: the library is in use by another papershelf; "
+                                  "close it and try again (nothing was changed)")
+            current.close()
+            current = None
+        for companion in ("-wal", "-shm", "-journal"):
+            Path(str(db_path) + companion).unlink(missing_ok=True)
+        os.replace(tmp, db_path)
+        _fsync_dir(lib_dir)
+    except BackupError:
+        tmp.unlink(missing_ok=True)
+        raise
+    except (OSError, sqlite3.Error) as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise BackupError(f"{db_path}: restore failed ({_reason(exc)}); the library was not "
+                          "replaced") from None
+    finally:
+        if current is not None:
+            current.close()
+    index_dir = lib_dir / INDEX_DIR
+    if index_dir.exists():
+        shutil.rmtree(index_dir, ignore_errors=True)
+    return info | {"previous": str(previous) if previous else None}

@@ -1,0 +1,304 @@
+"""`papershelf doctor`: check the library and, where it is safe, repair it.
+
+Checks (each finding has a severity, a one-line message and whether `repair` can fix it):
+
+- sqlite: `PRAGMA integrity_check` and the schema version of the canonical store.
+- oplog: this device's operations are numbered 1..N with no gap or duplicate, every op id is
+  `<device>-<seq>`, every op value decodes as JSON, and the stored clock is not behind the
+  newest operation (else new operations could sort before old ones).
+- consistency: tags, registers, aliases and pending index updates that point at no paper;
+  statuses outside the known set. Reported, never deleted: they may be someone's data.
+- index: the Whoosh index opens, and holds every live paper exactly once and nothing else.
+  Keys still waiting in `index_dirty` are "index catching up" (info), not an error.
+
+Severities: "error" (something is wrong), "warning" (degraded but no data at risk), "info"
+(normal transient state). `DoctorReport.problems` is errors and warnings; `papershelf doctor`
+exits 1 while any remain.
+
+Repairs (`repair`) never delete user data: they rebuild the Whoosh index from the store
+(`Library.reindex`), write pending index updates (`Library.flush_index`), and run SQLite
+`REINDEX` when integrity_check only complains about SQLite's own indexes (which are derived
+from the tables). Anything else (damaged tables, gaps in the operation log) is reported with
+what to do instead: restore the newest good backup (`papershelf restore`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+from index.model import STATUSES
+
+ERROR, WARNING, INFO = "error", "warning", "info"
+
+# integrity_check lines that only concern SQLite indexes (rebuildable with REINDEX).
+_INDEX_ONLY = re.compile(
+    r"(missing from index|wrong # of entries in index|row \d+ missing from index|"
+    r"non-unique entry in index|out of order in index)", re.I)
+
+
+@dataclass
+class Finding:
+    check: str  # sqlite | oplog | consistency | index
+    severity: str  # error | warning | info
+    message: str
+    repairable: bool = False
+    fix: str = ""  # which repair applies: reindex | flush | sqlite-reindex | ""
+
+    def __str__(self) -> str:
+        return f"{self.severity}: [{self.check}] {self.message}"
+
+
+@dataclass
+class DoctorReport:
+    findings: list[Finding] = field(default_factory=list)
+
+    def add(self, check: str, severity: str, message: str, *, fix: str = "") -> None:
+        self.findings.append(Finding(check, severity, message, bool(fix), fix))
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity in (ERROR, WARNING)]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def by_check(self, check: str) -> list[Finding]:
+        return [f for f in self.findings if f.check == check]
+
+    def to_json(self) -> dict:
+        return {"ok": self.ok, "findings": [asdict(f) for f in self.findings]}
+
+
+# ---- checks ------------------------------------------------------------------------------------
+
+def check(lib, *, index: bool = True) -> DoctorReport:
+    """Run every check. Opens the Whoosh index only when it can be opened as it is (a damaged
+    index is reported, not silently rebuilt: that is `repair`'s job)."""
+    report = DoctorReport()
+    db = lib.store.db
+    if not _check_sqlite(db, report):
+        return report  # a damaged database makes every further query unreliable
+    _check_oplog(lib.store, report)
+    _check_consistency(db, report)
+    if index:
+        _check_index(lib, report)
+    return report
+
+
+def _check_sqlite(db: sqlite3.Connection, report: DoctorReport) -> bool:
+    from index.store import SCHEMA_VERSION
+
+    try:
+        rows = [r[0] for r in db.execute("PRAGMA integrity_check(100)")]
+    except sqlite3.DatabaseError as exc:
+        report.add("sqlite", ERROR, f"integrity check could not run ({exc}); restore a backup")
+        return False
+    if rows != ["ok"]:
+        index_only = all(_INDEX_ONLY.search(r) for r in rows)
+        more = f" (and {len(rows) - 1} more)" if len(rows) > 1 else ""
+        if index_only:
+            report.add("sqlite", ERROR, f"database index damaged: {rows[0]}{more}",
+                       fix="sqlite-reindex")
+        else:
+            report.add("sqlite", ERROR, f"database damaged: {rows[0]}{more}; "
+                       "restore the newest good backup (papershelf restore)")
+            return False
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        report.add("sqlite", ERROR, f"schema version {version}, expected {SCHEMA_VERSION}")
+    else:
+        report.add("sqlite", INFO, "integrity check ok")
+    return True
+
+
+def _check_oplog(store, report: DoctorReport) -> None:
+    device = store.device
+    rows = store.db.execute("SELECT op_id, seq, hlc FROM ops WHERE device = ? ORDER BY seq",
+                            (device,)).fetchall()
+    seqs = [r[1] for r in rows]
+    problems = 0
+    expected = 1
+    gaps: list[str] = []
+    for seq in seqs:
+        if seq != expected:
+            gaps.append(f"{expected}..{seq - 1}" if seq > expected else f"duplicate {seq}")
+        expected = seq + 1
+    if gaps:
+        shown = ", ".join(gaps[:5]) + (" ..." if len(gaps) > 5 else "")
+        report.add("oplog", ERROR, f"this device's operation log has gaps: missing {shown}")
+        problems += 1
+    wrong_ids = [r[0] for r in rows if r[0] != f"{device}-{r[1]}"]
+    if wrong_ids:
+        report.add("oplog", ERROR, f"{len(wrong_ids)} operations have ids that do not match "
+                   f"their device and sequence number (first: {wrong_ids[0]})")
+        problems += 1
+    bad_json = 0
+    first_bad = None
+    for op_id, value in store.db.execute("SELECT op_id, value FROM ops"):
+        if value is None:
+            continue
+        try:
+            json.loads(value)
+        except (ValueError, TypeError):
+            bad_json += 1
+            first_bad = first_bad or op_id
+    if bad_json:
+        report.add("oplog", ERROR, f"{bad_json} operations have a value that is not valid JSON "
+                   f"(first: {first_bad})")
+        problems += 1
+    if rows:
+        newest = max(r[2] for r in rows)
+        stored = store.db.execute("SELECT v FROM meta WHERE k = 'hlc'").fetchone()
+        if stored is None or _clock_key(stored[0]) < _clock_key(newest):
+            report.add("oplog", WARNING, "the stored clock is behind the newest operation")
+            problems += 1
+    if not problems:
+        report.add("oplog", INFO, f"operation log continuous: {len(seqs)} operations from "
+                   f"this device")
+
+
+def _clock_key(text: str) -> tuple[int, int]:
+    try:
+        ms, counter, _ = text.split(".", 2)
+        return int(ms), int(counter)
+    except ValueError:
+        return (-1, -1)
+
+
+def _check_consistency(db: sqlite3.Connection, report: DoctorReport) -> None:
+    def count(sql: str) -> int:
+        return db.execute(sql).fetchone()[0]
+
+    orphans = count("SELECT COUNT(*) FROM tags WHERE key NOT IN (SELECT key FROM papers)")
+    if orphans:
+        report.add("consistency", WARNING, f"{orphans} tags belong to no paper (kept)")
+    registers = count("SELECT COUNT(*) FROM registers WHERE key NOT IN (SELECT key FROM papers)")
+    if registers:
+        # Sync may hold a register for a paper whose add has not arrived yet: not an error.
+        report.add("consistency", INFO, f"{registers} change registers name papers not in "
+                   "this library (yet)")
+    aliases = count("SELECT COUNT(*) FROM aliases WHERE new_key NOT IN (SELECT key FROM papers)")
+    if aliases:
+        report.add("consistency", WARNING, f"{aliases} key aliases point at no paper (kept)")
+    marks = ",".join("?" * len(STATUSES))
+    bad_status = db.execute(f"SELECT COUNT(*) FROM papers WHERE status NOT IN ({marks})",
+                            STATUSES).fetchone()[0]
+    if bad_status:
+        report.add("consistency", WARNING, f"{bad_status} papers have an unknown read status")
+
+
+def _check_index(lib, report: DoctorReport) -> None:
+    store = lib.store
+    try:
+        ready = lib.index_ready()
+    except ModuleNotFoundError:
+        report.add("index", WARNING, "the search module is not installed; index not checked")
+        return
+    except Exception as exc:  # noqa: BLE001 - a broken index must not stop the doctor
+        ready = False
+        detail = f" ({type(exc).__name__}: {exc})"
+    else:
+        detail = ""
+    if not ready:
+        report.add("index", WARNING, "search index missing or unreadable" + detail
+                   + "; it is rebuilt from the library on next use", fix="reindex")
+        return
+    try:
+        indexed = Counter(index_keys(lib))
+    except Exception as exc:  # noqa: BLE001
+        report.add("index", WARNING, f"search index unreadable ({type(exc).__name__}: "
+                   f"{exc}); it can be rebuilt from the library", fix="reindex")
+        return
+    dirty = set(store.dirty_keys())
+    live = {r[0] for r in store.db.execute("SELECT key FROM papers WHERE deleted = 0")}
+    missing = sorted(k for k in live - set(indexed) if k not in dirty)
+    extra = sorted(k for k in set(indexed) - live if k not in dirty)
+    twice = sorted(k for k, n in indexed.items() if n > 1)
+    found = False
+    if missing:
+        report.add("index", ERROR, f"{len(missing)} papers are missing from the search index "
+                   f"(first: {missing[0]})", fix="reindex")
+        found = True
+    if extra:
+        report.add("index", ERROR, f"{len(extra)} search index entries are deleted or unknown "
+                   f"papers (first: {extra[0]})", fix="reindex")
+        found = True
+    if twice:
+        report.add("index", ERROR, f"{len(twice)} papers are in the search index more than "
+                   f"once (first: {twice[0]})", fix="reindex")
+        found = True
+    if dirty:
+        report.add("index", INFO, f"index catching up: {len(dirty)} pending updates",
+                   fix="flush")
+    if not found:
+        report.add("index", INFO, f"search index agrees with the library ({len(live)} papers)")
+
+
+def index_keys(lib) -> list[str]:
+    """Every paper key stored in the Whoosh index, once per (undeleted) document.
+
+    Uses SearchIndex.keys() / all_keys() when the search module offers one; otherwise reads
+    the stored `key` field through Whoosh directly (kept inside this function so that all
+    other Whoosh use stays in index/search.py).
+    """
+    index = lib.index
+    for name in ("all_keys", "keys", "indexed_keys"):
+        method = getattr(index, name, None)
+        if callable(method):
+            return list(method())
+    ix = None
+    for name in ("ix", "_ix", "index", "_index"):
+        candidate = getattr(index, name, None)
+        if candidate is not None and hasattr(candidate, "searcher"):
+            ix = candidate
+            break
+    from whoosh import index as whoosh_index
+
+    own = ix is None
+    if own:
+        from index.library import INDEX_DIR
+
+        ix = whoosh_index.open_dir(str(lib.data_dir / INDEX_DIR))
+    try:
+        with ix.searcher() as searcher:
+            return [fields.get("key") for fields in searcher.all_stored_fields()]
+    finally:
+        if own:
+            ix.close()
+
+
+# ---- repairs -----------------------------------------------------------------------------------
+
+def repair(lib, report: DoctorReport) -> list[str]:
+    """Apply the safe repairs the report asks for. Returns one line per action taken (or
+    attempted and failed). Never deletes user data."""
+    done: list[str] = []
+    fixes = {f.fix for f in report.findings if f.repairable}
+    if "sqlite-reindex" in fixes:
+        try:
+            lib.store.db.execute("REINDEX")
+            done.append("rebuilt the database's own indexes (REINDEX)")
+        except sqlite3.DatabaseError as exc:
+            done.append(f"could not rebuild the database's indexes ({exc})")
+    if "reindex" in fixes:
+        try:
+            count = lib.reindex()
+            done.append(f"rebuilt the search index from the library ({count} papers)")
+        except Exception as exc:  # noqa: BLE001 - report, keep going
+            done.append(f"could not rebuild the search index ({type(exc).__name__}: {exc})")
+    elif "flush" in fixes:
+        try:
+            count = lib.flush_index()
+            done.append(f"wrote {count} pending index updates")
+        except Exception as exc:  # noqa: BLE001
+            done.append(f"could not write pending index updates ({type(exc).__name__}: {exc})")
+    return done
