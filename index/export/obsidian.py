@@ -1,0 +1,207 @@
+"""Papers -> an Obsidian vault folder: one note per paper, YAML front matter, the note as body.
+
+File names come from the citation key, made safe for Windows, macOS and Linux, and every path
+is resolved and checked to lie inside the chosen folder. Re-exporting rewrites the front matter
+and the generated part but keeps whatever the user wrote below the marker line. Each file is
+written to a temp file, fsynced and renamed over the old one, so a crash leaves the old note or
+the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from index.export.latex import decode_latex
+from index.export.markdown import display_title, escape_inline
+from index.model import Paper, PapershelfError
+
+Progress = Callable[[int, int], None]
+MARKER = "%% papershelf: your notes below this line are kept %%"
+MAX_STEM = 100  # well under every file system's 255-byte name limit, even in UTF-8
+
+_WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    + [f"{dev}{n}" for dev in ("COM", "LPT") for n in list("123456789") + ["¹", "²", "³"]]
+)
+# Forbidden on Windows (<>:"/\|?*), control characters, and what breaks Obsidian links (#^[]|).
+_BAD_NAME_CHARS = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f#^\[\]]')
+_TAG_BAD = re.compile(r"[^\w\-/]+", re.UNICODE)
+
+
+@dataclass
+class ObsidianReport:
+    folder: Path
+    written: list[Path] = field(default_factory=list)  # new or changed files
+    unchanged: list[Path] = field(default_factory=list)
+    kept_unmarked: list[Path] = field(default_factory=list)  # had no marker: old text kept below it
+
+    def summary(self) -> str:
+        text = f"wrote {len(self.written)} notes, {len(self.unchanged)} unchanged, in {self.folder}"
+        if self.kept_unmarked:
+            text += (f"; {len(self.kept_unmarked)} existing notes had no marker line, "
+                     "their whole text was kept below it")
+        return text
+
+
+def safe_file_stem(name: str) -> str:
+    """A citation key -> a file name stem that is valid and harmless on every OS."""
+    stem = unicodedata.normalize("NFC", name)
+    stem = _BAD_NAME_CHARS.sub("-", stem)
+    stem = re.sub(r"\s+", " ", stem)
+    stem = re.sub(r"-{2,}", "-", stem)
+    stem = stem.strip(" .-")  # no hidden files, no trailing dots/spaces (Windows drops them)
+    if len(stem.encode("utf-8")) > MAX_STEM:
+        stem = stem.encode("utf-8")[:MAX_STEM].decode("utf-8", "ignore").rstrip(" .-")
+    if not stem or stem in (".", ".."):
+        stem = "paper"
+    if stem.split(".")[0].strip().upper() in _WINDOWS_RESERVED:
+        stem = "_" + stem
+    return stem
+
+
+def obsidian_tag(tag: str) -> str | None:
+    """Obsidian tags: letters, digits, _, - and / (nesting), not only digits, no spaces."""
+    cleaned = _TAG_BAD.sub("-", "-".join(tag.strip().split()))
+    cleaned = re.sub(r"-{2,}", "-", cleaned)
+    cleaned = re.sub(r"/{2,}", "/", cleaned).strip("-/")
+    if not cleaned or cleaned.replace("/", "").replace("-", "").replace("_", "").isdigit():
+        return None if not cleaned else "tag-" + cleaned
+    return cleaned
+
+
+def front_matter(paper: Paper) -> dict:
+    title = display_title(paper)
+    tags = [t for t in dict.fromkeys(obsidian_tag(t) for t in paper.tags) if t]
+    data = {
+        "title": title,
+        "aliases": [title] + ([paper.citekey] if paper.citekey else []),
+        "tags": tags,
+        "starred": bool(paper.starred),
+        "status": paper.status,
+        "key": paper.key,
+        "citekey": paper.citekey,
+        "authors": [" ".join(decode_latex(a).split()) for a in paper.authors],
+        "year": paper.year,
+        "listing_date": paper.listing_date,
+        "url": paper.best_url,
+        "links": list(paper.links),
+        "sources": list(paper.sources),
+    }
+    return data
+
+
+def note_text(paper: Paper, kept: str = "") -> str:
+    """The whole file: front matter, generated part, marker, then the user's kept text."""
+    yaml_text = yaml.safe_dump(front_matter(paper), allow_unicode=True, sort_keys=False,
+                               default_flow_style=False, width=1_000_000)
+    parts = ["---\n", yaml_text, "---\n", f"# {escape_inline(display_title(paper))}\n"]
+    abstract = " ".join(decode_latex(paper.abstract or "").split())
+    if abstract:
+        parts.append("\n> [!abstract]- Abstract\n> " + escape_inline(abstract) + "\n")
+    if paper.note.strip():
+        parts.append("\n" + paper.note.strip() + "\n")
+    parts.append("\n" + MARKER + "\n")
+    parts.append(kept)
+    return "".join(parts)
+
+
+def _kept_text(old: str) -> tuple[str, bool]:
+    """What to keep from an existing file: text after the marker line, or (no marker) all of
+    its body, so nothing a user wrote is ever lost. Returns (text, had_marker)."""
+    lines = old.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        if line.strip() == MARKER:
+            return "".join(lines[i + 1 :]), True
+    body = old
+    if old.startswith("---\n"):
+        end = old.find("\n---\n", 4)
+        if end >= 0:
+            body = old[end + 5 :]
+    return body, False
+
+
+def resolve_inside(folder: Path, name: str) -> Path:
+    """folder/name, refusing anything that would land outside folder (links, .., absolute)."""
+    root = folder.resolve()
+    target = (root / name).resolve()
+    if target.parent != root:
+        raise PapershelfError(f"refusing to write {name!r}: it would land outside {root}")
+    return target
+
+
+def atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".papershelf-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open directories; the rename is still atomic there
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def export_obsidian(papers: Iterable[Paper], folder: str | Path, *,
+                    progress: Progress | None = None) -> ObsidianReport:
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise PapershelfError(f"{folder} is a file; Obsidian export needs a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PapershelfError(f"cannot create {folder}: {exc.strerror}") from None
+    report = ObsidianReport(folder.resolve())
+    papers = list(papers)
+    used: set[str] = set()  # casefolded: macOS and Windows names ignore case
+    for i, paper in enumerate(papers, 1):
+        stem = safe_file_stem(paper.citekey or paper.key)
+        candidate, n = stem, 1
+        while candidate.casefold() in used:
+            n += 1
+            candidate = f"{stem}-{n}"
+        used.add(candidate.casefold())
+        path = resolve_inside(folder, candidate + ".md")
+        kept, had_marker = "", True
+        old = None
+        if path.exists():
+            if not path.is_file():
+                raise PapershelfError(f"{path} exists and is not a file")
+            old = path.read_text(encoding="utf-8", errors="replace")
+            kept, had_marker = _kept_text(old)
+        text = note_text(paper, kept)
+        if old == text:
+            report.unchanged.append(path)
+        else:
+            atomic_write(path, text)
+            report.written.append(path)
+            if not had_marker:
+                report.kept_unmarked.append(path)
+        if progress is not None:
+            progress(i, len(papers))
+    _fsync_dir(report.folder)
+    return report
