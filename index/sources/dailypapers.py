@@ -105,8 +105,8 @@ def title_score(line: str) -> float:
         score += 0.5
     if n >= 400:
         return score  # clearly an abstract already
-    if " " not in line:
-        score += 4.0  # one token: an odd title, but never an abstract
+    if len(line.split(None, 2)) < 3:
+        score += 6.0  # one or two words: an odd title, but not an abstract, even a cut one
     breaks = len(_SENTENCE_BREAK.findall(line))
     score -= min(breaks, 2) * 3.0
     if n >= 260:
