@@ -38,6 +38,8 @@ DB_NAME = "library.sqlite3"
 FILLABLE_FIELDS = ("abstract", "authors", "year", "listing_date", "arxiv_id", "doi", "url",
                    "venue", "links")
 JSON_COLUMNS = ("authors", "links", "extra", "sources")
+# One encoder for all writes: json.dumps(..., ensure_ascii=False) builds a new one per call.
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
 
 _SCHEMA = """
 CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
@@ -151,6 +153,8 @@ class Store:
             raise StoreError(f"{self.path}: cannot open the library ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a papershelf library or damaged ({exc})") from None
+        self._op_buffer: list[tuple] | None = None
+        self._paper_buffer: dict[str, tuple] | None = None
         self.device = self._meta("device_id")
         last = self._meta("hlc")
         self.clock = HybridClock(self.device, Timestamp.decode(last) if last else None)
@@ -206,6 +210,10 @@ class Store:
             raise
         else:
             try:
+                # The clock is saved once per transaction so it never runs backwards on restart.
+                if clock := getattr(self, "clock", None):  # (none yet while migrating)
+                    self.db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)",
+                                    (clock.last.encode(),))
                 self.db.execute("COMMIT")
             except sqlite3.OperationalError as exc:
                 self.db.execute("ROLLBACK")
@@ -224,15 +232,14 @@ class Store:
                    seq: int) -> Op:
         stamp = self.clock.tick().encode()
         op = Op(f"{self.device}-{seq}", self.device, seq, stamp, type_, key, field, value)
-        self.db.execute(
-            "INSERT INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (op.op_id, op.device, op.seq, op.hlc, op.type, op.key, op.field,
-             json.dumps(value, ensure_ascii=False)),
-        )
+        row = (op.op_id, op.device, op.seq, op.hlc, op.type, op.key, op.field, _to_json(value))
+        if self._op_buffer is not None:  # a batch import writes its ops in one executemany
+            self._op_buffer.append(row)
+        else:
+            self.db.execute("INSERT INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
         if field is not None:
             self.db.execute("INSERT OR REPLACE INTO registers VALUES (?, ?, ?, ?)",
                             (key, field, stamp, op.op_id))
-        self.db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (stamp,))
         return op
 
     def ops_since(self, device: str, after_seq: int) -> list[Op]:
@@ -257,20 +264,32 @@ class Store:
             self._add_records(records, report, dry_run, progress)
         except _DryRun:
             pass  # rolled back: a dry run reports what would happen and writes nothing
+        finally:
+            self._op_buffer = None
+            self._paper_buffer = None
         return report
 
     def _add_records(self, records, report, dry_run, progress) -> None:
         with self.transaction():
             seq = self._next_seq()
             taken = {r[0] for r in self.db.execute("SELECT citekey FROM papers WHERE citekey IS NOT NULL")}
+            # Loaded once per batch so most records cost no extra query.
+            self._has_aliases = self.db.execute("SELECT 1 FROM aliases LIMIT 1").fetchone() is not None
+            self._title_only = {r[0] for r in self.db.execute(
+                "SELECT key FROM papers WHERE key LIKE 'title:%' AND deleted = 0")}
+            live = {r[0] for r in self.db.execute("SELECT key FROM papers WHERE deleted = 0")}
+            self._op_buffer = []
+            self._paper_buffer = {}
             now = time.time()
             for done, record in enumerate(records, 1):
                 problem = _validate(record)
                 if problem:
                     report.rejected.append(problem)
                     continue
-                key = self._resolve_alias(record.key)
-                existing = self._get_row(key)
+                key = self._resolve_alias(record.key) if self._has_aliases else record.key
+                if key in self._paper_buffer:
+                    self._flush_inserts()  # a repeat within this batch must see the first copy
+                existing = self._get_row(key) if key in live else None
                 if existing is None and record.arxiv_id:
                     existing, seq = self._merge_title_only_paper(record, key, seq)
                 if existing is None:
@@ -280,6 +299,9 @@ class Store:
                                                         taken.__contains__)
                     taken.add(citekey)
                     self._insert(key, record, citekey, now + done * 1e-6)
+                    live.add(key)
+                    if key.startswith("title:"):
+                        self._title_only.add(key)
                     value = record.to_dict() | {"citekey": citekey}
                     self._record_op("paper.add", key, None, value, seq)
                     seq += 1
@@ -290,8 +312,11 @@ class Store:
                 else:
                     seq, changed = self._merge_into(existing, record, seq)
                     (report.merged if changed else report.unchanged).append(key)
-                if progress:
+                if progress and (done % 200 == 0 or done == len(records)):
                     progress(done, len(records))
+            self._flush_inserts()
+            self.db.executemany("INSERT INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._op_buffer)
+            self._op_buffer = None
             if dry_run:
                 raise _DryRun(report)
 
@@ -302,20 +327,29 @@ class Store:
     def _get_row(self, key: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM papers WHERE key = ? AND deleted = 0", (key,)).fetchone()
 
+    _INSERT_PAPER = (
+        "INSERT OR REPLACE INTO papers (key, title, title_norm, abstract, authors, year, "
+        "listing_date, arxiv_id, doi, url, links, venue, extra, sources, citekey, added) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+
     def _insert(self, key: str, record: PaperRecord, citekey: str, added: float) -> None:
-        self.db.execute(
-            "INSERT OR REPLACE INTO papers (key, title, title_norm, abstract, authors, year, "
-            "listing_date, arxiv_id, doi, url, links, venue, extra, sources, citekey, added) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, record.title, normalise_title(record.title), record.abstract,
-             json.dumps(record.authors, ensure_ascii=False), record.year, record.listing_date,
-             record.arxiv_id, record.doi, record.url,
-             json.dumps(record.links, ensure_ascii=False), record.venue,
-             json.dumps(record.extra, ensure_ascii=False),
-             json.dumps([record.source] if record.source else [], ensure_ascii=False),
-             citekey, added),
-        )
+        row = (key, record.title, normalise_title(record.title), record.abstract,
+               _to_json(record.authors), record.year, record.listing_date,
+               record.arxiv_id, record.doi, record.url, _to_json(record.links), record.venue,
+               _to_json(record.extra), _to_json([record.source] if record.source else []),
+               citekey, added)
+        if self._paper_buffer is not None:  # batch import: one executemany at the end
+            self._paper_buffer[key] = row
+            return
+        self.db.execute(self._INSERT_PAPER, row)
         self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
+
+    def _flush_inserts(self) -> None:
+        if self._paper_buffer:
+            self.db.executemany(self._INSERT_PAPER, self._paper_buffer.values())
+            self.db.executemany("INSERT OR IGNORE INTO index_dirty VALUES (?)",
+                                [(k,) for k in self._paper_buffer])
+            self._paper_buffer.clear()
 
     def _merge_into(self, row: sqlite3.Row, record: PaperRecord, seq: int) -> tuple[int, bool]:
         """Add a new source and fill fields the stored paper lacks. Returns (seq, changed)."""
@@ -325,7 +359,7 @@ class Store:
         if record.source and record.source not in sources:
             sources.append(record.source)
             self.db.execute("UPDATE papers SET sources = ? WHERE key = ?",
-                            (json.dumps(sources, ensure_ascii=False), key))
+                            (_to_json(sources), key))
             self._record_op("paper.source", key, None, record.source, seq)
             seq += 1
             changed = True
@@ -333,7 +367,7 @@ class Store:
             new = getattr(record, name)
             old = json.loads(row[name]) if name in JSON_COLUMNS else row[name]
             if new and not old:
-                stored = json.dumps(new, ensure_ascii=False) if name in JSON_COLUMNS else new
+                stored = _to_json(new) if name in JSON_COLUMNS else new
                 self.db.execute(f"UPDATE papers SET {name} = ? WHERE key = ?", (stored, key))
                 self._record_op("paper.update", key, name, new, seq)
                 seq += 1
@@ -346,12 +380,16 @@ class Store:
                                 seq: int) -> tuple[sqlite3.Row | None, int]:
         """A paper first seen by title only gains an arXiv id: re-key it, keeping user state."""
         old_key = paper_key(title=record.title)
-        row = self._get_row(old_key)
-        if row is None:
+        if old_key not in self._title_only:
             return None, seq
+        self._title_only.discard(old_key)
+        self._has_aliases = True
+        if self._paper_buffer and old_key in self._paper_buffer:
+            self._flush_inserts()  # first seen earlier in this same batch
         self.rekey(old_key, key, seq)
         self._record_op("paper.merge", old_key, None, key, seq)
-        return self._get_row(key), seq + 1
+        live_marker = self._get_row(key)
+        return live_marker, seq + 1
 
     def rekey(self, old_key: str, new_key: str, seq: int | None = None) -> None:
         """Move a paper (and its tags and registers) to a new key; the old key becomes an alias."""

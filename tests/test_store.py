@@ -195,3 +195,18 @@ def test_read_only_data_dir_refused_before_any_write(tmp_path, monkeypatch):
         store.add_records([rec("Paper")])
     store.close()
     assert (tmp_path / "library.sqlite3").read_bytes() == before
+
+
+def test_repeats_and_merges_within_one_batch(store):
+    report = store.add_records([
+        rec("Same Paper Twice"),
+        rec("Same paper twice", source="test:other.txt"),
+        rec("Title Then Id"),
+        rec("Title then id", arxiv_id="2402.00002"),
+    ])
+    assert len(report.added) == 2 and len(report.merged) == 2
+    papers = {p.key: p for p in store.iter_papers()}
+    assert set(papers) == {paper_key(title="Same Paper Twice"), "arxiv:2402.00002"}
+    assert papers[paper_key(title="Same Paper Twice")].sources == ["test:one.txt", "test:other.txt"]
+    ops = store.ops_since(store.device, 0)
+    assert [op.seq for op in ops] == list(range(1, len(ops) + 1))
