@@ -38,7 +38,7 @@ _ASCII_SPECIALS = {
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
 }
-_SPECIALS_RE = re.compile(r"[\\{}%&#_$~^<>|]")
+_SPECIALS_RE = re.compile(r"[\\{}%&#_$~^<>|\x00-\x1f\x7f]")
 _WS_RE = re.compile(r"\s+")
 
 # Symbol macros we turn into Unicode when they appear in paper text. Anything outside this
@@ -197,6 +197,8 @@ def decode_latex(text: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _encode_char(ch: str) -> str:
+    if unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+        return ""  # controls, lone surrogates, private use, unassigned: nothing printable
     latex = _encoder().unicode_to_latex(ch)
     if latex == ch or _unsafe_for_bibtex(latex):
         return ch  # no LaTeX form (CJK, emoji): kept as UTF-8 for biber / XeLaTeX users
@@ -238,6 +240,8 @@ def encode_latex(text: str) -> str:
     out = []
     for ch in text:
         if ch.isascii():
+            if ch < " " or ch == "\x7f":
+                continue  # control characters print nothing and upset TeX
             out.append(_ASCII_SPECIALS.get(ch, ch))
         else:
             out.append(_encode_char(ch))

@@ -24,12 +24,13 @@ ABSTRACT_STYLES = ("details", "quote", "none")
 _INLINE = re.compile(r"([\\`*_\[\]<>&|~$=%^#!])")
 _LINE_START = re.compile(r"^()(?:([-+>])|(\d+)([.)])(?=\s|$))")
 _WS = re.compile(r"\s+")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # not tab or newline
 _STATUS_TITLES = {"unread": "To read", "reading": "Reading", "read": "Read"}
 
 
 def escape_inline(text: str) -> str:
     """Untrusted text -> Markdown that renders as exactly that text, on one line."""
-    text = _WS.sub(" ", text).strip()
+    text = _WS.sub(" ", _CONTROLS.sub("", text)).strip()
     text = _INLINE.sub(r"\\\1", text)
     return _LINE_START.sub(_escape_marker, text)
 
@@ -46,6 +47,11 @@ def escape_block(text: str) -> list[str]:
     """Untrusted multi-line text -> escaped paragraphs (blank lines kept as breaks)."""
     paragraphs = re.split(r"\n\s*\n", text.strip())
     return [escape_inline(p) for p in paragraphs if p.strip()]
+
+
+def clean_note(text: str) -> str:
+    """The user's own Markdown, minus control characters (terminal escapes)."""
+    return _CONTROLS.sub("", text.replace("\r\n", "\n")).strip()
 
 
 def safe_url(url: str | None) -> str | None:
@@ -105,8 +111,8 @@ def paper_markdown(paper: Paper, *, level: int = 3, abstract: str = "details",
             lines += ["<details>", "<summary>Abstract</summary>", ""]
             lines.append("\n\n".join(paragraphs))
             lines += ["", "</details>"]
-    if with_notes and paper.note.strip():
-        lines += ["", "**Note**", "", paper.note.strip()]
+    if with_notes and clean_note(paper.note):
+        lines += ["", "**Note**", "", clean_note(paper.note)]
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from index.export.latex import decode_latex
-from index.export.markdown import display_title, escape_inline
+from index.export.markdown import clean_note, display_title, escape_inline
 from index.model import Paper, PapershelfError
 
 Progress = Callable[[int, int], None]
@@ -106,8 +106,12 @@ def note_text(paper: Paper, kept: str = "") -> str:
     abstract = " ".join(decode_latex(paper.abstract or "").split())
     if abstract:
         parts.append("\n> [!abstract]- Abstract\n> " + escape_inline(abstract) + "\n")
-    if paper.note.strip():
-        parts.append("\n" + paper.note.strip() + "\n")
+    note = clean_note(paper.note)
+    if note:
+        # A marker line inside the note would make the next export keep the wrong part.
+        lines = [("%% (marker line quoted from the note) %%" if line.strip() == MARKER else line)
+                 for line in note.split("\n")]
+        parts.append("\n" + "\n".join(lines) + "\n")
     parts.append("\n" + MARKER + "\n")
     parts.append(kept)
     return "".join(parts)
@@ -191,13 +195,19 @@ def export_obsidian(papers: Iterable[Paper], folder: str | Path, *,
         if path.exists():
             if not path.is_file():
                 raise PapershelfError(f"{path} exists and is not a file")
-            old = path.read_text(encoding="utf-8", errors="replace")
+            try:
+                old = path.read_text(encoding="utf-8", errors="replace")
+            except OSError as exc:
+                raise PapershelfError(f"cannot read {path}: {exc.strerror or exc}") from None
             kept, had_marker = _kept_text(old)
         text = note_text(paper, kept)
         if old == text:
             report.unchanged.append(path)
         else:
-            atomic_write(path, text)
+            try:
+                atomic_write(path, text)
+            except OSError as exc:
+                raise PapershelfError(f"cannot write {path}: {exc.strerror or exc}") from None
             report.written.append(path)
             if not had_marker:
                 report.kept_unmarked.append(path)
