@@ -1,0 +1,237 @@
+"""Crash trials: kill a papershelf process with SIGKILL at random moments and check that
+nothing it reported as done was lost.
+
+    .venv/bin/python benchmarks/crash_trials.py --trials 100 [--seed 1] [--keep DIR]
+
+Each trial starts tests/crash_worker.py on the same data directory (so damage, if any,
+accumulates from trial to trial, as it would for a person), lets it run imports, stars,
+tags, statuses, notes, index flushes (and sync, when index/sync.py exists and offers a sync
+function) for a random 0.3-2.5 s, then kills it with SIGKILL. Then, in this process:
+
+1. the library opens;
+2. `doctor.check` finds no error in the database (integrity_check) or the operation log
+   (this device's seqs 1..N, every op decodes); pending index updates are fine;
+3. the search index opens (or rebuilds itself), pending updates are written, and then the
+   doctor finds no problem at all (index and store agree);
+4. every change the child printed `OK` for is in the library: imported keys exist, and each
+   (paper, field) and (paper, tag) ends at the value of the last OK change to it, or at the
+   value of the one change that was in flight when the child died (it may have committed).
+
+A SIGKILL loses the process, not the machine: the operating system still writes what the
+process handed it. Power loss is not simulated here.
+
+tests/test_crash.py runs a CI-size version (12 trials) of the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER = ROOT / "tests" / "crash_worker.py"
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@dataclass
+class Trial:
+    number: int
+    delay: float
+    oks: int = 0
+    inflight: str | None = None
+    finished: bool = False  # the child ran all its steps before the kill
+    failures: list[str] = field(default_factory=list)
+    stderr: str = ""
+    papers: int = 0
+    seconds: float = 0.0
+
+
+def parse_output(text: str) -> tuple[list[dict], dict | None, bool]:
+    """(ops reported OK in order, the op in flight or None, finished)."""
+    done: list[dict] = []
+    pending = None
+    finished = False
+    for line in text.splitlines():
+        kind, _, payload = line.partition(" ")
+        if kind == "DO":
+            try:
+                pending = json.loads(payload)
+            except ValueError:  # a line cut by the kill
+                pending = None
+        elif kind == "OK":
+            try:
+                done.append(json.loads(payload))
+            except ValueError:
+                continue
+            pending = None
+        elif kind == "DONE":
+            finished = True
+    return done, pending, finished
+
+
+def _target(op: dict) -> tuple | None:
+    if op["op"] in ("star", "status", "note"):
+        return (op["key"], op["op"])
+    if op["op"] == "tag":
+        return (op["key"], "tag:" + op["tag"])
+    return None
+
+
+def verify_library(data_dir: Path, done: list[dict], pending: dict | None,
+                   check_index: bool = True) -> list[str]:
+    """Open the library after a crash and list everything wrong (empty: all good)."""
+    from index import doctor
+    from index.library import Library
+
+    failures: list[str] = []
+    try:
+        lib = Library.open(data_dir)
+    except Exception as exc:  # noqa: BLE001
+        return [f"library does not open: {type(exc).__name__}: {exc}"]
+    try:
+        report = doctor.check(lib, index=False)
+        for finding in report.problems:
+            failures.append(f"after the crash: {finding}")
+        if check_index:
+            try:
+                lib.index  # noqa: B018 - opens, or rebuilds a damaged index
+                lib.flush_index()
+            except Exception as exc:  # noqa: BLE001
+                failures.append(f"search index does not open/flush: {type(exc).__name__}: {exc}")
+            else:
+                for finding in doctor.check(lib).problems:
+                    failures.append(f"after opening the index: {finding}")
+        expected: dict[tuple, object] = {}
+        for op in done:
+            if op["op"] == "import":
+                missing = [k for k in op["keys"] if lib.get(k) is None]
+                if missing:
+                    failures.append(f"import reported OK but {len(missing)} papers are missing "
+                                    f"(first {missing[0]})")
+            elif (target := _target(op)) is not None:
+                expected[target] = op["value"]
+        also = {}
+        if pending is not None and (target := _target(pending)) is not None:
+            also[target] = pending["value"]
+        for (key, what), value in expected.items():
+            paper = lib.get(key)
+            if paper is None:
+                failures.append(f"{key}: paper vanished")
+                continue
+            if what == "star":
+                actual = paper.starred
+            elif what == "status":
+                actual = paper.status
+            elif what == "note":
+                actual = paper.note
+            else:
+                actual = what[4:] in paper.tags
+            if actual != value and also.get((key, what), object()) != actual:
+                shown = actual if not isinstance(actual, str) else actual[:40]
+                failures.append(f"{key} {what}: expected {str(value)[:40]!r}, found {shown!r}")
+    finally:
+        lib.close()
+    return failures
+
+
+def run_trial(number: int, data_dir: Path, rng: random.Random, *, min_delay: float = 0.3,
+              max_delay: float = 2.5, max_papers: int = 1500, env: dict | None = None) -> Trial:
+    delay = rng.uniform(min_delay, max_delay)
+    trial = Trial(number, delay)
+    start = time.monotonic()
+    seed = rng.randrange(1, 10**6)
+    child_env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1", **(env or {}))
+    proc = subprocess.Popen(
+        [sys.executable, str(WORKER), str(data_dir), str(seed), "400", str(max_papers)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=child_env)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGKILL)
+    out, err = proc.communicate()
+    trial.stderr = err.decode("utf-8", "replace")
+    done, pending, trial.finished = parse_output(out.decode("utf-8", "replace"))
+    trial.oks = len(done)
+    trial.inflight = pending["op"] if pending else None
+    if proc.returncode not in (0, -signal.SIGKILL):
+        trial.failures.append(f"worker failed on its own (exit {proc.returncode}): "
+                              f"{trial.stderr.strip().splitlines()[-1:]}")
+    trial.failures += verify_library(data_dir, done, pending)
+    try:
+        import sqlite3
+
+        conn = sqlite3.connect(data_dir / "library.sqlite3")
+        trial.papers = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
+        conn.close()
+    except Exception:  # noqa: BLE001
+        pass
+    trial.seconds = time.monotonic() - start
+    return trial
+
+
+def run_trials(count: int, base: Path, *, seed: int = 1, max_papers: int = 1500,
+               progress=None, env: dict | None = None) -> list[Trial]:
+    rng = random.Random(seed)
+    data_dir = base / "lib"
+    trials = []
+    for number in range(1, count + 1):
+        trial = run_trial(number, data_dir, rng, max_papers=max_papers, env=env)
+        trials.append(trial)
+        if progress:
+            progress(trial)
+    return trials
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-papers", type=int, default=1500)
+    parser.add_argument("--keep", metavar="DIR", help="run in DIR and keep it (default: a temp dir)")
+    parser.add_argument("--sync", action="store_true", help="include sync (needs index/sync.py)")
+    args = parser.parse_args(argv)
+    base = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="papershelf-crash-"))
+    base.mkdir(parents=True, exist_ok=True)
+    env = {"PAPERSHELF_CONFIG_DIR": str(base / "config")}
+    if args.sync:
+        env["PAPERSHELF_CRASH_SYNC"] = str(base / "syncfolder")
+        (base / "syncfolder").mkdir(exist_ok=True)
+    os.environ.update(env)
+
+    def show(trial: Trial) -> None:
+        state = "FAIL" if trial.failures else "ok  "
+        print(f"trial {trial.number:4d} {state} killed after {trial.delay:.2f}s, {trial.oks} ok "
+              f"ops, in flight: {trial.inflight or '-'}, papers {trial.papers}, "
+              f"{trial.seconds:.1f}s", flush=True)
+        for failure in trial.failures:
+            print(f"           {failure}", flush=True)
+
+    started = time.monotonic()
+    trials = run_trials(args.trials, base, seed=args.seed, max_papers=args.max_papers,
+                        progress=show, env=env)
+    failed = [t for t in trials if t.failures]
+    inflight: dict[str, int] = {}
+    for t in trials:
+        inflight[t.inflight or "none"] = inflight.get(t.inflight or "none", 0) + 1
+    print(json.dumps({
+        "trials": len(trials), "failed": len(failed),
+        "ok_ops_checked": sum(t.oks for t in trials),
+        "killed_while": inflight,
+        "finished_before_kill": sum(t.finished for t in trials),
+        "seconds": round(time.monotonic() - started, 1), "data_dir": str(base),
+    }, indent=2))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
