@@ -18,6 +18,7 @@ from index import config as config_mod
 from index.model import (
     STATUSES,
     AmbiguousKey,
+    Problem,
     ImportReport,
     KeyNotFound,
     Paper,
@@ -131,14 +132,27 @@ class Library:
             progress: Progress | None = None) -> ImportReport:
         report = self.store.add_records(records, dry_run=dry_run, progress=progress)
         if not dry_run and (report.added or report.merged):
-            self.flush_index()
+            if not self.try_flush_index():
+                report.notices.append(Problem(
+                    "the search index is busy (another papershelf is writing it); the new "
+                    "papers are saved and will be searchable once it is free"))
         return report
+
+    def try_flush_index(self) -> bool:
+        """flush_index(), but a busy index (another process writing) is not an error:
+        the changes stay marked in the store and the next flush picks them up."""
+        from index.search import IndexBusy
+
+        try:
+            self.flush_index()
+            return True
+        except IndexBusy:
+            return False
 
     def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
                      progress: Progress | None = None,
                      on_file: Callable[[Path, ImportReport], None] | None = None) -> ImportReport:
         """Parse and add each file; a file that cannot be read is rejected with its reason."""
-        from index.model import Problem
         from index.sources import InputError, parse_file
 
         total = ImportReport()
@@ -215,6 +229,8 @@ class Library:
         elif not parsed.text.strip():
             keys = self.store.filtered_keys()
             return SearchHits(keys if limit is None else keys[:limit], len(keys))
+        if self.store.has_dirty():
+            self.try_flush_index()  # tags, notes or papers changed since the last commit
         result = self.index.search(parsed.text, limit=limit, allowed=allowed, as_you_type=as_you_type)
         return SearchHits(result.keys, result.total, set(result.terms), result.suggestion,
                           result.error)

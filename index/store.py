@@ -552,6 +552,9 @@ class Store:
 
     # ---- index bookkeeping -----------------------------------------------------------------------
 
+    def has_dirty(self) -> bool:
+        return self.db.execute("SELECT 1 FROM index_dirty LIMIT 1").fetchone() is not None
+
     def dirty_keys(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT key FROM index_dirty")]
 

@@ -341,7 +341,12 @@ def test_bare_command_without_app_prints_help_or_opens_app(monkeypatch):
     import tui.cli as cli
 
     called = {}
-    monkeypatch.setattr(cli, "open_app", lambda args: called.setdefault("app", args.data_dir) or 0)
+
+    def fake_open_app(args):
+        called["app"] = args.data_dir
+        return 0
+
+    monkeypatch.setattr(cli, "open_app", fake_open_app)
     assert main(["--data-dir", "/tmp/x"]) == 0 and called["app"] == "/tmp/x"
 
 

@@ -144,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Library.open(args.data_dir) as lib:
             code = args.handler(args, lib)
-            if getattr(args, "flush_index", True):
-                lib.flush_index()
+            if getattr(args, "flush_index", True) and not lib.try_flush_index():
+                print("papershelf: the search index is busy; your change is saved and will "
+                      "be searchable once it is free", file=sys.stderr)
             return code
     except PapershelfError as exc:
         print(f"papershelf: {terminal_safe(str(exc), single_line=True)}", file=sys.stderr)
