@@ -365,3 +365,28 @@ def test_ten_thousand_papers_parse_well_under_a_second():
         assert result.problems == []
         assert len(result.records) == 10_000
         assert best < 0.75, f"{best:.2f} s"
+
+
+def _brute_force_cost(scores: list[float], labels: tuple[int, ...]) -> float:
+    title, abstract = 0, 1
+    cost = 0.0 if labels[0] == title else dp.PENALTY
+    for i, label in enumerate(labels):
+        if label == title:
+            cost -= scores[i]
+        if i and labels[i - 1] == label:
+            cost += dp.PENALTY
+    if labels[-1] == title:
+        cost += dp.PENALTY
+    return cost
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(-15, 15, allow_nan=False), min_size=1, max_size=10))
+def test_labelling_is_the_cheapest_one(scores):
+    import itertools
+
+    best = min(
+        _brute_force_cost(scores, labels)
+        for labels in itertools.product((0, 1), repeat=len(scores))
+    )
+    assert _brute_force_cost(scores, tuple(dp._label(scores))) == pytest.approx(best, abs=1e-9)
