@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import re
 from pathlib import Path
 
@@ -125,6 +126,42 @@ def test_distinct_key_counts_are_consistent(parsed):
     for path, result in parsed.items():
         again = dp.parse(_read(path), str(path))
         assert again.records == result.records
+
+
+@pytest.mark.parametrize("path", SEED_FILES, ids=[p.name for p in SEED_FILES])
+def test_damaged_seed_page_keeps_every_intact_pair_and_points_at_the_rest(path, parsed):
+    """Lose a few lines (not next to each other) and cut some abstracts short: every pair that
+    is still whole imports unchanged, and each orphan is reported at its own line."""
+    text = _read(path)
+    lines = text.split("\n")
+    content = _content_lines(text)
+    index = {number: i for i, (number, _) in enumerate(content)}
+    titles = {r.line: r.title for r in parsed[path].records}
+    abstract_line = {t: content[index[t] + 1][0] for t in titles}
+    rng = random.Random(path.name)
+    for _ in range(40):
+        lost: set[int] = set()
+        wanted = rng.randint(1, 5)
+        while len(lost) < wanted:
+            k = rng.randrange(len(content))
+            if all(abs(k - index[other]) > 2 for other in lost):
+                lost.add(content[k][0])
+        page = list(lines)
+        for a in rng.sample(sorted(abstract_line.values()), 6):
+            keep = rng.randint(min(200, len(page[a - 1])), len(page[a - 1]))
+            page[a - 1] = page[a - 1][:keep]
+        for number in lost:
+            page[number - 1] = ""
+        result = dp.parse("\n".join(page), str(path))
+
+        expected = {
+            (t, title, page[abstract_line[t] - 1].strip())
+            for t, title in titles.items()
+            if t not in lost and abstract_line[t] not in lost
+        }
+        assert {(r.line, r.title, r.abstract) for r in result.records} == expected
+        orphans = {abstract_line[n] if n in titles else content[index[n] - 1][0] for n in lost}
+        assert {p.line for p in result.problems} == orphans
 
 
 # LIBRARY CHECK: importing all seed pages through index.library.Library, and re-importing them

@@ -64,6 +64,12 @@ _URL_PAIRS = {")": "(", "]": "[", "}": "{"}
 # "vs. Incremental" (2 letters), "et al. In" (2 letters) and "Dr. No" (capital first).
 _SENTENCE_BREAK = re.compile(r"(?<=[a-z][a-z][a-z])\.\s+[A-Z]")
 
+# Words that Title Case leaves in lower case; ignored when measuring capitalisation.
+_SMALL_WORDS = frozenset(
+    "with from into onto over upon than that this when what without within towards toward "
+    "through across under between beyond using via about after before during".split()
+)
+
 # Viterbi costs (log-odds units). PENALTY is the cost of one break in the alternation.
 PENALTY = 4.0
 _TITLE, _ABSTRACT = 0, 1
@@ -99,8 +105,8 @@ def title_score(line: str) -> float:
     else:
         score = -6.0
     last = line[-1]
-    if last == ".":
-        score -= 3.0 if not line.endswith("..") else 1.0
+    if last == "." or last == "\u2026":  # a full stop, or the ellipsis of a cut abstract
+        score -= 3.0
     elif last not in "?!":
         score += 0.5
     if n >= 400:
@@ -114,11 +120,15 @@ def title_score(line: str) -> float:
     words = line.split()
     if len(words) > 30:
         score -= 2.0
-    long_words = [w for w in words if len(w) >= 4 and w[0].isalpha()]
+    long_words = [
+        w for w in words if len(w) >= 4 and w[0].isalpha() and w.casefold() not in _SMALL_WORDS
+    ]
     if len(long_words) >= 3:
         capital = sum(1 for w in long_words if w[0].isupper()) / len(long_words)
-        if capital >= 0.75:
-            score += 7.0  # Title Case: a title, or at least no sentence
+        if capital >= 0.75 and long_words[-1][0].isupper():
+            # Title Case to the end: a title. (An abstract cut short can start in capitals,
+            # "Large Language Models (LLMs) have", but then ends in a lower-case word.)
+            score += 7.0
         elif capital >= 0.5:
             score += 3.0
         elif capital < 0.25 and len(words) >= 6:
