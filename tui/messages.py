@@ -1,0 +1,64 @@
+"""Messages that thread workers post back to the UI thread.
+
+Each is a small dataclass-like Message. A newer search result supersedes an older one still in
+the queue (`can_replace`), so fast typing never floods the message queue.
+"""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from index.library import SearchHits
+from index.model import ImportReport
+
+
+class SearchDone(Message):
+    """A search finished; `generation` says which request it answers (stale ones are dropped)."""
+
+    def __init__(self, generation: int, query: str, hits: SearchHits, seconds: float,
+                 note: str = "") -> None:
+        super().__init__()
+        self.generation = generation
+        self.query = query
+        self.hits = hits
+        self.seconds = seconds
+        self.note = note  # e.g. "similar to ...": shown in the status line
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, SearchDone)
+
+
+class PapersChanged(Message):
+    """User state of these papers changed in the store: repaint their rows and the detail."""
+
+    def __init__(self, keys: list[str], summary: str = "", searchable: bool = False) -> None:
+        super().__init__()
+        self.keys = keys
+        self.summary = summary
+        self.searchable = searchable  # tags/notes: the index needs a flush to find them
+
+
+class ImportProgress(Message):
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ImportProgress)
+
+
+class ImportDone(Message):
+    def __init__(self, report: ImportReport | None, error: str | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
+class JobFailed(Message):
+    """A background job raised a user-facing error: show its one-line message."""
+
+    def __init__(self, what: str, error: str) -> None:
+        super().__init__()
+        self.what = what
+        self.error = error

@@ -1,0 +1,579 @@
+"""MainScreen: search on top, results and detail side by side, status line, footer.
+
+Searching. A keystroke searches at once when no search is running and the last one started at
+least `debounce_ms` ago; otherwise the newest query waits, and only it runs when the running
+search ends (older queries typed meanwhile are never run). This is a throttle with coalescing
+rather than a plain trailing debounce: a trailing debounce adds its whole delay to every
+keystroke (120 ms > the 100 ms budget), while this keeps one search in flight at most and
+answers an isolated keystroke immediately.
+
+Writes (star, status, tags, notes, import, index flush) run in thread workers on the app's
+writer Library; searches on its reader Library (see tui/app.py for why two).
+"""
+
+from __future__ import annotations
+
+import time
+import webbrowser
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
+
+from index.library import Library, SearchHits
+from index.model import STATUSES, Paper, PapershelfError
+from index.textsafe import terminal_safe
+from tui.messages import ImportDone, ImportProgress, JobFailed, PapersChanged, SearchDone
+from tui.widgets.detail_pane import DetailPane
+from tui.widgets.results_list import ResultsList
+from tui.widgets.search_bar import SearchBar
+from tui.widgets.status_line import StatusLine
+from tui.widgets.welcome import Welcome
+
+FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading"}
+SEARCH_CAP = 20_000  # text searches rank at most this many hits; filters alone list everything
+FLUSH_DELAY = 1.5  # seconds after the last tag/note edit before the index catches up
+
+# The modal screens other modules provide; a key whose screen is missing stays hidden.
+MODALS = {
+    "tag_add": "tui.screens.tag_prompt",
+    "tag_remove": "tui.screens.tag_prompt",
+    "note": "tui.screens.note_editor",
+    "export": "tui.screens.export_dialog",
+    "import_files": "tui.screens.import_screen",
+}
+
+
+def available(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+class MainScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "focus_search", "Search", id="focus-search"),
+        Binding("escape", "focus_results", "Results", id="focus-results", show=False),
+        Binding("s", "star", "Star", id="star"),
+        Binding("t", "tag_add", "Tag", id="tag-add"),
+        Binding("T", "tag_remove", "Untag", id="tag-remove", show=False),
+        Binding("r", "cycle_status", "Status", id="status-cycle"),
+        Binding("n", "note", "Note", id="note"),
+        Binding("y", "copy_citekey", "Copy key", id="copy-citekey", show=False),
+        Binding("Y", "copy_bibtex", "Copy BibTeX", id="copy-bibtex", show=False),
+        Binding("m", "copy_markdown", "Copy link", id="copy-markdown", show=False),
+        Binding("e", "export", "Export", id="export"),
+        Binding("o", "open_url", "Open", id="open-url", show=False),
+        Binding("L", "similar", "Similar", id="similar", show=False),
+        Binding("i", "import_files", "Import", id="import"),
+        Binding("1", "filter('all')", "All", id="filter-all", show=False),
+        Binding("2", "filter('starred')", "Starred", id="filter-starred", show=False),
+        Binding("3", "filter('unread')", "Unread", id="filter-unread", show=False),
+        Binding("4", "filter('reading')", "Reading", id="filter-reading", show=False),
+        Binding("ctrl+d", "accept_suggestion", "Did you mean", id="accept-suggestion"),
+    ]
+
+    def __init__(self, *, query: str = "", filter: str = "all", selected: str | None = None,
+                 debounce_ms: int = 120) -> None:
+        super().__init__()
+        self.query_text = query
+        self.filter = filter if filter in FILTERS else "all"
+        self._select = selected
+        self.debounce = max(debounce_ms, 0) / 1000
+        self.terms: set[str] = set()
+        self.suggestion: str | None = None
+        self.hits: SearchHits | None = None
+        self.note = ""  # "similar to ..." while similar papers are shown
+        self._generation = 0
+        self._in_flight = False
+        self._last_start = 0.0
+        self._search_timer: Timer | None = None
+        self._flush_timer: Timer | None = None
+        self._importing = False
+        self.last_search_seconds = 0.0
+
+    @property
+    def lib(self) -> Library:
+        return self.app.lib
+
+    # ---- layout ------------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield SearchBar(self.query_text, id="search")
+        with Horizontal(id="body"):
+            yield ResultsList(self.lib.get_many, id="results")
+            yield Welcome(id="welcome")
+            yield DetailPane(id="detail")
+        yield StatusLine(id="status")
+        yield Footer()
+
+    @property
+    def results(self) -> ResultsList:
+        return self.query_one(ResultsList)
+
+    @property
+    def detail(self) -> DetailPane:
+        return self.query_one(DetailPane)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def on_mount(self) -> None:
+        self.status.suggestion_key = self._key_for("accept-suggestion", "ctrl+d")
+        empty = not self.lib.list_papers(limit=1)
+        self._show_welcome(empty)
+        self.status.set(filter="" if self.filter == "all" else self.filter)
+        self.results.focus()
+        self.request_search(immediate=True)
+
+    def _show_welcome(self, empty: bool) -> None:
+        self.query_one(Welcome).display = empty
+        self.results.display = not empty
+        self.detail.display = not empty
+
+    def _key_for(self, binding_id: str, default: str) -> str:
+        keys = getattr(self.app, "_keymap", {}).get(binding_id)
+        return keys.split(",")[0] if keys else default
+
+    # ---- searching ---------------------------------------------------------------------------
+
+    def full_query(self) -> str:
+        return " ".join(part for part in (self.query_text.strip(), FILTERS[self.filter]) if part)
+
+    @on(Input.Changed, "#search")
+    def _query_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self.note = ""
+        self.request_search()
+
+    @on(SearchBar.Leave)
+    def _leave_search(self) -> None:
+        self.results.focus()
+
+    def request_search(self, immediate: bool = False) -> None:
+        """Ask for the results of the current query (see the module docstring)."""
+        self._generation += 1
+        if self._search_timer is not None:
+            self._search_timer.stop()
+            self._search_timer = None
+        if self._in_flight:
+            return  # the running search starts the newest one when it ends
+        wait = 0.0 if immediate else self._last_start + self.debounce - time.monotonic()
+        if wait <= 0:
+            self._start_search()
+        else:
+            self._search_timer = self.set_timer(wait, self._start_search)
+
+    def _start_search(self) -> None:
+        self._search_timer = None
+        self._in_flight = True
+        self._last_start = time.monotonic()
+        self.search_worker(self._generation, self.full_query())
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def search_worker(self, generation: int, query: str) -> None:
+        worker = get_current_worker()
+        started = time.perf_counter()
+        try:
+            hits = self.app.with_reader(
+                lambda lib: lib.search(query, limit=None if _no_text(query) else SEARCH_CAP,
+                                       as_you_type=True))
+        except PapershelfError as exc:
+            hits = SearchHits([], 0, error=str(exc))
+        except Exception as exc:  # a damaged index must not take the app down
+            hits = SearchHits([], 0, error=f"search failed: {type(exc).__name__}: {exc}")
+        if not worker.is_cancelled:
+            self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started))
+
+    @on(SearchDone)
+    def _search_done(self, message: SearchDone) -> None:
+        self._in_flight = False
+        if message.generation != self._generation and not message.note:
+            self._start_search()  # typed on meanwhile: run only the newest query
+            return
+        self.last_search_seconds = message.seconds
+        hits = message.hits
+        if hits.error:
+            self.status.set(error=_one_line(hits.error), suggestion=None)
+            return
+        self.hits, self.terms, self.suggestion = hits, set(hits.terms), hits.suggestion
+        self.note = message.note
+        self.results.set_results(hits.keys, self.terms, select=self._select)
+        self._select = None
+        self.status.set(hits=self._hits_text(hits), error="", suggestion=hits.suggestion,
+                        note=self.note)
+        if not hits.keys:
+            self.detail.show(None)
+        self.refresh_bindings()
+
+    def _hits_text(self, hits: SearchHits) -> str:
+        noun = "paper" if _no_text(self.full_query()) else "match"
+        shown = f"{len(hits.keys):,} of {hits.total:,}" if hits.total > len(hits.keys) \
+            else f"{hits.total:,}"
+        return f"{shown} {noun}{'' if hits.total == 1 else ('es' if noun == 'match' else 's')}"
+
+    def action_focus_search(self) -> None:
+        self.query_one(SearchBar).focus()
+
+    def action_focus_results(self) -> None:
+        self.results.focus()
+
+    def action_filter(self, name: str) -> None:
+        self.filter = name
+        self.status.set(filter="" if name == "all" else name)
+        self.request_search(immediate=True)
+
+    def action_accept_suggestion(self) -> None:
+        if self.suggestion:
+            self.query_one(SearchBar).value = self.suggestion  # Input.Changed runs the search
+
+    # ---- results and detail ------------------------------------------------------------------
+
+    @on(ResultsList.CursorMoved)
+    def _cursor_moved(self, message: ResultsList.CursorMoved) -> None:
+        paper = self.results.paper(message.key) if message.key else None
+        self.detail.show(paper, self.terms)
+
+    @on(ResultsList.DetailRequested)
+    def _detail_requested(self) -> None:
+        self.detail.focus()
+
+    @on(ResultsList.MarksChanged)
+    def _marks_changed(self, message: ResultsList.MarksChanged) -> None:
+        self.status.set(marks=message.count)
+
+    def targets(self) -> list[str]:
+        """The marked papers when there are any, else the one under the cursor."""
+        results = self.results
+        if results.marked:
+            return [k for k in results.keys if k in results.marked] or sorted(results.marked)
+        return [results.current_key] if results.current_key else []
+
+    def target_papers(self) -> list[Paper]:
+        keys = self.targets()
+        papers = [self.results.paper(k) for k in keys[:200]]
+        if len(keys) > 200:
+            papers += self.lib.get_many(keys[200:])
+        return [p for p in papers if p is not None]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in MODALS and not available(MODALS[action]):
+            return False
+        if action == "accept_suggestion":
+            return bool(self.suggestion)
+        if action == "import_files" and self._importing:
+            return None
+        return True
+
+    # ---- changes -----------------------------------------------------------------------------
+
+    def change(self, keys: list[str], apply: Callable[[Library, str], object], summary: str,
+               searchable: bool = False) -> None:
+        if keys:
+            self.write_worker(keys, apply, summary, searchable)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def write_worker(self, keys: list[str], apply, summary: str, searchable: bool) -> None:
+        def run(lib: Library) -> None:
+            for key in keys:
+                apply(lib, key)
+        try:
+            self.app.with_writer(run)
+        except PapershelfError as exc:
+            self.post_message(JobFailed(summary, str(exc)))
+        self.post_message(PapersChanged(keys, summary, searchable))
+
+    @on(PapersChanged)
+    def _papers_changed(self, message: PapersChanged) -> None:
+        self.results.invalidate(message.keys)
+        current = self.results.current_key
+        if current in message.keys:
+            self.detail.show(self.results.paper(current), self.terms)
+        if message.summary:
+            self.status.set(message=message.summary)
+        if message.searchable:
+            self.schedule_flush()
+
+    @on(JobFailed)
+    def _job_failed(self, message: JobFailed) -> None:
+        self.status.set(message=f"{message.what}: {_one_line(message.error)}")
+        self.notify(_one_line(message.error), title="Not done", severity="error", markup=False)
+
+    def schedule_flush(self) -> None:
+        """Tags and notes become searchable once the index is flushed: batch the edits."""
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+        self._flush_timer = self.set_timer(FLUSH_DELAY, self.flush_worker)
+
+    @work(thread=True, group="flush", exit_on_error=False)
+    def flush_worker(self) -> None:
+        try:
+            self.app.with_writer(lambda lib: lib.flush_index())
+        except Exception as exc:
+            self.post_message(JobFailed("updating the search index", str(exc)))
+
+    def action_star(self) -> None:
+        papers = self.target_papers()
+        if not papers:
+            return
+        value = not all(p.starred for p in papers)
+        what = "starred" if value else "unstarred"
+        self.change([p.key for p in papers], lambda lib, key: lib.set_star(key, value),
+                    f"{what} {_count(papers)}")
+
+    def action_cycle_status(self) -> None:
+        papers = self.target_papers()
+        if not papers:
+            return
+        first = papers[0].status
+        following = STATUSES[(STATUSES.index(first) + 1) % len(STATUSES)]
+        self.change([p.key for p in papers], lambda lib, key: lib.set_status(key, following),
+                    f"{_count(papers)} now {following}")
+
+    def action_tag_add(self) -> None:
+        from tui.screens.tag_prompt import TagPrompt
+
+        papers = self.target_papers()
+        if not papers:
+            return
+
+        def done(tag: str | None) -> None:
+            if tag and tag.strip():
+                self.change([p.key for p in papers], lambda lib, key: lib.add_tag(key, tag),
+                            f"tagged {_count(papers)} {tag.strip()}", searchable=True)
+
+        existing = [name for name, _ in self.lib.all_tags()]
+        self.app.push_screen(TagPrompt(existing, title=f"Add a tag to {_count(papers)}"), done)
+
+    def action_tag_remove(self) -> None:
+        from tui.screens.tag_prompt import TagPrompt
+
+        papers = self.target_papers()
+        tags = sorted({t for p in papers for t in p.tags})
+        if not tags:
+            self.status.set(message="no tags to remove")
+            return
+
+        def done(tag: str | None) -> None:
+            if tag and tag.strip():
+                self.change([p.key for p in papers], lambda lib, key: lib.remove_tag(key, tag),
+                            f"removed tag {tag.strip()} from {_count(papers)}", searchable=True)
+
+        self.app.push_screen(TagPrompt(tags, title=f"Remove a tag from {_count(papers)}"), done)
+
+    def action_note(self) -> None:
+        from tui.screens.note_editor import NoteEditor
+
+        key = self.results.current_key
+        paper = self.results.paper(key) if key else None
+        if paper is None:
+            return
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.change([paper.key], lambda lib, k: lib.set_note(k, text), "note saved",
+                            searchable=True)
+
+        self.app.push_screen(NoteEditor(paper.note, title=paper.title), done)
+
+    # ---- copy, open, similar -----------------------------------------------------------------
+
+    def action_copy_citekey(self) -> None:
+        papers = self.target_papers()
+        text = ", ".join(p.citekey or p.key for p in papers)
+        self.copy(text, f"citation key{'s' if len(papers) > 1 else ''} {text}")
+
+    def action_copy_bibtex(self) -> None:
+        from index.export.bibtex import export_bibtex
+
+        papers = self.target_papers()
+        if papers:
+            self.copy(export_bibtex(papers), f"BibTeX for {_count(papers)}")
+
+    def action_copy_markdown(self) -> None:
+        from index.clipboard import markdown_link
+
+        papers = self.target_papers()
+        if papers:
+            self.copy("\n".join(markdown_link(p) for p in papers),
+                      f"Markdown link{'s' if len(papers) > 1 else ''} for {_count(papers)}")
+
+    def copy(self, text: str, what: str) -> None:
+        if text:
+            self.copy_worker(text, what)
+
+    @work(thread=True, group="copy", exit_on_error=False)
+    def copy_worker(self, text: str, what: str) -> None:
+        from index.clipboard import copy_text
+
+        app = self.app
+
+        def osc52(value: str) -> None:
+            app.call_from_thread(app.copy_to_clipboard, value)
+
+        try:
+            method = copy_text(text, osc52=osc52)
+        except PapershelfError as exc:
+            self.post_message(JobFailed("copy", str(exc)))
+            return
+        app.call_from_thread(self.status.set, message=f"copied {what} ({method})")
+
+    def action_open_url(self) -> None:
+        key = self.results.current_key
+        paper = self.results.paper(key) if key else None
+        url = paper.best_url if paper else None
+        if not url or not url.lower().startswith(("http://", "https://")):
+            self.status.set(message="this paper has no web address")
+            return
+        self.open_worker(url)
+
+    @work(thread=True, group="open", exit_on_error=False)
+    def open_worker(self, url: str) -> None:
+        opened = webbrowser.open(url)
+        self.app.call_from_thread(
+            self.status.set, message=("opened " if opened else "could not open ") + url)
+
+    def action_similar(self) -> None:
+        key = self.results.current_key
+        paper = self.results.paper(key) if key else None
+        if paper is not None:
+            self._generation += 1
+            self._in_flight = True
+            self.similar_worker(self._generation, paper.key, paper.title)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def similar_worker(self, generation: int, key: str, title: str) -> None:
+        started = time.perf_counter()
+        try:
+            keys = self.app.with_reader(lambda lib: lib.similar(key, limit=50))
+            hits = SearchHits(keys, len(keys))
+        except Exception as exc:
+            hits = SearchHits([], 0, error=f"similar papers: {exc}")
+        title = terminal_safe(title, single_line=True)
+        short = title if len(title) <= 50 else title[:49] + "…"
+        self.post_message(SearchDone(generation, "", hits, time.perf_counter() - started,
+                                     note=f"similar to “{short}” (type to search again)"))
+
+    # ---- import and export -------------------------------------------------------------------
+
+    def action_import_files(self) -> None:
+        from tui.screens.import_screen import ImportScreen
+
+        def done(paths: list[Path] | None) -> None:
+            if paths:
+                self._importing = True
+                self.refresh_bindings()
+                self.status.progress(0, 1)
+                self.import_worker(list(paths))
+
+        self.app.push_screen(ImportScreen(), done)
+
+    @work(thread=True, group="import", exit_on_error=False)
+    def import_worker(self, paths: list[Path]) -> None:
+        def progress(done: int, total: int) -> None:
+            self.post_message(ImportProgress(done, total))
+
+        try:
+            report = self.app.with_writer(lambda lib: lib.import_files(paths, progress=progress))
+        except PapershelfError as exc:
+            self.post_message(ImportDone(None, str(exc)))
+            return
+        self.post_message(ImportDone(report))
+
+    @on(ImportProgress)
+    def _import_progress(self, message: ImportProgress) -> None:
+        self.status.progress(message.done, message.total)
+
+    @on(ImportDone)
+    def _import_done(self, message: ImportDone) -> None:
+        self._importing = False
+        self.refresh_bindings()
+        self.status.progress_done()
+        if message.report is None:
+            self.status.set(message=f"import failed: {_one_line(message.error or '')}")
+            return
+        report = message.report
+        self.status.set(message="imported: " + report.summary())
+        for problem in report.rejected[:3]:
+            self.notify(_one_line(str(problem)), title="Rejected", severity="warning",
+                        markup=False)
+        self._show_welcome(not self.lib.list_papers(limit=1))
+        self.request_search(immediate=True)
+
+    def action_export(self) -> None:
+        from tui.screens.export_dialog import ExportDialog, ExportScope
+
+        results = self.results
+        scopes = []
+        if results.marked:
+            scopes.append(ExportScope("marked", len(results.marked)))
+        scopes.append(ExportScope("results", len(results.keys)))
+        scopes.append(ExportScope("starred", len(self.lib.list_papers(starred=True))))
+        current = results.paper(results.current_key) if results.current_key else None
+        if current and current.tags:
+            tag = current.tags[0]
+            scopes.append(ExportScope("tag", len(self.lib.list_papers(tag=tag)), tag=tag))
+        scopes.append(ExportScope("all", len(self.lib.search("", limit=None).keys)))
+        marked = [k for k in results.keys if k in results.marked] or sorted(results.marked)
+        shown = list(results.keys)
+
+        def done(request) -> None:
+            if request is not None:
+                self.export_worker(request, marked, shown)
+
+        self.app.push_screen(ExportDialog(scopes, directory=Path.cwd()), done)
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def export_worker(self, request, marked: list[str], shown: list[str]) -> None:
+        from index.export import ExportOptions, write_export
+
+        def papers_for(lib: Library) -> list[Paper]:
+            kind = request.scope.kind
+            if kind == "marked":
+                return lib.get_many(marked)
+            if kind == "results":
+                return lib.get_many(shown)
+            if kind == "starred":
+                return lib.list_papers(starred=True)
+            if kind == "tag":
+                return lib.list_papers(tag=request.scope.tag)
+            return list(lib.all_papers())
+
+        try:
+            papers = self.app.with_reader(papers_for)
+            options = ExportOptions(group_by=request.group_by, with_notes=request.with_notes)
+            summary = write_export(papers, request.format, request.path, options)
+        except PapershelfError as exc:
+            self.post_message(JobFailed("export", str(exc)))
+            return
+        self.app.call_from_thread(self.status.set, message=summary)
+
+    # ---- state -------------------------------------------------------------------------------
+
+    def state(self) -> dict[str, str]:
+        """What comes back on the next launch."""
+        return {"last_query": self.query_text, "last_filter": self.filter,
+                "last_selected": self.results.current_key or ""}
+
+
+def _no_text(query: str) -> bool:
+    """True for a query of filters only (is:, tag:): those list everything, newest first."""
+    return all(word.startswith(("is:", "tag:")) for word in query.split())
+
+
+def _count(papers: list) -> str:
+    return f"{len(papers)} paper{'s' if len(papers) != 1 else ''}"
+
+
+def _one_line(text: str) -> str:
+    return terminal_safe(text, single_line=True)

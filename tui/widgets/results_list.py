@@ -1,0 +1,320 @@
+"""ResultsList: the virtual list of search results (Textual's Line API).
+
+DataTable and OptionList take 11-38 s to a first frame at 100,000 rows (DESIGN.md); this widget
+holds only the result keys, fetches `Paper` rows for the visible window in pages through a
+loader (Library.get_many), and renders only the rows on screen. Rendered rows are kept in an
+LRU cache keyed by everything that changes how a row looks, so a repaint after a scroll or a
+star costs one SQLite page at most.
+
+Untrusted text (titles, tags) becomes plain `Segment` text: it is never parsed as markup, and
+terminal control characters are removed first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from index.model import Paper
+from index.textsafe import terminal_safe
+
+PAGE = 100  # rows fetched per SQLite round trip
+STATUS_WIDTH = 7
+DATE_WIDTH = 8
+TAGS_WIDTH = 24
+
+Loader = Callable[[list[str]], list[Paper]]
+
+
+def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Spans of matched words, from index.highlight (the one place that knows the analyser)."""
+    if not terms:
+        return []
+    try:
+        from index.highlight import highlight_spans as spans_for
+    except ImportError:  # the highlighter is not built yet: show no highlights, never fail
+        return []
+    return list(spans_for(text, terms))
+
+
+def display_date(paper: Paper) -> str:
+    return paper.listing_date or (str(paper.year) if paper.year else "")
+
+
+class ResultsList(ScrollView, can_focus=True):
+    """Search results: a cursor, marks, and one line per paper."""
+
+    COMPONENT_CLASSES = {
+        "results-list--cursor",
+        "results-list--match",
+        "results-list--star",
+        "results-list--mark",
+        "results-list--tags",
+        "results-list--unread",
+        "results-list--reading",
+        "results-list--read",
+        "results-list--date",
+    }
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", id="cursor-down", show=False),
+        Binding("k,up", "cursor_up", "Up", id="cursor-up", show=False),
+        Binding("g,home", "first", "Top", id="top", show=False),
+        Binding("G,end", "last", "Bottom", id="bottom", show=False),
+        Binding("pagedown", "page_down", "Page down", id="page-down", show=False),
+        Binding("pageup", "page_up", "Page up", id="page-up", show=False),
+        Binding("space", "toggle_mark", "Mark", id="mark"),
+        Binding("escape", "clear_marks", "Clear marks", id="clear-marks", show=False),
+        Binding("enter", "open_detail", "Detail", id="focus-detail", show=False),
+    ]
+
+    class CursorMoved(Message):
+        def __init__(self, results: ResultsList, key: str | None) -> None:
+            super().__init__()
+            self.results = results
+            self.key = key
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ResultsList.CursorMoved)
+
+    class DetailRequested(Message):
+        pass
+
+    class MarksChanged(Message):
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    def __init__(self, loader: Loader, *, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._loader = loader
+        self.keys: list[str] = []
+        self.terms: set[str] = set()
+        self.cursor = 0
+        self.marked: set[str] = set()
+        self._papers: LRUCache[str, Paper] = LRUCache(4 * PAGE)
+        self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
+        self._versions: dict[str, int] = {}
+        self._terms_version = 0
+
+    # ---- data --------------------------------------------------------------------------------
+
+    @property
+    def current_key(self) -> str | None:
+        return self.keys[self.cursor] if 0 <= self.cursor < len(self.keys) else None
+
+    def paper(self, key: str) -> Paper | None:
+        """The paper for a key, from the page cache or one store read."""
+        paper = self._papers.get(key)
+        if paper is None:
+            for found in self._loader([key]):
+                self._papers[found.key] = paper = found
+        return paper
+
+    def _paper_at(self, index: int) -> Paper | None:
+        key = self.keys[index]
+        paper = self._papers.get(key)
+        if paper is None:
+            self._load_page(index)
+            paper = self._papers.get(key)
+        return paper
+
+    def _load_page(self, index: int) -> None:
+        start = (index // PAGE) * PAGE
+        wanted = [k for k in self.keys[start:start + PAGE] if k not in self._papers]
+        for paper in self._loader(wanted):
+            self._papers[paper.key] = paper
+
+    def set_results(self, keys: Sequence[str], terms: Iterable[str] = (), *,
+                    select: str | None = None) -> None:
+        """Show new results; keep the cursor on `select` (or the current paper) when present."""
+        keep = select or self.current_key
+        self.keys = list(keys)
+        new_terms = set(terms)
+        if new_terms != self.terms:
+            self.terms = new_terms
+            self._terms_version += 1
+        position = {k: i for i, k in enumerate(self.keys[:50_000])}.get(keep, 0) if keep else 0
+        self.cursor = min(position, max(len(self.keys) - 1, 0))
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.keys))
+        self.scroll_to(y=max(0, self.cursor - self.scrollable_content_region.height // 2),
+                       animate=False, immediate=True)
+        self.refresh()
+        self._announce()
+
+    def invalidate(self, keys: Iterable[str]) -> None:
+        """User state of these papers changed: drop their cached rows and repaint them."""
+        keys = list(keys)
+        for key in keys:
+            self._versions[key] = self._versions.get(key, 0) + 1
+            self._papers.discard(key)
+        first = self.scroll_offset.y
+        visible = self.keys[first:first + self.size.height]
+        wanted = [k for k in keys if k in visible]
+        if wanted:
+            for paper in self._loader(wanted):
+                self._papers[paper.key] = paper
+            for key in wanted:
+                self.refresh_line(visible.index(key) + first)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips.clear()  # theme changed: every cached row has old colours
+
+    # ---- rendering ---------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        base = self.rich_style
+        if index >= len(self.keys) or width <= 0:
+            return Strip.blank(width, base)
+        key = self.keys[index]
+        selected = index == self.cursor
+        cache_key = (key, width, selected, key in self.marked, self._versions.get(key, 0),
+                     self._terms_version, self.has_focus)
+        strip = self._strips.get(cache_key)
+        if strip is None:
+            paper = self._paper_at(index)
+            strip = self._render_row(paper, width, selected, key in self.marked) if paper \
+                else Strip.blank(width, base)
+            self._strips[cache_key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+
+    def _render_row(self, paper: Paper, width: int, selected: bool, marked: bool) -> Strip:
+        style = self.get_component_rich_style
+        base = self.rich_style
+        cursor = style("results-list--cursor") if selected else Style()
+        left = [
+            Segment("●" if marked else " ", style("results-list--mark")),
+            Segment(" "),
+            Segment("★" if paper.starred else " ", style("results-list--star")),
+            Segment(" "),
+        ]
+        right: list[Segment] = []
+        if width >= 48:
+            date = display_date(paper)
+            right = [Segment(" " + set_cell_size(paper.status, STATUS_WIDTH),
+                             style(f"results-list--{paper.status}", default=Style())),
+                     Segment(" " + set_cell_size(terminal_safe(date, single_line=True), DATE_WIDTH),
+                             style("results-list--date"))]
+        if width >= 80 and paper.tags:
+            tags = terminal_safe(" ".join("#" + t for t in paper.tags), single_line=True)
+            if cell_len(tags) > TAGS_WIDTH:
+                tags = set_cell_size(tags, TAGS_WIDTH - 1) + "…"
+            right.insert(0, Segment(" " + set_cell_size(tags, TAGS_WIDTH), style("results-list--tags")))
+        used = sum(s.cell_length for s in left) + sum(s.cell_length for s in right)
+        title_width = max(width - used - 1, 1)
+        title = self._title_segments(terminal_safe(paper.title, single_line=True), title_width,
+                                     style("results-list--match"))
+        strip = Strip([*left, *title, Segment(" "), *right]).adjust_cell_length(width)
+        return strip.apply_style(base + cursor).simplify()
+
+    def _title_segments(self, title: str, width: int, match: Style) -> list[Segment]:
+        spans = highlight_spans(title, self.terms)
+        segments: list[Segment] = []
+        last = 0
+        for start, end in sorted(spans):
+            if start < last:
+                continue
+            if start > last:
+                segments.append(Segment(title[last:start]))
+            segments.append(Segment(title[start:end], match))
+            last = end
+        if last < len(title):
+            segments.append(Segment(title[last:]))
+        strip = Strip(segments)
+        if strip.cell_length > width:
+            strip = Strip([*strip.crop(0, max(width - 1, 0)), Segment("…")])
+        return list(strip.adjust_cell_length(width))
+
+    # ---- cursor and marks --------------------------------------------------------------------
+
+    def move_to(self, index: int) -> None:
+        if not self.keys:
+            return
+        index = max(0, min(index, len(self.keys) - 1))
+        if index == self.cursor:
+            return
+        old, self.cursor = self.cursor, index
+        self.refresh_line(old)
+        self.refresh_line(index)
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if index < top:
+            self.scroll_to(y=index, animate=False, immediate=True)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False, immediate=True)
+        self._announce()
+
+    def _announce(self) -> None:
+        self.post_message(self.CursorMoved(self, self.current_key))
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor - 1)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(len(self.keys) - 1)
+
+    def action_page_down(self) -> None:
+        self.move_to(self.cursor + max(self.scrollable_content_region.height - 1, 1))
+
+    def action_page_up(self) -> None:
+        self.move_to(self.cursor - max(self.scrollable_content_region.height - 1, 1))
+
+    def action_toggle_mark(self) -> None:
+        key = self.current_key
+        if key is None:
+            return
+        self.marked.symmetric_difference_update({key})
+        self.refresh_line(self.cursor)
+        self.post_message(self.MarksChanged(len(self.marked)))
+        self.move_to(self.cursor + 1)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_marks":
+            return bool(self.marked)  # otherwise escape goes on to the screen
+        return True
+
+    def action_clear_marks(self) -> None:
+        self.clear_marks()
+
+    def clear_marks(self) -> None:
+        if self.marked:
+            self.marked.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged(0))
+
+    def action_open_detail(self) -> None:
+        self.post_message(self.DetailRequested())
+
+    def on_click(self, event: events.Click) -> None:
+        index = event.y + self.scroll_offset.y
+        if 0 <= index < len(self.keys):
+            self.move_to(index)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.keys))
