@@ -248,7 +248,8 @@ def index_keys(lib) -> list[str]:
 
     Uses SearchIndex.keys() / all_keys() when the search module offers one; otherwise reads
     the stored `key` field through Whoosh directly (kept inside this function so that all
-    other Whoosh use stays in index/search.py).
+    other Whoosh use stays in index/search.py). Internal documents (keys starting with NUL,
+    e.g. the spelling dictionary) are left out.
     """
     index = lib.index
     for name in ("all_keys", "keys", "indexed_keys"):
@@ -265,15 +266,20 @@ def index_keys(lib) -> list[str]:
 
     own = ix is None
     if own:
+        from index import search
         from index.library import INDEX_DIR
 
-        ix = whoosh_index.open_dir(str(lib.data_dir / INDEX_DIR))
+        name = getattr(search, "INDEX_NAME", None)
+        kwargs = {"indexname": name} if name else {}
+        ix = whoosh_index.open_dir(str(lib.data_dir / INDEX_DIR), **kwargs)
     try:
         with ix.searcher() as searcher:
-            return [fields.get("key") for fields in searcher.all_stored_fields()]
+            keys = [fields.get("key") for fields in searcher.reader().all_stored_fields()]
     finally:
         if own:
             ix.close()
+    # Documents whose key starts with NUL are the search module's own (spelling dictionary).
+    return [k for k in keys if not (isinstance(k, str) and k.startswith("\x00"))]
 
 
 # ---- repairs -----------------------------------------------------------------------------------
