@@ -22,7 +22,8 @@ from index.sources import dailypapers as dp
 from index.sources import detect_format
 
 SEEDS = Path(
-    os.environ.get("PAPERSHELF_SEEDS_DIR") or Path(__file__).resolve().parents[2] / "shared" / "seeds"
+    os.environ.get("PAPERSHELF_SEEDS_DIR")
+    or Path(__file__).resolve().parents[2] / "shared" / "seeds"
 )
 SEED_FILES = sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else []
 

@@ -69,7 +69,8 @@ def test_title_line_numbers_point_at_the_titles():
 
 
 def test_glued_subscribe_is_removed_only_from_the_button():
-    result = dp.parse(dense_page([("Subscribers Churn Less: Modelling Newsletter Retention", P[0][1])]), "x")
+    page = dense_page([("Subscribers Churn Less: Modelling Newsletter Retention", P[0][1])])
+    result = dp.parse(page, "x")
     assert result.records[0].title == "Subscribers Churn Less: Modelling Newsletter Retention"
     result = dp.parse(dense_page([("pix2vec: Lowercase Titles Exist", P[0][1])]), "x")
     assert result.records[0].title == "pix2vec: Lowercase Titles Exist"
@@ -124,10 +125,13 @@ def test_text_is_kept_exactly():
     [
         ("Code: https://github.com/a/b.", ["https://github.com/a/b"]),
         ("Code (https://github.com/a/b).", ["https://github.com/a/b"]),
-        ("see https://en.wikipedia.org/wiki/Foo_(bar), too", ["https://en.wikipedia.org/wiki/Foo_(bar)"]),
-        ("(see https://en.wikipedia.org/wiki/Foo_(bar))", ["https://en.wikipedia.org/wiki/Foo_(bar)"]),
+        ("see https://w.org/wiki/Foo_(bar), too", ["https://w.org/wiki/Foo_(bar)"]),
+        ("(see https://w.org/wiki/Foo_(bar))", ["https://w.org/wiki/Foo_(bar)"]),
         ("[code](https://x.org/c)]", ["https://x.org/c"]),
-        ("at https://x.org/a; https://x.org/b: and https://x.org/c,", ["https://x.org/a", "https://x.org/b", "https://x.org/c"]),
+        (
+            "at https://x.org/a; https://x.org/b: and https://x.org/c,",
+            ["https://x.org/a", "https://x.org/b", "https://x.org/c"],
+        ),
         ("quoted 'https://x.org/q' and \"https://x.org/r\"", ["https://x.org/q", "https://x.org/r"]),
         ("angle <https://x.org/s>.", ["https://x.org/s"]),
         ("query https://x.org/p?a=1&b=(2)...", ["https://x.org/p?a=1&b=(2)"]),
@@ -147,7 +151,10 @@ def test_records_carry_the_links_of_their_abstract():
     result = dp.parse(dense_page(P), "x")
     links = {r.title: r.links for r in result.records}
     assert links[P[0][0]] == ["https://github.com/example-lab/lantern"]
-    assert links[P[1][0]] == ["https://example.org/robust-eps", "https://example.org/wiki/Loss_(statistics)"]
+    assert links[P[1][0]] == [
+        "https://example.org/robust-eps",
+        "https://example.org/wiki/Loss_(statistics)",
+    ]
     assert links[P[2][0]] == ["https://example.com/re-surgery", "https://example.com/orig?id=7&v=2"]
     assert links[P[3][0]] == ["https://psi-net.example.io/"]
     assert links[P[4][0]] == ["https://uber-tokens.example.net/demo"]
@@ -224,7 +231,12 @@ def test_problems_in_a_big_page_are_local():
 
 
 def test_short_title_like_abstract_keeps_the_alternation_when_sentence_like():
-    pairs = [(P[0][0], "We propose a simple method for"), P[1], (P[2][0], "Results on three benchmarks"), P[3]]
+    pairs = [
+        (P[0][0], "We propose a simple method for"),
+        P[1],
+        (P[2][0], "Results on three benchmarks"),
+        P[3],
+    ]
     result = dp.parse(dense_page(pairs), "x")
     assert result.problems == []
     assert pairs_of(result) == pairs
@@ -270,7 +282,9 @@ ATOM = """<?xml version="1.0" encoding="UTF-8"?>
   <entry><title>Sparse Things</title><summary>We study sparse things.</summary></entry>
 </feed>
 """
-DP_JSON = json.dumps([{"paper": {"id": "2401.00001", "title": "Sparse Things", "summary": "We study."}}])
+DP_JSON = json.dumps(
+    [{"paper": {"id": "2401.00001", "title": "Sparse Things", "summary": "We study."}}]
+)
 IDS = "2401.00001\n2401.00002v2\nhep-th/9901001\n"
 PROSE = "\n".join(
     ["This is a diary. It has sentences that run on and on, much like abstracts do, sadly."] * 6
@@ -292,7 +306,9 @@ def test_sniff_is_high_for_pages(page):
     assert dp.sniff(page) >= 0.6
 
 
-@pytest.mark.parametrize("text", [BIBTEX, "% comment\n" + BIBTEX, ATOM, DP_JSON, "{}", IDS, PROSE, "", "  \n"])
+@pytest.mark.parametrize(
+    "text", [BIBTEX, "% comment\n" + BIBTEX, ATOM, DP_JSON, "{}", IDS, PROSE, "", "  \n"]
+)
 def test_sniff_is_low_for_other_formats(text):
     assert dp.sniff(text) < 0.5
 
@@ -308,19 +324,27 @@ def test_detect_format_picks_dailypapers_from_content():
 # --- robustness and speed ----------------------------------------------------------------
 
 _pieces = st.sampled_from(
-    [t for t, _ in P] + [a for _, a in P] + sorted(BANNER_LINES) + ["Aug 20", "SubscribeX", "", " ", "\r"]
+    [t for t, _ in P]
+    + [a for _, a in P]
+    + sorted(BANNER_LINES)
+    + ["Aug 20", "SubscribeX", "", " ", "\r"]
 )
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(st.one_of(_pieces, st.text(max_size=80)), max_size=30), st.sampled_from(["\n", "\n\n", "\r\n", "\r"]))
+@given(
+    st.lists(st.one_of(_pieces, st.text(max_size=80)), max_size=30),
+    st.sampled_from(["\n", "\n\n", "\r\n", "\r"]),
+)
 def test_fuzz_never_raises(pieces, sep):
     text = sep.join(pieces)
     result = dp.parse(text, "fuzz.txt")
     assert isinstance(result, ParseResult)
     score = dp.sniff(text)
     assert 0.0 <= score <= 1.0
-    nonblank = [i + 1 for i, line in enumerate(text.split("\n")) if line.strip()] if "\n" in text else []
+    nonblank = []
+    if "\n" in text:
+        nonblank = [i + 1 for i, line in enumerate(text.split("\n")) if line.strip()]
     for record in result.records:
         assert record.title and record.abstract
         assert record.title == record.title.strip() and record.abstract == record.abstract.strip()
@@ -355,13 +379,15 @@ def test_fuzz_mutated_pages(data):
 
 
 def test_ten_thousand_papers_parse_well_under_a_second():
+    # CPU time, best of three: other test runs sharing the machine must not make this flaky.
+    # Unloaded, on 2 cores, one parse takes about 0.25 s.
     papers = make_papers(10_000)
     for page in (dense_page(papers), spaced_page(papers)):
         best = float("inf")
         for _ in range(3):
-            start = time.perf_counter()
+            start = time.process_time()
             result = dp.parse(page, "big.txt")
-            best = min(best, time.perf_counter() - start)
+            best = min(best, time.process_time() - start)
         assert result.problems == []
         assert len(result.records) == 10_000
         assert best < 0.75, f"{best:.2f} s"

@@ -74,6 +74,7 @@ _SMALL_WORDS = frozenset(
 PENALTY = 4.0
 _TITLE, _ABSTRACT = 0, 1
 _MAX_QUOTE = 60
+NO_PAPERS = "not a Hugging Face Daily Papers page: it has no papers (no titles or abstracts)"
 _MAX_PROBLEMS_WITHOUT_RECORDS = 20
 _SNIFF_CHARS = 64 * 1024
 
@@ -246,9 +247,7 @@ def parse(text: str, source: str = "") -> ParseResult:
     result = ParseResult(format=FORMAT)
     lines, _ = _content_lines(text)
     if not lines:
-        result.problems.append(
-            Problem("not a Hugging Face Daily Papers page: it has no papers (no titles or abstracts)")
-        )
+        result.problems.append(Problem(NO_PAPERS))
         return result
 
     labels = _label([title_score(line) for _, line, _ in lines])
@@ -280,7 +279,10 @@ def parse(text: str, source: str = "") -> ParseResult:
                 problems.append(Problem(f"title with no abstract after it: {_quote(line)}", number))
         elif i == 0 or labels[i - 1] != _TITLE:
             problems.append(
-                Problem(f"abstract with no title before it (where a title should be): {_quote(line)}", number)
+                Problem(
+                    f"abstract with no title before it (where a title should be): {_quote(line)}",
+                    number,
+                )
             )
 
     if not result.records:
