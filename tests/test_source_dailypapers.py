@@ -102,6 +102,19 @@ def test_pages_pasted_one_after_another_keep_their_own_dates():
     assert [r.listing_date for r in result.records] == ["Aug 20"] * 2 + ["Aug 21"] * 3
 
 
+@pytest.mark.parametrize("date", ["Aug 20", "Mar 1", "Sept 9", "August 20", "20 Aug", "Aug 20, 2024"])
+def test_listing_date_forms_are_kept_as_printed(date):
+    result = dp.parse(spaced_page(P[:2], date=date), "x")
+    assert result.problems == []
+    assert [r.listing_date for r in result.records] == [date, date]
+    assert [r.year for r in result.records] == [None, None]  # never taken from the date
+
+
+@pytest.mark.parametrize("line", ["Aug 200", "Foo 20", "Aug", "May the Force", "20"])
+def test_lines_that_are_not_dates_are_not_dates(line):
+    assert not dp.DATE_LINE.fullmatch(line)
+
+
 def test_text_is_kept_exactly():
     result = dp.parse(spaced_page(P), "x")
     by_title = {r.title: r.abstract for r in result.records}

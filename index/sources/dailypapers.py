@@ -51,7 +51,11 @@ _MONTH_NAMES = (
 )
 # The listing date the page prints above the papers, e.g. "Aug 20" (a year is allowed if a
 # page ever shows one; it is kept as printed and never turned into a paper's year).
-DATE_LINE = re.compile(rf"(?:{_MONTH}\.?|{_MONTH_NAMES})\s+\d{{1,2}}(?:,?\s+\d{{4}})?")
+# "20 Aug" (day first) is accepted too.
+DATE_LINE = re.compile(
+    rf"(?:(?:{_MONTH}\.?|{_MONTH_NAMES})\s+\d{{1,2}}|\d{{1,2}}\s+(?:{_MONTH}\.?|{_MONTH_NAMES}))"
+    rf"(?:,?\s+\d{{4}})?"
+)
 
 # The host must start with a letter or digit (or "[" for an IPv6 literal).
 _URL = re.compile(r"https?://[\w\[][^\s<>\"'`]*")
