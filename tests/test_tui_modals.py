@@ -1,0 +1,471 @@
+"""The reusable dialogs: each pushed on a tiny harness App, driven with keys, result recorded."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Input, Static, TextArea
+
+from tui.screens.confirm import ConfirmDialog
+from tui.screens.help import HelpScreen, help_rows
+from tui.screens.import_screen import ImportScreen, import_paths, ImportPathError
+from tui.screens.note_conflict import BOTH_MARKER, NoteConflictScreen, keep_both
+from tui.screens.note_editor import NoteEditor, note_language
+from tui.screens.tag_prompt import TagPrompt, matching
+from tui.widgets.path_input import complete_path
+
+NASTY = ["[@click=app.quit]x[/]", "[/]", "[bold]", "[ @click=app.bell]", "[Re]"]
+UNSET = object()
+
+
+class Harness(App[None]):
+    """Pushes one screen on mount and records what it dismisses with."""
+
+    def __init__(self, make_screen) -> None:
+        super().__init__()
+        self.make_screen = make_screen
+        self.results: list = []
+        self.actions_run: list[str] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make_screen(), self.results.append)
+
+    # Any action smuggled in through markup would land here instead of quitting the test.
+    def action_quit(self) -> None:
+        self.actions_run.append("quit")
+
+    def action_bell(self) -> None:
+        self.actions_run.append("bell")
+
+
+def screen_text(app: App) -> str:
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+def result(app: Harness):
+    return app.results[-1] if app.results else UNSET
+
+
+async def click_text(pilot, needle: str) -> None:
+    """Click on the first place `needle` shows on screen; assert no action is attached there."""
+    app = pilot.app
+    for y, line in enumerate(screen_text(app).splitlines()):
+        x = line.find(needle)
+        if x >= 0:
+            style = app.screen.get_style_at(x + 1, y)
+            assert not any(k.startswith("@") for k in (style.meta or {})), style.meta
+            await pilot.click(offset=(x + 1, y))
+            await pilot.pause()
+            return
+    raise AssertionError(f"{needle!r} not on screen:\n{screen_text(app)}")
+
+
+# ---- ConfirmDialog ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key, expected", [("y", True), ("enter", True), ("n", False),
+                                           ("escape", False)])
+async def test_confirm_keys(key, expected):
+    app = Harness(lambda: ConfirmDialog("Delete 3 papers?"))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "Delete 3 papers?" in screen_text(app)
+        await pilot.press(key)
+        await pilot.pause()
+        assert result(app) is expected
+        assert not isinstance(app.screen, ConfirmDialog)
+
+
+async def test_confirm_buttons_click():
+    app = Harness(lambda: ConfirmDialog("Sure?"))
+    async with app.run_test() as pilot:
+        await pilot.click("#confirm-no")
+        await pilot.pause()
+        assert result(app) is False
+
+
+async def test_confirm_question_is_plain_text():
+    question = "Delete " + " ".join(NASTY) + "?"
+    app = Harness(lambda: ConfirmDialog(question))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        for nasty in NASTY:
+            assert nasty in shown
+        await click_text(pilot, "[@click=app.quit]x[/]")
+        await click_text(pilot, "[ @click=app.bell]")
+        assert app.actions_run == []
+        assert isinstance(app.screen, ConfirmDialog)
+
+
+# ---- HelpScreen ------------------------------------------------------------------------------
+
+ROWS = [("s", "Star or unstar", "star"), ("t", "Add a tag", "tag-add"),
+        ("question_mark", "Help", "help"), ("j,down", "Down", "cursor-down"),
+        ("ctrl+s", "Save", "note-save")]
+
+
+@pytest.mark.parametrize("key", ["escape", "q", "question_mark"])
+async def test_help_lists_keys_and_closes(key):
+    app = Harness(lambda: HelpScreen(ROWS))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        for _, description, binding_id in ROWS:
+            assert description in shown and binding_id in shown
+        assert "?" in shown and "^s" in shown and ("↓" in shown or "down" in shown)
+        await pilot.press(key)
+        await pilot.pause()
+        assert result(app) is None and not isinstance(app.screen, HelpScreen)
+
+
+class KeysScreen(Screen):
+    BINDINGS = [
+        Binding("s", "noop", "Star or unstar", id="star"),
+        Binding("t", "noop", "Add a tag", id="tag-add"),
+        Binding("x", "noop", "No id: not listed"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("main")
+
+    def action_noop(self) -> None:
+        pass
+
+
+class KeymapApp(App[None]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.results: list = []
+
+    def on_mount(self) -> None:
+        self.set_keymap({"star": "ctrl+b"})  # what a user's config.toml [keys] does
+        self.push_screen(KeysScreen())
+
+
+async def test_help_rows_follow_remapped_keys():
+    app = KeymapApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        rows = help_rows(app.screen)
+        by_id = {binding_id: keys for keys, _, binding_id in rows}
+        assert by_id["star"] == "ctrl+b" and by_id["tag-add"] == "t"
+        assert all(description != "No id: not listed" for _, description, _ in rows)
+        app.push_screen(HelpScreen(rows), app.results.append)
+        await pilot.pause()
+        shown = screen_text(app)
+        star_line = next(line for line in shown.splitlines() if "Star or unstar" in line)
+        assert "^b" in star_line and " s " not in star_line
+
+
+async def test_help_rows_are_plain_text():
+    rows = [(NASTY[0], NASTY[1], NASTY[2]), ("k", NASTY[3], "x")]
+    app = Harness(lambda: HelpScreen(rows, title=NASTY[4]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        for nasty in NASTY:
+            assert nasty in shown
+        await click_text(pilot, "[ @click=app.bell]")
+        assert app.actions_run == []
+
+
+# ---- NoteEditor ------------------------------------------------------------------------------
+
+
+def test_note_language_is_safe_here():
+    assert note_language() in (None, "markdown")
+
+
+async def test_note_editor_saves_with_ctrl_s():
+    app = Harness(lambda: NoteEditor("A paper", "first line"))
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.screen.query_one(TextArea).has_focus
+        await pilot.press("enter", *"more", "ctrl+s")
+        await pilot.pause()
+        assert result(app) == "first line\nmore"
+
+
+async def test_note_editor_escape_without_changes_just_closes():
+    app = Harness(lambda: NoteEditor("A paper", "unchanged"))
+    async with app.run_test() as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+        assert result(app) is None
+        assert not isinstance(app.screen, (NoteEditor, ConfirmDialog))
+
+
+async def test_note_editor_escape_with_changes_asks_first():
+    app = Harness(lambda: NoteEditor("A paper", ""))
+    async with app.run_test() as pilot:
+        await pilot.press(*"draft", "escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "Discard changes" in screen_text(app)
+        await pilot.press("n")  # keep editing
+        await pilot.pause()
+        assert isinstance(app.screen, NoteEditor) and result(app) is UNSET
+        assert app.screen.query_one(TextArea).text == "draft"
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("y")  # discard
+        await pilot.pause()
+        assert result(app) is None and not isinstance(app.screen, NoteEditor)
+
+
+async def test_note_editor_markup_in_title_and_note():
+    note = "\n".join(NASTY)
+    app = Harness(lambda: NoteEditor(" ".join(NASTY), note))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        assert " ".join(NASTY) in shown
+        for nasty in NASTY:
+            assert nasty in shown
+        await click_text(pilot, "[@click=app.quit]x[/] [/]")  # in the title line
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert result(app) == note and app.actions_run == []
+
+
+# ---- TagPrompt -------------------------------------------------------------------------------
+
+TAGS = ["Transformers", "transfer-learning", "vision", "RL", "[bold]"]
+
+
+def test_matching_prefix_first_then_inside():
+    assert matching(TAGS, "trans") == ["Transformers", "transfer-learning"]
+    assert matching(TAGS, "sion") == ["vision"]
+    assert matching(TAGS, "") == TAGS
+    assert matching(TAGS, "r") == ["RL", "Transformers", "transfer-learning"]
+
+
+async def test_tag_prompt_completes_case_insensitively_with_tab():
+    app = Harness(lambda: TagPrompt("Add tag", TAGS))
+    async with app.run_test() as pilot:
+        await pilot.press(*"vis")
+        await pilot.pause()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "vision"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert result(app) == "vision"
+
+
+async def test_tag_prompt_shows_matches_and_accepts_new_tag():
+    app = Harness(lambda: TagPrompt("Add tag", TAGS))
+    async with app.run_test() as pilot:
+        await pilot.press(*"TRANS")
+        await pilot.pause()
+        matches = screen_text(app)
+        assert "Transformers" in matches and "transfer-learning" in matches
+        assert "vision" not in matches
+        await pilot.press("tab")  # completes to the first match, as it is spelled
+        await pilot.pause()
+        assert app.screen.query_one(Input).value == "Transformers"
+        app.screen.query_one(Input).value = "  brand new  "
+        await pilot.press("enter")
+        await pilot.pause()
+        assert result(app) == "brand new"
+
+
+@pytest.mark.parametrize("keys", [["enter"], ["space", "space", "enter"], ["escape"]])
+async def test_tag_prompt_empty_or_escape_is_none(keys):
+    app = Harness(lambda: TagPrompt("Add tag", TAGS))
+    async with app.run_test() as pilot:
+        await pilot.press(*keys)
+        await pilot.pause()
+        assert result(app) is None
+
+
+async def test_tag_prompt_must_choose():
+    app = Harness(lambda: TagPrompt("Remove tag", ["vision", "RL"], must_choose=True))
+    async with app.run_test() as pilot:
+        await pilot.press(*"nope", "enter")
+        await pilot.pause()
+        assert result(app) is UNSET and isinstance(app.screen, TagPrompt)
+        assert "No tag nope here" in screen_text(app)
+        app.screen.query_one(Input).value = "rl"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert result(app) == "RL"  # as spelled in the choices
+
+
+async def test_tag_prompt_markup_in_tags_and_prompt():
+    app = Harness(lambda: TagPrompt(NASTY[0], NASTY[1:], must_choose=True))
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        for nasty in NASTY:
+            assert nasty in shown
+        await click_text(pilot, "[ @click=app.bell]")
+        await click_text(pilot, "[@click=app.quit]x[/]")
+        await pilot.press(*"[/]x", "enter")  # not a choice: the error echoes it as text
+        await pilot.pause()
+        assert "No tag [/]x here" in screen_text(app)
+        app.screen.query_one(Input).value = "[BOLD]"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert result(app) == "[bold]" and app.actions_run == []
+
+
+# ---- ImportScreen ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    (tmp_path / "papers").mkdir()
+    for name in ("b.bib", "a.txt", ".hidden.bib", "[bold]x.bib"):
+        (tmp_path / "papers" / name).write_text("x")
+    (tmp_path / "papers" / "sub").mkdir()
+    (tmp_path / "papers" / "sub" / "deep.bib").write_text("x")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "notes.md").write_text("x")
+    return tmp_path
+
+
+def test_import_paths(folder: Path):
+    assert import_paths(str(folder / "notes.md")) == [folder / "notes.md"]
+    names = [p.name for p in import_paths(str(folder / "papers"))]
+    assert names == ["[bold]x.bib", "a.txt", "b.bib"]  # sorted, no hidden, not recursive
+    for bad, message in [("", "Type the path"), (str(folder / "missing"), "No such file"),
+                         (str(folder / "empty"), "No files in folder")]:
+        with pytest.raises(ImportPathError, match=message):
+            import_paths(bad)
+
+
+def test_import_paths_expands_home(folder: Path, monkeypatch):
+    monkeypatch.setenv("HOME", str(folder))
+    assert import_paths("~/notes.md") == [folder / "notes.md"]
+
+
+def test_complete_path(folder: Path, monkeypatch):
+    base = str(folder) + os.sep
+    assert complete_path(base + "no") == base + "notes.md"
+    assert complete_path(base + "pap") == base + "papers" + os.sep
+    assert complete_path(base + "papers/a") == base + "papers/a.txt"
+    assert complete_path(base + "papers/.h") == base + "papers/.hidden.bib"
+    assert complete_path(base + "papers/zzz") is None
+    assert complete_path(base + "missing/x") is None
+    (folder / "papers" / "b2.bib").write_text("x")
+    (folder / "papers" / "bb.bib").write_text("x")
+    assert complete_path(base + "papers/b") == base + "papers/b.bib"  # common prefix = typed
+    monkeypatch.setenv("HOME", str(folder))
+    assert complete_path("~") == "~" + os.sep
+    assert complete_path("~/em") == "~/empty" + os.sep
+
+
+async def test_import_screen_tab_completes_and_enter_returns_folder_files(folder: Path):
+    app = Harness(lambda: ImportScreen(str(folder) + os.sep))
+    async with app.run_test() as pilot:
+        await pilot.press(*"pap")
+        await pilot.pause()
+        await pilot.press("tab")
+        await pilot.pause()
+        path_input = app.screen.query_one(Input)
+        assert path_input.value == str(folder / "papers") + os.sep
+        await pilot.press("enter")
+        await pilot.pause()
+        assert result(app) == [folder / "papers" / n for n in ("[bold]x.bib", "a.txt", "b.bib")]
+
+
+async def test_import_screen_file_and_missing_path(folder: Path, monkeypatch):
+    monkeypatch.chdir(folder)
+    app = Harness(lambda: ImportScreen())
+    async with app.run_test(size=(100, 24)) as pilot:
+        missing = "[@click=app.quit]x[/]"
+        app.screen.query_one(Input).value = missing
+        await pilot.press("enter")
+        await pilot.pause()
+        assert result(app) is UNSET and isinstance(app.screen, ImportScreen)
+        assert "No such file or folder" in screen_text(app)
+        assert "[@click=app.quit]x[/]" in screen_text(app)
+        await click_text(pilot, "[@click=app.quit]x[/]")
+        await pilot.press("backspace")  # editing clears the error
+        await pilot.pause()
+        assert "No such file" not in screen_text(app)
+        app.screen.query_one(Input).value = str(folder / "notes.md")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert result(app) == [folder / "notes.md"] and app.actions_run == []
+
+
+async def test_import_screen_escape():
+    app = Harness(lambda: ImportScreen("~/"))
+    async with app.run_test() as pilot:
+        await pilot.press("escape")
+        await pilot.pause()
+        assert result(app) is None
+
+
+# ---- NoteConflictScreen ----------------------------------------------------------------------
+
+MINE, THEIRS = "my note\nline 2\n", "their note\n"
+
+
+@pytest.mark.parametrize("key, expected", [
+    ("1", MINE), ("2", THEIRS), ("3", keep_both(MINE, THEIRS)), ("escape", None)])
+async def test_conflict_choices(key, expected):
+    app = Harness(lambda: NoteConflictScreen("A paper", MINE, THEIRS, None))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "my note" in shown and "their note" in shown and "A paper" in shown
+        await pilot.press(key)
+        await pilot.pause()
+        assert result(app) == expected
+
+
+def test_keep_both_has_marker_and_both_texts():
+    both = keep_both(MINE, THEIRS)
+    assert both.index("my note") < both.index(BOTH_MARKER) < both.index("their note")
+
+
+async def test_conflict_edit_merge_then_save():
+    app = Harness(lambda: NoteConflictScreen("A paper", MINE, THEIRS, "merged start"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("ctrl+s")  # nothing to save before editing
+        await pilot.pause()
+        assert result(app) is UNSET
+        await pilot.press("e")
+        await pilot.pause()
+        merge = app.screen.query_one("#conflict-merge", TextArea)
+        assert merge.has_focus and merge.text == "merged start"
+        merge.move_cursor(merge.document.end)
+        await pilot.press(*" 123e")  # typed into the merge, not taken as choices
+        await pilot.pause()
+        assert result(app) is UNSET
+        await pilot.press("escape")  # back to the choices, the edit kept
+        await pilot.pause()
+        assert not merge.has_focus and result(app) is UNSET
+        await pilot.press("e", "ctrl+s")
+        await pilot.pause()
+        assert result(app) == "merged start 123e"
+
+
+async def test_conflict_edit_starts_from_both_without_merge():
+    app = Harness(lambda: NoteConflictScreen("A paper", MINE, THEIRS, None))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("e", "ctrl+s")
+        await pilot.pause()
+        assert result(app) == keep_both(MINE, THEIRS)
+
+
+async def test_conflict_markup_is_plain_text():
+    app = Harness(lambda: NoteConflictScreen(NASTY[0], NASTY[1], NASTY[2], NASTY[3]))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        shown = screen_text(app)
+        for nasty in NASTY[:3]:
+            assert nasty in shown
+        await click_text(pilot, NASTY[0])
+        await pilot.press("1")
+        await pilot.pause()
+        assert result(app) == NASTY[1] and app.actions_run == []

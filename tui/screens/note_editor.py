@@ -1,0 +1,92 @@
+"""NoteEditor: edit a paper's note in a TextArea.
+
+    app.push_screen(NoteEditor(paper.title, paper.note or ""), on_note)   # on_note(str | None)
+
+`NoteEditor(title: str, text: str)` is a `ModalScreen[str | None]`: ctrl+s saves (dismisses with
+the text, changed or not); escape closes, first asking "Discard changes?" (a ConfirmDialog) when
+the text was changed, and dismisses with None. The title is shown as plain text. The TextArea
+highlights Markdown when tree-sitter and its markdown grammar are installed, else plain text.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static, TextArea
+
+from index.textsafe import terminal_safe
+from tui.screens.confirm import ConfirmDialog
+
+
+def note_language() -> str | None:
+    """"markdown" when TextArea can highlight it here; None (plain text) otherwise."""
+    try:
+        from textual._tree_sitter import TREE_SITTER, get_language
+    except ImportError:
+        return None
+    if not TREE_SITTER:
+        return None  # TextArea would log a warning and fall back anyway
+    try:
+        return "markdown" if get_language("markdown") is not None else None
+    except Exception:
+        return None
+
+
+class NoteEditor(ModalScreen[str | None]):
+    DEFAULT_CSS = """
+    NoteEditor { align: center middle; }
+    NoteEditor > Vertical {
+        width: 90%; height: 85%; border: thick $primary; background: $surface; padding: 0 1;
+    }
+    NoteEditor #note-title { text-style: bold; height: auto; max-height: 2; }
+    NoteEditor TextArea { height: 1fr; }
+    NoteEditor #note-hint { color: $text-muted; height: 1; }
+    """
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="note-save"),
+        Binding("escape", "close", "Close", id="note-close"),
+    ]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.paper_title = title
+        self.original = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            title = terminal_safe(self.paper_title, single_line=True)
+            yield Static(Content.assemble(("Note: ", "$text-muted"), title), id="note-title")
+            yield TextArea(self.original, language=note_language(), soft_wrap=True,
+                           show_line_numbers=False, id="note-text")
+            yield Static(Content("ctrl+s save   escape close"), id="note-hint")
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    @property
+    def text(self) -> str:
+        return self.query_one(TextArea).text
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    def action_save(self) -> None:
+        self.dismiss(self.text)
+
+    def action_close(self) -> None:
+        if not self.changed:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        self.app.push_screen(ConfirmDialog("Discard changes to this note?"), answered)
