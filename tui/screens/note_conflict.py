@@ -41,8 +41,10 @@ class NoteConflictScreen(ModalScreen[str | None]):
     NoteConflictScreen #conflict-sides > Vertical { width: 1fr; }
     NoteConflictScreen .side-label { color: $text-muted; }
     NoteConflictScreen #conflict-sides TextArea { height: 1fr; }
-    NoteConflictScreen #conflict-merge { height: 1fr; display: none; }
-    NoteConflictScreen.-editing #conflict-merge { display: block; }
+    NoteConflictScreen #conflict-merge { height: 1fr; }
+    NoteConflictScreen #conflict-merge, NoteConflictScreen #conflict-merge-label { display: none; }
+    NoteConflictScreen.-editing #conflict-merge,
+    NoteConflictScreen.-editing #conflict-merge-label { display: block; }
     NoteConflictScreen.-editing #conflict-sides { height: 40%; }
     NoteConflictScreen #conflict-hint { color: $text-muted; height: 1; }
     """
@@ -57,6 +59,7 @@ class NoteConflictScreen(ModalScreen[str | None]):
     ]
 
     CHOOSING_HINT = "1 keep mine   2 keep theirs   3 keep both   e edit a merge   escape later"
+    MERGED_HINT = "1 keep mine   2 keep theirs   3 keep both   e edit the merge   escape later"
     EDITING_HINT = "ctrl+s save this merge   escape back to the choices"
 
     def __init__(self, title: str, local: str, remote: str, merged: str | None = None) -> None:
@@ -65,6 +68,10 @@ class NoteConflictScreen(ModalScreen[str | None]):
         self.local = local
         self.remote = remote
         self.merged = merged
+
+    @property
+    def choosing_hint(self) -> str:
+        return self.CHOOSING_HINT if self.merged is None else self.MERGED_HINT
 
     @property
     def editing(self) -> bool:
@@ -84,8 +91,10 @@ class NoteConflictScreen(ModalScreen[str | None]):
                     yield TextArea(self.remote, read_only=True, soft_wrap=True,
                                    id="conflict-remote")
             start = self.merged if self.merged is not None else keep_both(self.local, self.remote)
+            yield Static(Content("Your merge: edit it, then ctrl+s"), classes="side-label",
+                         id="conflict-merge-label")
             yield TextArea(start, soft_wrap=True, id="conflict-merge")
-            yield Static(Content(self.CHOOSING_HINT), id="conflict-hint")
+            yield Static(Content(self.choosing_hint), id="conflict-hint")
 
     def on_mount(self) -> None:
         self.query_one("#conflict-local", TextArea).focus()
@@ -122,6 +131,6 @@ class NoteConflictScreen(ModalScreen[str | None]):
     def set_editing(self, editing: bool) -> None:
         self.set_class(editing, "-editing")
         self.query_one("#conflict-hint", Static).update(
-            Content(self.EDITING_HINT if editing else self.CHOOSING_HINT))
+            Content(self.EDITING_HINT if editing else self.choosing_hint))
         self.query_one("#conflict-merge" if editing else "#conflict-local", TextArea).focus()
         self.refresh_bindings()
