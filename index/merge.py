@@ -1,0 +1,551 @@
+"""Merging operations from several devices into one state (a state-based CRDT in SQLite).
+
+Every operation (local or received) is *folded* into `sync_state`, one row per (paper, field)
+holding the winning (hlc, op_id, value) under that field's rule:
+
+    m:<name>     paper metadata (title, abstract, ...)   last writer wins (empty values never win)
+    starred, status, citekey, deleted                    last writer wins
+    tag:<name>   one register per (paper, tag)           last writer wins, add wins a tie
+    src:<name>   the sources a paper was seen in         kept, ordered by first sighting
+    added        the paper exists (first paper.add)      first writer
+    note:<op>    every note version, with its parents    kept forever (a set)
+
+Folding is a per-row maximum (or a set union), so it is commutative, associative and
+idempotent: any order, any duplicates, same state. Touched papers are then *projected* from
+their rows into the store's `papers` / `tags` / `registers` tables (writing only what changed),
+so the visible library is a function of the set of operations seen, identical on every device.
+
+Notes form a version graph (each version names its parent). One head: that text. Several heads
+(concurrent edits): a line-based three-way merge against their latest common ancestor; clean ->
+the merged text (a virtual version `merge:<a>+<b>` that later local edits name as parent, so no
+operation is written on anyone's behalf); not clean -> the newest head's text is shown, every
+version is kept, and a row in `sync_conflicts` waits for the user (`resolve_conflict`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from index.model import STATUSES, normalise_title
+from index.store import Op
+
+_to_json = json.JSONEncoder(ensure_ascii=False).encode
+
+META_FIELDS = ("title", "abstract", "authors", "year", "listing_date", "arxiv_id", "doi", "url",
+               "links", "venue", "extra")
+JSON_META = ("authors", "links", "extra")
+META_DEFAULTS = {"abstract": "", "authors": [], "links": [], "extra": {}}
+OP_TYPES = ("paper.add", "paper.source", "paper.update", "paper.merge", "paper.delete", "set", "tag")
+SET_FIELDS = ("starred", "status", "citekey", "note")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS sync_state (
+    key TEXT NOT NULL, field TEXT NOT NULL, hlc TEXT NOT NULL, op_id TEXT NOT NULL, value TEXT,
+    PRIMARY KEY (key, field)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sync_state_citekey ON sync_state (value) WHERE field = 'citekey';
+CREATE TABLE IF NOT EXISTS sync_conflicts (
+    key TEXT PRIMARY KEY, heads TEXT NOT NULL, base TEXT, hlc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sync_files (path TEXT PRIMARY KEY, offset INTEGER NOT NULL, tail TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sync_devices (
+    device TEXT PRIMARY KEY, max_seq INTEGER NOT NULL, covered INTEGER NOT NULL DEFAULT 0,
+    last_hlc TEXT, last_op TEXT, seen REAL
+);
+"""
+
+# One upsert for every rule: the WHERE clause decides whether the incoming row wins.
+_UPSERT = """
+INSERT INTO sync_state (key, field, hlc, op_id, value) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (key, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id,
+    value = excluded.value
+WHERE CASE
+    WHEN excluded.field LIKE 'note:%' THEN 0
+    WHEN excluded.field = 'added' OR excluded.field LIKE 'src:%'
+        THEN excluded.hlc < sync_state.hlc
+            OR (excluded.hlc = sync_state.hlc AND excluded.op_id < sync_state.op_id)
+    WHEN excluded.field LIKE 'tag:%'
+        THEN excluded.hlc > sync_state.hlc
+            OR (excluded.hlc = sync_state.hlc AND (excluded.value > sync_state.value
+                OR (excluded.value = sync_state.value AND excluded.op_id > sync_state.op_id)))
+    ELSE excluded.hlc > sync_state.hlc
+        OR (excluded.hlc = sync_state.hlc AND excluded.op_id > sync_state.op_id)
+END
+"""
+
+
+def ensure_schema(db: sqlite3.Connection) -> None:
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def has_schema(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sync_state'").fetchone() is not None
+
+
+def _empty(value) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+# ---- folding -------------------------------------------------------------------------------------
+
+def state_rows(op: Op) -> list[tuple]:
+    """The sync_state rows one operation contributes (before alias resolution)."""
+    key, hlc, oid, value = op.key, op.hlc, op.op_id, op.value
+    rows: list[tuple] = []
+    if op.type == "paper.add":
+        if not isinstance(value, dict):
+            return rows
+        rows.append((key, "added", hlc, oid, None))
+        rows.append((key, "deleted", hlc, oid, "false"))
+        for name in META_FIELDS:
+            item = value.get(name)
+            if not _empty(item):
+                rows.append((key, "m:" + name, hlc, oid, _to_json(item)))
+        if isinstance(value.get("citekey"), str) and value["citekey"]:
+            rows.append((key, "citekey", hlc, oid, _to_json(value["citekey"])))
+        if isinstance(value.get("source"), str) and value["source"]:
+            rows.append((key, "src:" + value["source"], hlc, oid, None))
+    elif op.type == "paper.source":
+        if isinstance(value, str) and value:
+            rows.append((key, "src:" + value, hlc, oid, None))
+    elif op.type == "paper.update":
+        if op.field in META_FIELDS and not _empty(value):
+            rows.append((key, "m:" + op.field, hlc, oid, _to_json(value)))
+    elif op.type == "paper.delete":
+        rows.append((key, "deleted", hlc, oid, "true"))
+    elif op.type == "set":
+        if op.field == "starred":
+            rows.append((key, "starred", hlc, oid, _to_json(bool(value))))
+        elif op.field == "status" and value in STATUSES:
+            rows.append((key, "status", hlc, oid, _to_json(value)))
+        elif op.field == "citekey" and isinstance(value, str) and value:
+            rows.append((key, "citekey", hlc, oid, _to_json(value)))
+        elif op.field == "note":
+            if isinstance(value, dict):
+                text = value.get("text")
+                parents = value.get("parents")
+                if not isinstance(parents, list):
+                    parents = [value["parent"]] if value.get("parent") else []
+            else:  # a bare string (older writers): a version with no known parent
+                text, parents = value, []
+            if isinstance(text, str):
+                parents = [p for p in parents if isinstance(p, str)]
+                rows.append((key, "note:" + oid, hlc, oid,
+                             _to_json({"text": text, "parents": parents})))
+    elif op.type == "tag":
+        if isinstance(op.field, str) and op.field.startswith("tag:") and len(op.field) > 4:
+            rows.append((key, op.field, hlc, oid, _to_json(bool(value))))
+    return rows
+
+
+class Aliases:
+    """old key -> new key (papers re-keyed when a title-only paper gained an arXiv id)."""
+
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.map = dict(db.execute("SELECT old_key, new_key FROM aliases").fetchall())
+
+    def resolve(self, key: str) -> str:
+        seen = {key}
+        while key in self.map:
+            key = self.map[key]
+            if key in seen:  # a cycle (never written by papershelf): stop anywhere stable
+                return min(seen)
+            seen.add(key)
+        return key
+
+    def add(self, old: str, new: str) -> bool:
+        if old == new or self.resolve(new) == old or self.map.get(old) == new:
+            return False
+        self.map[old] = new
+        self.db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (old, new))
+        return True
+
+
+def fold(db: sqlite3.Connection, ops: Iterable[Op]) -> set[str]:
+    """Fold operations into sync_state. Returns the (resolved) keys whose state may have changed."""
+    ops = list(ops)
+    aliases = Aliases(db)
+    touched: set[str] = set()
+    # Re-keyings first, so that every other operation lands on the paper's current key. (The
+    # result does not depend on this: moving a paper's rows is itself a merge.)
+    for op in ops:
+        if op.type == "paper.merge" and isinstance(op.value, str) and op.value:
+            old = aliases.resolve(op.key)
+            new = aliases.resolve(op.value)
+            if aliases.add(old, new):
+                _move_rows(db, old, new)
+                touched.update((old, new))
+    rows = []
+    for op in ops:
+        if op.type == "paper.merge":
+            continue
+        for row in state_rows(op):
+            key = aliases.resolve(row[0])
+            rows.append((key, *row[1:]))
+            touched.add(key)
+    db.executemany(_UPSERT, rows)
+    return touched
+
+
+def merge_rows(db: sqlite3.Connection, rows: Iterable[tuple]) -> None:
+    db.executemany(_UPSERT, rows)
+
+
+def _move_rows(db: sqlite3.Connection, old: str, new: str) -> None:
+    rows = db.execute("SELECT ?, field, hlc, op_id, value FROM sync_state WHERE key = ?",
+                      (new, old)).fetchall()
+    db.executemany(_UPSERT, [tuple(r) for r in rows])
+    db.execute("DELETE FROM sync_state WHERE key = ?", (old,))
+    db.execute("DELETE FROM sync_conflicts WHERE key = ?", (old,))
+
+
+# ---- three-way merge -------------------------------------------------------------------------------
+
+def _matches(base: list[str], other: list[str]) -> dict[int, int]:
+    found = {}
+    matcher = difflib.SequenceMatcher(None, base, other, autojunk=False)
+    for block in matcher.get_matching_blocks():
+        for i in range(block.size):
+            found[block.a + i] = block.b + i
+    return found
+
+
+def diff3(base: str, mine: str, theirs: str, labels=("mine", "theirs")) -> tuple[str, bool]:
+    """Line-based three-way merge. Returns (text, clean); unclean text carries conflict markers."""
+    if mine == theirs or theirs == base:
+        return mine, True
+    if mine == base:
+        return theirs, True
+    o, a, b = (t.splitlines(keepends=True) for t in (base, mine, theirs))
+    ma, mb = _matches(o, a), _matches(o, b)
+    out: list[str] = []
+    clean = True
+    io = ia = ib = 0
+    while True:
+        sync = None
+        for oi in range(io, len(o)):
+            if oi in ma and oi in mb and ma[oi] >= ia and mb[oi] >= ib:
+                sync = oi
+                break
+        if sync is None:
+            co, ca, cb = o[io:], a[ia:], b[ib:]
+        else:
+            co, ca, cb = o[io:sync], a[ia:ma[sync]], b[ib:mb[sync]]
+        if ca == cb or cb == co:
+            out += ca
+        elif ca == co:
+            out += cb
+        else:
+            clean = False
+            out.append(f"<<<<<<< {labels[0]}\n")
+            out += [line if line.endswith("\n") else line + "\n" for line in ca]
+            out.append("=======\n")
+            out += [line if line.endswith("\n") else line + "\n" for line in cb]
+            out.append(f">>>>>>> {labels[1]}\n")
+        if sync is None:
+            break
+        out.append(o[sync])
+        io, ia, ib = sync + 1, ma[sync] + 1, mb[sync] + 1
+    return "".join(out), clean
+
+
+# ---- note version graph ------------------------------------------------------------------------------
+
+@dataclass
+class NoteVersion:
+    op_id: str
+    hlc: str
+    text: str
+    parents: list[str]
+
+
+@dataclass
+class NoteResult:
+    text: str
+    head_id: str  # what a local edit names as its parent: a version, or a virtual merge id
+    hlc: str
+    heads: list[str]  # more than one when concurrent versions exist
+    base: str | None
+    conflict: bool
+    merged: str  # the merge (with conflict markers when not clean)
+
+
+def _virtual_parents(node: str) -> list[str]:
+    return node[len("merge:"):].split("+") if node.startswith("merge:") else []
+
+
+class NoteGraph:
+    def __init__(self, versions: Iterable[NoteVersion]):
+        self.v = {x.op_id: x for x in versions}
+        self._anc: dict[str, frozenset[str]] = {}
+        self._text: dict[str, tuple[str, bool]] = {}
+
+    def parents(self, node: str) -> list[str]:
+        if node in self.v:
+            return self.v[node].parents
+        return _virtual_parents(node)
+
+    def ancestors(self, node: str) -> frozenset[str]:
+        """node and everything before it (through virtual merge nodes too)."""
+        if node in self._anc:
+            return self._anc[node]
+        stack, seen = [node], set()
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            if n in self._anc and n != node:
+                seen |= self._anc[n]
+                continue
+            stack += self.parents(n)
+        result = frozenset(seen)
+        self._anc[node] = result
+        return result
+
+    def heads(self) -> list[str]:
+        below: set[str] = set()
+        for node in self.v:
+            for parent in self.parents(node):
+                below |= self.ancestors(parent)
+        return sorted((n for n in self.v if n not in below), key=lambda n: (self.v[n].hlc, n))
+
+    def hlc(self, node: str) -> str:
+        if node in self.v:
+            return self.v[node].hlc
+        return max((self.hlc(p) for p in _virtual_parents(node)), default="")
+
+    def merge_of(self, heads: list[str]) -> tuple[str, bool, str | None]:
+        """Merge several versions against their latest common ancestor: (text, clean, base)."""
+        common = None
+        for h in heads:
+            common = set(self.ancestors(h)) if common is None else common & self.ancestors(h)
+        known = [n for n in (common or ()) if n in self.v or n.startswith("merge:")]
+        base = max(known, key=lambda n: (self.hlc(n), n)) if known else None
+        base_text = self.text(base)[0] if base else ""
+        merged, clean = self.text(heads[0])[0], True
+        for h in heads[1:]:
+            merged, ok = diff3(base_text, merged, self.text(h)[0])
+            clean = clean and ok
+        return merged, clean, base
+
+    def text(self, node: str) -> tuple[str, bool]:
+        if node in self.v:
+            return self.v[node].text, True
+        if node in self._text:
+            return self._text[node]
+        parents = [p for p in _virtual_parents(node) if p in self.v or p.startswith("merge:")]
+        if not parents:
+            result = ("", True)
+        else:
+            parents.sort(key=lambda n: (self.hlc(n), n))
+            merged, clean, _ = self.merge_of(parents)
+            result = (merged, clean)
+        self._text[node] = result
+        return result
+
+    def result(self) -> NoteResult | None:
+        if not self.v:
+            return None
+        heads = self.heads()
+        if len(heads) == 1:
+            h = heads[0]
+            return NoteResult(self.v[h].text, h, self.v[h].hlc, heads, None, False, self.v[h].text)
+        merged, clean, base = self.merge_of(heads)
+        newest = heads[-1]
+        hlc = self.v[newest].hlc
+        if clean:
+            return NoteResult(merged, "merge:" + "+".join(sorted(heads)), hlc, heads, base, False,
+                              merged)
+        return NoteResult(self.v[newest].text, newest, hlc, heads, base, True, merged)
+
+
+def note_graph(db: sqlite3.Connection, key: str) -> NoteGraph:
+    versions = []
+    for field, hlc, op_id, value in db.execute(
+            "SELECT field, hlc, op_id, value FROM sync_state WHERE key = ? AND field LIKE 'note:%'",
+            (key,)):
+        data = json.loads(value)
+        versions.append(NoteVersion(op_id, hlc, data["text"], data["parents"]))
+    return NoteGraph(versions)
+
+
+# ---- projection ----------------------------------------------------------------------------------
+
+_PAPER_COLUMNS = ("title", "title_norm", "abstract", "authors", "year", "listing_date", "arxiv_id",
+                  "doi", "url", "links", "venue", "extra", "sources", "citekey", "starred",
+                  "status", "note", "deleted")
+
+
+def _loser_citekey(citekey: str, key: str) -> str:
+    return f"{citekey}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:4]}"
+
+
+def project(db: sqlite3.Connection, keys: Iterable[str]) -> set[str]:
+    """Write the papers / tags / registers / conflicts of `keys` from sync_state. Returns the keys
+    whose visible state changed (they are also marked for the search index)."""
+    aliases = Aliases(db)
+    keys = set(keys)
+    gone = {k for k in keys if aliases.resolve(k) != k}  # re-keyed: the row lives on elsewhere
+    keys = {aliases.resolve(k) for k in keys}
+    changed: set[str] = set()
+    for key in gone:
+        if db.execute("DELETE FROM papers WHERE key = ?", (key,)).rowcount:
+            db.execute("DELETE FROM tags WHERE key = ?", (key,))
+            changed.add(key)
+    # Citation keys are unique: the earliest claim keeps a key, later claims get a suffix. Every
+    # paper that claims (or holds) a key one of ours claims is projected again.
+    key_list = sorted(keys)
+    state: dict[str, dict[str, tuple]] = {k: {} for k in key_list}
+    for start in range(0, len(key_list), 500):
+        chunk = key_list[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT key, field, hlc, op_id, value FROM sync_state "
+                              f"WHERE key IN ({marks})", chunk):
+            state[row[0]][row[1]] = (row[2], row[3], row[4])
+    claimed = {json.loads(s["citekey"][2]) for s in state.values() if "citekey" in s}
+    held = set()
+    for start in range(0, len(key_list), 500):
+        chunk = key_list[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        held |= {r[0] for r in db.execute(
+            f"SELECT citekey FROM papers WHERE key IN ({marks}) AND citekey IS NOT NULL", chunk)}
+    winners: dict[str, tuple[str, str]] = {}  # citekey -> (hlc, key) of the earliest claim
+    values = sorted(claimed | held)
+    for start in range(0, len(values), 500):
+        chunk = [_to_json(v) for v in values[start:start + 500]]
+        marks = ",".join("?" * len(chunk))
+        for k, hlc, value in db.execute(
+                f"SELECT key, hlc, value FROM sync_state WHERE field = 'citekey' "
+                f"AND value IN ({marks})", chunk):
+            ck = json.loads(value)
+            if ck not in winners or (hlc, k) < winners[ck]:
+                winners[ck] = (hlc, k)
+            if k not in state:
+                state[k] = None  # loaded below: its citekey may change
+    extra = [k for k, s in state.items() if s is None]
+    for k in extra:
+        state[k] = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
+            "SELECT field, hlc, op_id, value FROM sync_state WHERE key = ?", (k,))}
+
+    current: dict[str, sqlite3.Row] = {}
+    tags_now: dict[str, list[str]] = {k: [] for k in state}
+    all_keys = sorted(state)
+    for start in range(0, len(all_keys), 500):
+        chunk = all_keys[start:start + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in db.execute(f"SELECT * FROM papers WHERE key IN ({marks})", chunk):
+            current[row["key"]] = row
+        for k, t in db.execute(f"SELECT key, tag FROM tags WHERE key IN ({marks})", chunk):
+            tags_now[k].append(t)
+
+    updates, inserts, registers, tag_writes = [], [], [], []
+    conflicts_clear, conflicts_set = [], []
+    for key in all_keys:
+        s = state[key]
+        if "added" not in s:
+            continue  # its paper.add has not arrived yet; the rows wait
+        row = _paper_row(db, key, s, winners)
+        reg = [(key, "deleted", s["deleted"][0], s["deleted"][1])] if "deleted" in s else []
+        for name in ("starred", "status", "citekey"):
+            if name in s:
+                reg.append((key, name, s[name][0], s[name][1]))
+        tags = sorted(f[4:] for f, v in s.items() if f.startswith("tag:") and v[2] == "true")
+        reg += [(key, f, v[0], v[1]) for f, v in s.items() if f.startswith("tag:")]
+        note = row.pop("_note")
+        if note is not None:
+            reg.append((key, "note", note.hlc, note.head_id))
+        registers += reg
+        conflicts_clear.append((key,))
+        if note is not None and note.conflict:
+            conflicts_set.append((key, _to_json(note.heads), note.base, note.hlc))
+        old = current.get(key)
+        values = tuple(row[c] for c in _PAPER_COLUMNS)
+        if old is None:
+            ms, counter = s["added"][0].split(".")[:2]
+            inserts.append((key, *values, int(ms) / 1000 + int(counter) * 1e-6))
+            changed.add(key)
+        elif tuple(old[c] for c in _PAPER_COLUMNS) != values:
+            updates.append((*values, key))
+            changed.add(key)
+        if sorted(tags_now.get(key, [])) != tags:
+            tag_writes.append((key, tags))
+            changed.add(key)
+    # Free every citation key that moves before writing any, so that swaps never clash.
+    moving = [(k,) for k, *_ in inserts] + [(u[-1],) for u in updates]
+    db.executemany("UPDATE papers SET citekey = NULL WHERE key = ?", moving)
+    cols = ", ".join(f"{c} = ?" for c in _PAPER_COLUMNS)
+    insert = (f"INSERT INTO papers (key, {', '.join(_PAPER_COLUMNS)}, added) "
+              f"VALUES ({', '.join('?' * (len(_PAPER_COLUMNS) + 2))})")
+    _write(db, f"UPDATE papers SET {cols} WHERE key = ?", updates, _PAPER_COLUMNS.index("citekey"),
+           len(_PAPER_COLUMNS))
+    _write(db, insert, inserts, 1 + _PAPER_COLUMNS.index("citekey"), 0)
+    for key, tags in tag_writes:
+        db.execute("DELETE FROM tags WHERE key = ?", (key,))
+        db.executemany("INSERT INTO tags VALUES (?, ?)", [(key, t) for t in tags])
+    db.executemany("INSERT OR REPLACE INTO registers VALUES (?, ?, ?, ?)", registers)
+    db.executemany("DELETE FROM sync_conflicts WHERE key = ?", conflicts_clear)
+    db.executemany("INSERT INTO sync_conflicts VALUES (?, ?, ?, ?)", conflicts_set)
+    db.executemany("INSERT OR IGNORE INTO index_dirty VALUES (?)", [(k,) for k in changed])
+    return changed
+
+
+def _write(db, sql: str, rows: list[tuple], ck_index: int, key_index: int) -> None:
+    """executemany; a citation key still held by a paper outside this projection (never the
+    case when every operation was folded) makes that one row take a suffixed key instead."""
+    try:
+        db.execute("SAVEPOINT project_write")
+        db.executemany(sql, rows)
+        db.execute("RELEASE project_write")
+        return
+    except sqlite3.IntegrityError:
+        db.execute("ROLLBACK TO project_write")
+        db.execute("RELEASE project_write")
+    for row in rows:
+        try:
+            db.execute(sql, row)
+        except sqlite3.IntegrityError:
+            row = list(row)
+            row[ck_index] = _loser_citekey(row[ck_index] or "paper", row[key_index])
+            db.execute(sql, row)
+
+
+def _paper_row(db, key: str, s: dict, winners: dict) -> dict:
+    row: dict = {}
+    for name in META_FIELDS:
+        if "m:" + name in s:
+            value = json.loads(s["m:" + name][2])
+        else:
+            value = META_DEFAULTS.get(name)
+        row[name] = _to_json(value) if name in JSON_META else value
+    if not row["title"]:
+        row["title"] = key
+    row["title_norm"] = normalise_title(row["title"])
+    sources = sorted(((v[0], f[4:]) for f, v in s.items() if f.startswith("src:")))
+    row["sources"] = _to_json([name for _, name in sources])
+    citekey = json.loads(s["citekey"][2]) if "citekey" in s else None
+    if citekey is not None and winners.get(citekey, (None, key))[1] != key:
+        citekey = _loser_citekey(citekey, key)
+    row["citekey"] = citekey
+    row["starred"] = int(json.loads(s["starred"][2])) if "starred" in s else 0
+    row["status"] = json.loads(s["status"][2]) if "status" in s else "unread"
+    row["deleted"] = int(json.loads(s["deleted"][2])) if "deleted" in s else 0
+    note = None
+    if any(f.startswith("note:") for f in s):
+        versions = []
+        for f, (hlc, op_id, value) in s.items():
+            if f.startswith("note:"):
+                data = json.loads(value)
+                versions.append(NoteVersion(op_id, hlc, data["text"], data["parents"]))
+        note = NoteGraph(versions).result()
+    row["note"] = note.text if note else ""
+    row["_note"] = note
+    return row
