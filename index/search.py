@@ -317,7 +317,7 @@ class _Parser:
 _EXAMPLE = {"title": "diffusion", "authors": "hinton", "year": "2023", "source": "bibtex",
             "abstract": "transformer", "notes": "idea"}
 
-_WORDCHARS = re.compile(r"\w+", re.UNICODE)
+_WORDCHARS = re.compile(r"\d+(?:\.\d+)+|\w+", re.UNICODE)
 
 
 def _walk_words(node: _Node, negated: bool = False):
@@ -387,7 +387,9 @@ _STOP_WORDS = frozenset(
     "a an and are as at be by can for from have if in is it may not of on or tbd that the "
     "this to us we when will with yet you your".split()
 )
-_ANALYSE_WORD = re.compile(r"\w+(?:\.\w+)*", re.UNICODE)
+# Decimal numbers stay whole ("3.5"); anything else splits at non-word characters, so
+# "app.quit" is two words (Whoosh's default pattern would keep it as one).
+_ANALYSE_WORD = re.compile(r"\d+(?:\.\d+)+|\w+", re.UNICODE)
 
 
 class FastAnalyzer:
@@ -824,7 +826,7 @@ class SearchIndex:
 
     def upsert(self, papers: Sequence[Paper]) -> None:
         """Add or replace papers (by key) in one commit."""
-        papers = list(papers)
+        papers = list({p.key: p for p in papers}.values())  # one copy per key, the last wins
         if not papers:
             return
         with self._lock:
@@ -943,7 +945,9 @@ class SearchIndex:
         if allowed is not None:
             filter_q, filter_set = self._allowed_filter(searcher, allowed)
             if filter_q is not None:
-                q = filter_q if isinstance(q, Q.Every) else Q.Require(q, filter_q)
+                # (Require would be the natural query here, but whoosh3 3.54's Require matcher
+                # fails an assertion in skip_to_quality; a constant-score AND ranks the same.)
+                q = filter_q if isinstance(q, Q.Every) else Q.And([q, Q.ConstantScoreQuery(filter_q, 0.0)])
         kwargs: dict[str, Any] = {"limit": limit, "mask": Q.Term("dictionary", "y")}
         if filter_set is not None:
             kwargs["filter"] = filter_set
@@ -951,7 +955,7 @@ class SearchIndex:
             kwargs["sortedby"] = "added"
             kwargs["reverse"] = True
         results = searcher.search(q, **kwargs)
-        keys = self._keys_of(searcher, results.docs())
+        keys = self._keys_of(searcher, [docnum for _, docnum in results.top_n])
         total = len(results)
         suggestion = None
         if total < SUGGEST_BELOW and builder.plain_words:
@@ -989,7 +993,7 @@ class SearchIndex:
         if allowed is not None:
             fq, fs = self._allowed_filter(searcher, allowed)
             if fq is not None:
-                q2 = _whoosh().query.Require(q2, fq)
+                q2 = _whoosh().query.And([q2, _whoosh().query.ConstantScoreQuery(fq, 0.0)])
             else:
                 kwargs["filter"] = fs
         if len(searcher.search(q2, **kwargs)) <= total:
@@ -1019,7 +1023,7 @@ class SearchIndex:
                     + [Q.Term("title", t, boost=wt) for t, wt in kts]
                 )
                 results = searcher.search(q, limit=limit, mask={docnum})
-                return self._keys_of(searcher, results.docs())
+                return self._keys_of(searcher, [d for _, d in results.top_n])
             except Exception as exc:
                 self._drop_searcher()
                 raise IndexUnavailable(
@@ -1157,6 +1161,8 @@ class _QueryBuilder:
 
     def whole(self, piece: str, fields):
         Q = self.Q
+        if piece.lower() in _STOP_WORDS and len(fields) > 1:
+            return None  # "and", "the": dropped (also from author names, tags) like Whoosh does
         subs = []
         for f in fields:
             if f == "tags":

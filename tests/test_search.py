@@ -1,0 +1,524 @@
+"""The Whoosh index: query language, filters, suggestions, updates, damage, locking."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import index.search as search_mod
+from index.model import Paper
+from index.search import (
+    SCHEMA_VERSION,
+    IndexBusy,
+    IndexUnavailable,
+    SearchIndex,
+    parse_filters,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def paper(key, title, abstract="", authors=(), **kw):
+    return Paper(key=key, title=title, abstract=abstract, authors=list(authors), **kw)
+
+
+PAPERS = [
+    paper("p:transformer", "Transformers for Image Recognition at Scale",
+          "We apply a pure transformer to sequences of image patches.",
+          ["Alexey Dosovitskiy", "Lucas Beyer"], year=2020, sources=["dailypapers:hf-2020.txt"],
+          added=100.0),
+    paper("p:diffusion", "Denoising Diffusion Probabilistic Models",
+          "High quality image synthesis using diffusion probabilistic models.",
+          ["Jonathan Ho", "Pieter Abbeel"], year=2020, sources=["bibtex:refs.bib"], added=200.0),
+    paper("p:policy", "Diffusion Policy: Visuomotor Policy Learning via Action Diffusion",
+          "A robot learns visuomotor policy with a conditional denoising process.",
+          ["Cheng Chi", "Jürgen Müller"], year=2023, sources=["dailypapers:hf-2023.txt"],
+          tags=["robotics"], added=300.0),
+    paper("p:llm", "Large Language Models are Few-Shot Learners",
+          "Scaling up language models greatly improves few-shot performance; large models.",
+          ["Tom Brown"], year=2020, sources=["arxiv:2005.14165"], added=400.0,
+          note="classic scaling paper"),
+    paper("p:notadj", "Language Large: A Word Order Study",
+          "We study large corpora of language but never the phrase in order.",
+          ["Ana Núñez"], year=2021, sources=["bibtex:refs.bib"], added=500.0),
+    paper("p:abstract-only", "A Survey of Sequence Models",
+          "Transformers dominate; we survey attention and recurrent models for sequences.",
+          ["Emily Stone"], year=2022, sources=["bibtex:other.bib"], added=600.0),
+    paper("p:markup", "[@click=app.quit] Escaping [/] markup in titles",
+          "Titles can carry [bold]markup[/bold] that must never run.",
+          ["Mallory Evil"], year=2024, sources=["dailypapers:hf-2024.txt"], added=700.0),
+]
+
+
+@pytest.fixture
+def ix(tmp_path):
+    index = SearchIndex(tmp_path / "index", writer_timeout=0.5)
+    index.rebuild(PAPERS, total=len(PAPERS))
+    yield index
+    index.close()
+
+
+def keys(result):
+    return result.keys
+
+
+# -- parse_filters -----------------------------------------------------------------------------
+
+
+def test_parse_filters_pulls_user_state_out():
+    p = parse_filters('diffusion is:starred tag:"Robot Learning" is:unread title:policy')
+    assert p.starred is True
+    assert p.statuses == {"unread"}
+    assert p.tags == {"robot-learning"}
+    assert p.text == "diffusion title:policy"
+    assert p.error is None
+
+
+def test_parse_filters_negated_star_and_several_statuses():
+    p = parse_filters("-is:starred is:read IS:Reading tag:NLP tag:nlp")
+    assert p.starred is False
+    assert p.statuses == {"read", "reading"}
+    assert p.tags == {"nlp"}
+    assert p.text == ""
+
+
+def test_parse_filters_unknown_is_value_is_an_error_not_an_exception():
+    p = parse_filters("model is:favourite")
+    assert p.error and "is:favourite" in p.error
+    assert p.text == "model"
+    assert parse_filters("tag:").error
+    assert parse_filters("is:").error
+
+
+def test_parse_filters_leaves_quoted_text_alone():
+    p = parse_filters('"is:starred in a phrase" diffusion')
+    assert p.starred is None
+    assert p.text == '"is:starred in a phrase" diffusion'
+
+
+# -- basic search ------------------------------------------------------------------------------
+
+
+def test_word_search_over_title_abstract_authors_tags_notes(ix):
+    assert "p:diffusion" in keys(ix.search("probabilistic"))
+    assert keys(ix.search("dosovitskiy")) == ["p:transformer"]
+    assert keys(ix.search("robotics")) == ["p:policy"]  # tag
+    assert keys(ix.search("classic")) == ["p:llm"]  # note
+
+
+def test_stemming_and_accent_folding(ix):
+    assert "p:diffusion" in keys(ix.search("model"))  # "Models"
+    assert keys(ix.search("muller")) == ["p:policy"]
+    assert keys(ix.search("Müller")) == ["p:policy"]
+    assert keys(ix.search("nunez")) == ["p:notadj"]
+
+
+def test_all_words_must_match(ix):
+    assert keys(ix.search("diffusion robot")) == ["p:policy"]
+    assert ix.search("diffusion zebra").total == 0
+
+
+def test_title_outranks_abstract(ix):
+    # "transformer" is in p:transformer's title, only in p:abstract-only's abstract
+    result = ix.search("transformers")
+    assert result.keys[0] == "p:transformer"
+    assert "p:abstract-only" in result.keys
+
+
+def test_phrase_requires_adjacent_words(ix):
+    result = ix.search('"large language"')
+    assert "p:llm" in result.keys
+    assert "p:notadj" not in result.keys
+    assert {"large", "language"} <= result.terms
+
+
+def test_boolean_operators(ix):
+    assert set(keys(ix.search("robot OR dosovitskiy"))) == {"p:policy", "p:transformer"}
+    assert "p:policy" not in keys(ix.search("diffusion NOT robot"))
+    assert "p:policy" not in keys(ix.search("diffusion -robot"))
+    assert "p:diffusion" in keys(ix.search("diffusion -robot"))
+    assert set(keys(ix.search("(robot OR dosovitskiy) AND 2020 OR visuomotor"))) >= {"p:policy"}
+    assert set(keys(ix.search("(robot OR scaling) language"))) == {"p:llm"}
+
+
+def test_pure_negative_query_lists_the_rest(ix):
+    result = ix.search("NOT diffusion")
+    assert "p:diffusion" not in result.keys and "p:policy" not in result.keys
+    assert "p:llm" in result.keys
+
+
+def test_lowercase_operators_are_plain_words(ix):
+    for q in ("diffusion and robot", "diffusion or robot", "not", "and", "or and not"):
+        result = ix.search(q)
+        assert result.error is None
+    assert keys(ix.search("diffusion and robot")) == ["p:policy"]
+
+
+def test_field_filters(ix):
+    assert keys(ix.search("title:policy")) == ["p:policy"]
+    assert "p:policy" not in keys(ix.search("title:robot"))  # robot is only in the abstract
+    assert keys(ix.search("author:ho")) == ["p:diffusion"]
+    assert keys(ix.search("authors:chi")) == ["p:policy"]
+    assert keys(ix.search('author:"tom brown"')) == ["p:llm"]
+    assert set(keys(ix.search("year:2020"))) == {"p:transformer", "p:diffusion", "p:llm"}
+    assert set(keys(ix.search("year:2021..2022"))) == {"p:notadj", "p:abstract-only"}
+    assert set(keys(ix.search("year:>=2023"))) == {"p:policy", "p:markup"}
+    assert set(keys(ix.search("source:bibtex"))) == {"p:diffusion", "p:notadj", "p:abstract-only"}
+    assert set(keys(ix.search("source:bibtex:refs.bib"))) == {"p:diffusion", "p:notadj"}
+    assert keys(ix.search("abstract:visuomotor")) == ["p:policy"]
+    assert keys(ix.search("notes:classic")) == ["p:llm"]
+    assert keys(ix.search("diffusion year:2023")) == ["p:policy"]
+
+
+def test_prefix_matches_title_and_authors_not_abstract(ix):
+    result = ix.search("transform*")
+    assert "p:transformer" in result.keys  # title
+    assert "p:abstract-only" not in result.keys  # only the abstract has it: by design
+    assert "transform" in result.terms
+    assert keys(ix.search("dosov*")) == ["p:transformer"]  # author prefix
+    assert keys(ix.search("title:visuo*")) == ["p:policy"]
+
+
+def test_empty_query_lists_newest_first(ix):
+    result = ix.search("")
+    assert result.keys == [p.key for p in sorted(PAPERS, key=lambda p: -p.added)]
+    assert result.total == len(PAPERS)
+    assert ix.search("", limit=2).keys == ["p:markup", "p:abstract-only"]
+
+
+def test_sort_newest(ix):
+    result = ix.search("diffusion", sort="newest")
+    assert result.keys == ["p:policy", "p:diffusion"]
+
+
+def test_limit_and_total(ix):
+    result = ix.search("model", limit=1)
+    assert len(result.keys) == 1
+    assert result.total >= 3
+    assert len(ix.search("model", limit=None).keys) == result.total
+
+
+def test_markup_in_titles_is_searchable_as_words(ix):
+    result = ix.search("[@click=app.quit]")
+    assert result.error is None
+    assert result.keys == ["p:markup"]
+    assert ix.search("[/]").error is None
+
+
+# -- malformed queries never raise -------------------------------------------------------------
+
+MALFORMED = [
+    '"unbalanced quote', 'diffusion "', '"', '""', "(", ")", "((diffusion", "diffusion)) OR",
+    "title:", "author:", "year:", "source:", "*", "**", " * ", "[/]", "[@click=app.quit]",
+    "AND", "OR OR", "NOT", "diffusion AND", "OR diffusion", "- -", "-", "!", "title:*",
+    "year:abc", "year:20", 'title:"', "\\", "\x00", "é*", "a*", "x:y:z", ":", "title::",
+    "year:2020..", "year:..2021", "year:>2021", "tag:", "is:", "\u200b", "🙂 diffusion",
+]
+
+
+@pytest.mark.parametrize("query", MALFORMED)
+@pytest.mark.parametrize("as_you_type", [False, True])
+def test_malformed_queries_do_not_raise(ix, query, as_you_type):
+    result = ix.search(query, as_you_type=as_you_type)
+    assert isinstance(result.keys, list)
+    if result.error is not None:
+        assert "\n" not in result.error and result.error.strip()
+        assert "Traceback" not in result.error
+
+
+def test_clear_errors_for_empty_filters(ix):
+    assert "title:" in ix.search("title:").error
+    assert ix.search("*").error
+    assert "year" in ix.search("year:abc").error
+    # unbalanced quotes and parentheses fall back to plain words
+    assert keys(ix.search('"diffusion policy')) == ["p:policy"]
+    assert keys(ix.search("(visuomotor")) == ["p:policy"]
+    assert keys(ix.search("visuomotor)")) == ["p:policy"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet=st.sampled_from(list('ab *"():-![]/@=.tilyer ANDORNOT2019é')), max_size=30),
+       st.booleans())
+def test_fuzzed_queries_never_raise(ix, query, as_you_type):
+    result = ix.search(query, as_you_type=as_you_type)
+    assert result.total >= len(result.keys)
+
+
+# -- allowed (user-state filters resolved by the caller) ---------------------------------------
+
+
+def test_allowed_restricts_results_small_and_large(ix, monkeypatch):
+    allowed = {"p:diffusion", "p:llm"}
+    result = ix.search("model", allowed=allowed)
+    assert set(result.keys) == {"p:diffusion", "p:llm"}
+    assert result.total == 2
+    # the large-set path (docnum filter)
+    monkeypatch.setattr(search_mod, "SMALL_ALLOWED", 0)
+    result = ix.search("model", allowed=allowed | {"missing:key"})
+    assert set(result.keys) == {"p:diffusion", "p:llm"}
+    assert result.total == 2
+    assert ix.search("", allowed={"p:policy"}).keys == ["p:policy"]
+
+
+def test_allowed_empty_set_means_nothing(ix):
+    result = ix.search("model", allowed=set())
+    assert result.keys == [] and result.total == 0
+    assert ix.search("", allowed=set()).keys == []
+
+
+# -- as you type -------------------------------------------------------------------------------
+
+
+def test_as_you_type_treats_last_word_as_prefix(ix):
+    assert ix.search("diffusion vis").total == 0
+    result = ix.search("diffusion vis", as_you_type=True)
+    assert result.keys == ["p:policy"]
+    assert "vis" in result.terms
+    # a complete word still matches anywhere while typing
+    assert "p:policy" in ix.search("diffusion robot", as_you_type=True).keys
+    # trailing space: the last word is complete
+    assert ix.search("diffusion vis ", as_you_type=True).total == 0
+
+
+def test_as_you_type_short_and_odd_inputs(ix):
+    for q in ("d", "di", "dif", '"dif', "title:dif", "-dif", "(dif", "dif*", "diffusion O"):
+        result = ix.search(q, as_you_type=True)
+        assert result.error is None, q
+    assert "p:diffusion" in ix.search("denoi", as_you_type=True).keys
+
+
+# -- suggestions -------------------------------------------------------------------------------
+
+
+def test_did_you_mean(ix):
+    result = ix.search("difusion")
+    assert result.total == 0
+    assert result.suggestion == "difusion".replace("fu", "ffu")
+    result = ix.search("robot visuomoter")
+    assert result.suggestion == "robot visuomotor"
+
+
+def test_no_suggestion_when_query_has_hits(ix):
+    assert ix.search("diffusion").suggestion is None
+    assert ix.search("zzzzqqq").suggestion is None
+
+
+# -- writes ------------------------------------------------------------------------------------
+
+
+def test_update_then_search_finds_document_exactly_once(ix):
+    """Regression: whoosh3's searcher.refresh() returned both the old and the new copy."""
+    assert ix.search("visuomotor").keys == ["p:policy"]  # open a searcher before the update
+    changed = paper("p:policy", "Diffusion Policy Revisited", "visuomotor control, again",
+                    ["Cheng Chi"], added=300.0)
+    ix.upsert([changed])
+    result = ix.search("visuomotor")
+    assert result.keys == ["p:policy"]
+    assert result.total == 1
+    assert ix.search("revisited").keys == ["p:policy"]
+    assert ix.search("title:learning visuomotor").total == 0  # old title gone
+    ix.upsert([changed])  # again: still one copy
+    assert ix.search("visuomotor").total == 1
+    assert ix.doc_count() == len(PAPERS)
+
+
+def test_upsert_adds_and_updates_in_one_call(ix):
+    new = paper("p:new", "Graph Neural Networks", "message passing", ["Ann Lee"], added=800.0)
+    old = paper("p:llm", "Large Language Models are Few-Shot Learners", "updated abstract text",
+                ["Tom Brown"], added=400.0)
+    ix.upsert([new, old])
+    assert ix.doc_count() == len(PAPERS) + 1
+    assert ix.search("message passing").keys == ["p:new"]
+    assert ix.search("updated").keys == ["p:llm"]
+    assert ix.search("greatly").total == 0
+    # new words join the spelling dictionary
+    assert ix.search("mesage").suggestion == "message"
+
+
+def test_upsert_into_empty_index_with_duplicate_keys(tmp_path):
+    index = SearchIndex(tmp_path / "ix")
+    index.rebuild([])
+    assert index.doc_count() == 0
+    index.upsert([paper("k", "first version"), paper("k", "second version")])
+    assert index.doc_count() == 1
+    assert index.search("version").total == 1
+    assert index.search("second").keys == ["k"]
+
+
+def test_delete(ix):
+    ix.delete(["p:diffusion", "not:there"])
+    assert "p:diffusion" not in ix.search("diffusion").keys
+    assert ix.doc_count() == len(PAPERS) - 1
+    assert ix.search("").total == len(PAPERS) - 1
+
+
+def test_large_batch_fast_path(tmp_path, monkeypatch):
+    from benchmarks.synthetic import make_records
+
+    monkeypatch.setattr(search_mod, "FAST_BATCH", 50)
+    recs = make_records(120, seed=3)
+    papers = [paper(r.key, r.title, r.abstract, r.authors, added=float(i)) for i, r in enumerate(recs)]
+    index = SearchIndex(tmp_path / "ix")
+    index.rebuild(papers[:60])  # multiprocess writer (>= FAST_BATCH)
+    index.upsert(papers[40:])  # overlapping: updates and adds, multiprocess
+    assert index.doc_count() == 120
+    title_word = recs[100].title.split()[-1]
+    assert recs[100].key in index.search(f'title:"{title_word}"', limit=None).keys
+    index.close()
+
+
+def test_rebuild_replaces_everything_and_reports_progress(ix, tmp_path):
+    seen = []
+    fresh = [paper(f"k{i}", f"Fresh paper number {i}", "fresh words", added=float(i)) for i in range(600)]
+    ix.rebuild(iter(fresh), progress=lambda done, total: seen.append((done, total)))
+    assert ix.doc_count() == 600
+    assert ix.search("diffusion").total == 0
+    assert seen and seen[-1] == (600, 600)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    # no temp or old directories left next to the index
+    assert sorted(p.name for p in ix.directory.parent.iterdir()) == ["index"]
+    other = SearchIndex(ix.directory)
+    other.open()
+    assert other.doc_count() == 600
+    other.close()
+
+
+def test_similar(ix):
+    text = "Denoising Diffusion Probabilistic Models. High quality image synthesis using diffusion."
+    result = ix.similar("p:diffusion", text=text)
+    assert "p:diffusion" not in result
+    assert "p:policy" in result[:2]
+    assert "p:notadj" not in result  # shares no key term
+    assert ix.similar("p:diffusion")  # falls back to the stored title
+    assert ix.similar("no:such") == []
+
+
+# -- opening, versions, damage -----------------------------------------------------------------
+
+
+def test_open_missing_index_raises_unavailable(tmp_path):
+    with pytest.raises(IndexUnavailable):
+        SearchIndex(tmp_path / "nothing").open()
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(IndexUnavailable):
+        SearchIndex(tmp_path / "empty").open()
+
+
+def test_older_schema_raises_unavailable(ix):
+    meta = ix.directory / search_mod.META_FILE
+    meta.write_text('{"format": "papershelf-whoosh", "schema": %d}' % (SCHEMA_VERSION - 1))
+    other = SearchIndex(ix.directory)
+    with pytest.raises(IndexUnavailable, match="schema"):
+        other.open()
+    meta.write_text("{not json")
+    with pytest.raises(IndexUnavailable):
+        other.open()
+
+
+def _index_files(directory: Path):
+    return [p for p in directory.iterdir() if p.name != search_mod.META_FILE]
+
+
+def _damage_all(directory, how):
+    for path in _index_files(directory):
+        data = path.read_bytes()
+        if how == "truncate":
+            path.write_bytes(data[: len(data) // 3])
+        elif how == "scramble":
+            path.write_bytes(bytes((b * 7 + 13) % 256 for b in data))
+        elif how == "delete":
+            path.unlink()
+
+
+@pytest.mark.parametrize("how", ["truncate", "scramble", "delete"])
+def test_damaged_index_raises_unavailable(ix, how):
+    ix.close()
+    _damage_all(ix.directory, how)
+    with pytest.raises(IndexUnavailable):
+        SearchIndex(ix.directory).open()
+
+
+@pytest.mark.parametrize("suffix", [".seg", ".toc"])
+@pytest.mark.parametrize("how", ["truncate", "scramble", "delete"])
+def test_damaged_single_file_is_detected(tmp_path, suffix, how):
+    from benchmarks.synthetic import make_records
+
+    recs = make_records(200, seed=5)
+    index = SearchIndex(tmp_path / "ix")
+    index.rebuild([paper(r.key, r.title, r.abstract, r.authors) for r in recs])
+    index.close()
+    victims = [p for p in _index_files(index.directory) if p.name.endswith(suffix)]
+    assert victims
+    for path in victims:
+        data = path.read_bytes()
+        if how == "truncate":
+            path.write_bytes(data[: len(data) // 2])
+        elif how == "scramble":
+            path.write_bytes(bytes((b * 7 + 13) % 256 for b in data))
+        else:
+            path.unlink()
+    other = SearchIndex(index.directory)
+    with pytest.raises(IndexUnavailable):
+        other.open()
+        # damage that only shows when reading still surfaces as IndexUnavailable
+        for word in ("model", "learning", "data*", ""):
+            other.search(word)
+        other.similar(recs[0].key)
+        raise IndexUnavailable("not detected by reads either")
+
+
+def test_caller_can_rebuild_after_damage(ix):
+    ix.close()
+    _damage_all(ix.directory, "truncate")
+    with pytest.raises(IndexUnavailable):
+        ix.open()
+    ix.rebuild(PAPERS)
+    assert ix.search("visuomotor").keys == ["p:policy"]
+
+
+# -- locking -----------------------------------------------------------------------------------
+
+
+def test_writer_lock_held_by_another_process_raises_busy(ix):
+    code = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from index.search import SearchIndex\n"
+        "ix = SearchIndex(Path(sys.argv[1])); ix.open()\n"
+        "w = ix._writer(ix._ix, 0)\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    holder = subprocess.Popen([sys.executable, "-c", code, str(ix.directory)],
+                              stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        t0 = time.monotonic()
+        with pytest.raises(IndexBusy, match="another papershelf process"):
+            ix.upsert([paper("x", "blocked")])
+        assert time.monotonic() - t0 < 5
+        with pytest.raises(IndexBusy):
+            ix.delete(["p:llm"])
+        # reading is not blocked by a writer
+        assert ix.search("visuomotor").keys == ["p:policy"]
+    finally:
+        holder.kill()
+        holder.wait()
+    # SIGKILL frees the lock
+    ix.upsert([paper("x", "unblocked")])
+    assert ix.search("unblocked").keys == ["x"]
+
+
+def test_import_does_not_load_whoosh():
+    code = "import sys, index.search; print('whoosh' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert out.stdout.strip() == "False", out.stderr
