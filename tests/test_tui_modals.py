@@ -161,6 +161,14 @@ async def test_help_rows_follow_remapped_keys():
         shown = screen_text(app)
         star_line = next(line for line in shown.splitlines() if "Star or unstar" in line)
         assert "^b" in star_line and " s " not in star_line
+        await pilot.press("escape")
+        await pilot.pause()
+        app.push_screen(HelpScreen())  # no rows given: those of the screen underneath
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "Star or unstar" in shown and "tag-add" in shown and "No id" not in shown
+        star_line = next(line for line in shown.splitlines() if "Star or unstar" in line)
+        assert "^b" in star_line
 
 
 async def test_help_rows_are_plain_text():
@@ -469,3 +477,33 @@ async def test_conflict_markup_is_plain_text():
         await pilot.press("1")
         await pilot.pause()
         assert result(app) == NASTY[1] and app.actions_run == []
+
+
+# ---- snapshots (pytest --snapshot-update after a deliberate change in look) -------------------
+
+
+class ThemedHarness(Harness):
+    def on_mount(self) -> None:
+        from tui.themes import load_themes
+
+        for theme in load_themes(None)[0]:
+            self.register_theme(theme)
+        self.theme = "papershelf-dark"
+        super().on_mount()
+
+
+async def _steady(pilot) -> None:
+    for area in pilot.app.screen.query(TextArea):
+        area.cursor_blink = False
+    await pilot.pause()
+
+
+def test_snapshot_help(snap_compare):
+    app = ThemedHarness(lambda: HelpScreen(ROWS))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_steady)
+
+
+def test_snapshot_note_editor(snap_compare):
+    app = ThemedHarness(lambda: NoteEditor("Attention Is All You Need [@click=app.quit]x[/]",
+                                           "# Notes\n\nRead section 3 again. [bold]not bold[/]"))
+    assert snap_compare(app, terminal_size=(80, 24), run_before=_steady)

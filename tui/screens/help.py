@@ -2,11 +2,12 @@
 
     app.push_screen(HelpScreen(help_rows(main_screen)))
 
-`HelpScreen(bindings, title="Keys")` is a `ModalScreen[None]`. `bindings` is a list of
+`HelpScreen(bindings=None, title="Keys")` is a `ModalScreen[None]`. `bindings` is a list of
 (key, description, binding id) tuples; a key may be a Textual key name ("question_mark",
 "ctrl+s") or several separated by commas ("j,down"). `help_rows(screen)` builds that list from
 the screen's active bindings (after `App.set_keymap`), one row per binding id, so what the help
-shows is what the keys do. The id column is what a user writes in config.toml [keys] to remap.
+shows is what the keys do. With `bindings=None` the help uses `help_rows` of the screen it
+opens over, so `app.push_screen(HelpScreen())` is enough. The id column is what a user writes in config.toml [keys] to remap.
 escape, q or ? closes; arrows, j/k and PageUp/PageDown scroll.
 """
 
@@ -61,12 +62,16 @@ class HelpScreen(ModalScreen[None]):
         Binding("k", "scroll('up')", "Scroll up", show=False, id="help-up"),
     ]
 
-    def __init__(self, bindings: Iterable[HelpRow], title: str = "Keys") -> None:
+    def __init__(self, bindings: Iterable[HelpRow] | None = None, title: str = "Keys") -> None:
         super().__init__()
-        self.rows = list(bindings)
+        self.rows: list[HelpRow] | None = None if bindings is None else list(bindings)
         self.title_text = title
 
     def compose(self) -> ComposeResult:
+        if self.rows is None:
+            stack = self.app.screen_stack
+            below = stack[stack.index(self) - 1] if self in stack and stack.index(self) else None
+            self.rows = help_rows(below) if below is not None else []
         with Vertical():
             yield Static(Content(terminal_safe(self.title_text, single_line=True)), id="help-title")
             with VerticalScroll():
