@@ -86,11 +86,13 @@ class Config:
         """Change one value and write the file atomically (temp + fsync + rename)."""
         import tomli_w
 
-        self.data.setdefault(section, {})[key] = value
+        updated = {name: dict(values) for name, values in self.data.items()}
+        updated.setdefault(section, {})[key] = value
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = "# papershelf configuration (see the README for every setting)\n\n"
-        text += tomli_w.dumps(self.data)
+        text += tomli_w.dumps(updated)
         write_atomic(self.path, text.encode("utf-8"))
+        self.data = updated  # only once the file says so too
 
 
 def write_atomic(path: Path, data: bytes) -> None:

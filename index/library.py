@@ -146,7 +146,7 @@ class Library:
         try:
             self.flush_index()
             return True
-        except IndexBusy:
+        except (IndexBusy, OSError):  # busy, or a full / failing disk under the index
             return False
 
     def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
@@ -274,15 +274,25 @@ class Library:
         return following
 
     def add_tag(self, key: str, tag: str) -> bool:
-        clean = normalise_tag(tag)
-        if not clean:
+        return self.add_tags(key, [tag])
+
+    def add_tags(self, key: str, tags: Sequence[str]) -> bool:
+        """Add tags in one transaction: all of them or none."""
+        clean = [normalise_tag(tag) for tag in tags]
+        if not all(clean):
             raise PapershelfError("a tag cannot be empty")
-        if len(clean) > 100:
+        if any(len(tag) > 100 for tag in clean):
             raise PapershelfError("a tag is at most 100 characters")
-        return self.store.set_tag(key, clean, True)
+        return self.store.set_tags(key, clean, True)
 
     def remove_tag(self, key: str, tag: str) -> bool:
-        return self.store.set_tag(key, normalise_tag(tag), False)
+        return self.remove_tags(key, [tag])
+
+    def remove_tags(self, key: str, tags: Sequence[str]) -> bool:
+        return self.store.set_tags(key, [normalise_tag(tag) for tag in tags], False)
+
+    def set_star_many(self, keys: Sequence[str], starred: bool) -> int:
+        return self.store.set_starred_many(list(keys), bool(starred))
 
     def set_note(self, key: str, text: str) -> bool:
         return self.store.set_field(key, "note", text)

@@ -205,8 +205,11 @@ class Store:
             raise
         try:
             yield self.db
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise StoreError(f"{self.path}: could not save ({exc}); nothing was changed") from None
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         else:
             try:
@@ -215,9 +218,15 @@ class Store:
                     self.db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)",
                                     (clock.last.encode(),))
                 self.db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self.db.execute("ROLLBACK")
-                raise StoreError(f"{self.path}: could not save ({exc})") from None
+            except sqlite3.DatabaseError as exc:
+                self._rollback()
+                raise StoreError(f"{self.path}: could not save ({exc}); nothing was changed") from None
+
+    def _rollback(self) -> None:
+        # SQLite rolls back by itself on SQLITE_FULL / IOERR; a second ROLLBACK would then fail
+        # and hide the real error.
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
 
     def close(self) -> None:
         self.db.close()
@@ -434,9 +443,28 @@ class Store:
             return True
 
     def set_tag(self, key: str, tag: str, present: bool) -> bool:
+        return self.set_tags(key, [tag], present)
+
+    def set_tags(self, key: str, tags: list[str], present: bool) -> bool:
+        """Add or remove several tags in one transaction: all of them or none."""
         with self.transaction():
             self._require(key)
-            return self._set_tag(key, tag, present, self._next_seq())
+            changed = False
+            for tag in tags:
+                changed |= self._set_tag(key, tag, present, self._next_seq())
+            return changed
+
+    def set_starred_many(self, keys: list[str], starred: bool) -> int:
+        """Star or unstar several papers in one transaction. Returns how many changed."""
+        changed = 0
+        with self.transaction():
+            for key in keys:
+                row = self._require(key)
+                if bool(row["starred"]) != starred:
+                    self.db.execute("UPDATE papers SET starred = ? WHERE key = ?", (int(starred), key))
+                    self._record_op("set", key, "starred", starred, self._next_seq())
+                    changed += 1
+        return changed
 
     def _set_tag(self, key: str, tag: str, present: bool, seq: int) -> bool:
         has = self.db.execute("SELECT 1 FROM tags WHERE key = ? AND tag = ?", (key, tag)).fetchone()

@@ -182,12 +182,6 @@ def test_sqlite_write_failure_keeps_the_library_whole(command, error, data, tmp_
     assert failed, "no write was ever made"
 
 
-@pytest.mark.xfail(strict=True, reason="index/store.py Store.transaction wraps only a failing "
-                   "COMMIT in StoreError: an sqlite3.OperationalError ('database or disk is "
-                   "full', 'disk I/O error') raised by a statement inside the transaction is "
-                   "re-raised raw after ROLLBACK, and tui/cli.py main() shows it as a traceback. "
-                   "Fix: in Store.transaction, after ROLLBACK, re-raise sqlite3.OperationalError "
-                   "as StoreError(f'{path}: could not save ({exc}); nothing was changed')")
 @pytest.mark.parametrize("error", SQLITE_ERRORS, ids=["ENOSPC", "EIO"])
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_sqlite_write_failure_message_is_one_line(command, error, data, tmp_path,
@@ -203,11 +197,6 @@ def test_sqlite_write_failure_message_is_one_line(command, error, data, tmp_path
     assert str(error) in err
 
 
-@pytest.mark.xfail(strict=True, reason="tui/cli.py cmd_tag (and cmd_star with several keys) "
-                   "saves each tag in its own transaction: when the second tag's write fails "
-                   "the command exits with an error but the first tag is kept. Fix: a "
-                   "Library/Store call that sets several tags (or stars several papers) in "
-                   "one transaction, used by cmd_tag and cmd_star")
 def test_a_command_with_several_tags_is_all_or_nothing(data, tmp_path, monkeypatch, capsys):
     key = first_key(data)
     before = dump(data / "library.sqlite3")
@@ -248,12 +237,6 @@ def test_real_sqlite_full_during_import_changes_nothing(data, tmp_path, monkeypa
         assert lib.set_star(first_key(data))
 
 
-@pytest.mark.xfail(strict=True, reason="index/store.py Store.transaction: on SQLITE_FULL (and "
-                   "IOERR, NOMEM) SQLite has already rolled the transaction back, so the "
-                   "unconditional ROLLBACK in the except branch raises 'cannot rollback - no "
-                   "transaction is active', which hides the real error and escapes as a "
-                   "traceback. Fix: `if self.db.in_transaction: self.db.execute('ROLLBACK')`, "
-                   "then raise StoreError with the original message")
 def test_real_sqlite_full_message_is_one_line(data, tmp_path, monkeypatch, capsys):
     code, _, err = _run_with_max_pages(data, page_file(tmp_path, 400), monkeypatch, capsys)
     assert_clean_failure(code, err)
@@ -300,12 +283,6 @@ def test_index_write_failure_keeps_the_store_and_catches_up(error, data, tmp_pat
         assert report.ok and not any("catching up" in f.message for f in report.findings)
 
 
-@pytest.mark.xfail(strict=True, reason="tui/cli.py main() catches only PapershelfError: an "
-                   "OSError from the index commit in Library.flush_index (run after the "
-                   "command's change was saved) escapes as a traceback. Fix: in main(), wrap "
-                   "lib.flush_index() and report 'papershelf: saved; search index not updated "
-                   "(<strerror>); it catches up on the next run' (exit 0), and turn OSError / "
-                   "IndexBusy from index/search.py into PapershelfError subclasses")
 @pytest.mark.parametrize("command", ["import", "tag"])
 def test_index_write_failure_message_is_one_line(command, data, tmp_path, monkeypatch, capsys):
     key = first_key(data)
@@ -342,10 +319,6 @@ def test_config_write_failure_keeps_the_old_file(error, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["config.toml"]  # no temp file left
 
 
-@pytest.mark.xfail(strict=True, reason="index/config.py Config.set changes self.data before "
-                   "write_atomic: after a failed write the in-memory config says the value "
-                   "was saved, so the TUI's save_state (which only writes values that differ) "
-                   "never retries it. Fix: build the new dict, write it, then assign self.data")
 def test_config_in_memory_state_matches_the_file_after_a_failed_write(tmp_path, monkeypatch):
     from index.config import load_config
 
@@ -453,10 +426,6 @@ def test_import_under_a_file_size_limit_changes_nothing(data, tmp_path):
 
 
 @needs_rlimit
-@pytest.mark.xfail(strict=True, reason="same cause as test_real_sqlite_full_message_is_one_line: "
-                   "after a failed COMMIT ('disk I/O error') SQLite has rolled back, the "
-                   "store's ROLLBACK raises 'cannot rollback - no transaction is active', and "
-                   "the CLI prints a traceback")
 def test_import_under_a_file_size_limit_message_is_one_line(data, tmp_path):
     proc = _import_under_fsize_limit(data, page_file(tmp_path, 400))
     assert "Traceback" not in proc.stderr

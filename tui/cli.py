@@ -145,8 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         with Library.open(args.data_dir) as lib:
             code = args.handler(args, lib)
             if getattr(args, "flush_index", True) and not lib.try_flush_index():
-                print("papershelf: the search index is busy; your change is saved and will "
-                      "be searchable once it is free", file=sys.stderr)
+                print("papershelf: your change is saved; the search index could not be updated "
+                      "now (busy or not writable) and catches up on the next run", file=sys.stderr)
             return code
     except PapershelfError as exc:
         print(f"papershelf: {terminal_safe(str(exc), single_line=True)}", file=sys.stderr)
@@ -301,20 +301,19 @@ def cmd_show(args, lib) -> int:
 
 
 def cmd_star(args, lib) -> int:
-    for key in args.keys:
-        full = lib.resolve(key)
-        lib.set_star(full, args.value)
-        print(f"{'starred' if args.value else 'unstarred'} {full}")
+    keys = [lib.resolve(key) for key in args.keys]  # every key checked before anything changes
+    lib.set_star_many(keys, args.value)
+    for key in keys:
+        print(f"{'starred' if args.value else 'unstarred'} {key}")
     return EXIT_OK
 
 
 def cmd_tag(args, lib) -> int:
     key = lib.resolve(args.key)
-    for tag in args.tags:
-        if args.adding:
-            lib.add_tag(key, tag)
-        else:
-            lib.remove_tag(key, tag)
+    if args.adding:
+        lib.add_tags(key, args.tags)
+    else:
+        lib.remove_tags(key, args.tags)
     paper = lib.get(key)
     print(f"{key}: tags {terminal_safe(', '.join(paper.tags)) or '(none)'}")
     return EXIT_OK
