@@ -86,10 +86,10 @@ def _symbol_table() -> dict[str, str]:
     return table
 
 
-def _accent_base(text: str, pos: int, letter_accent: bool) -> tuple[str, int] | None:
+def _accent_base(text: str, pos: int, end: int, letter_accent: bool) -> tuple[str, int] | None:
     """The accented letter starting at `pos`: `e`, `{e}`, `\\i`, `{\\i}`; None if none."""
     if text.startswith("{", pos):
-        close = text.find("}", pos)
+        close = text.find("}", pos, end)
         if close < 0:
             return None
         inner = text[pos + 1 : close]
@@ -102,9 +102,9 @@ def _accent_base(text: str, pos: int, letter_accent: bool) -> tuple[str, int] | 
         return None
     if letter_accent:
         return None  # `\\vs` would be a macro named `vs`: only the braced form is an accent
-    if text.startswith(("\\i", "\\j"), pos) and not text[pos + 2 : pos + 3].isalpha():
+    if text.startswith(("\\i", "\\j"), pos, end) and not text[pos + 2 : min(pos + 3, end)].isalpha():
         return text[pos + 1], pos + 2
-    if pos < len(text) and text[pos].isascii() and text[pos].isalpha():
+    if pos < end and text[pos].isascii() and text[pos].isalpha():
         return text[pos], pos + 1
     return None
 
@@ -113,16 +113,19 @@ def _brace_pairs(text: str) -> dict[int, int]:
     """Position of each `{` -> its matching `}`, for balanced pairs only (escapes skipped)."""
     pairs: dict[int, int] = {}
     stack: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in "{}" and i and text[i - 1] == "\\" and (i < 2 or text[i - 2] != "\\"):
+    for match in _BRACE.finditer(text):
+        i = match.start()
+        if i and text[i - 1] == "\\" and (i < 2 or text[i - 2] != "\\"):
             continue  # `\\{` is an escaped brace, not a group
-        if ch == "{":
+        if text[i] == "{":
             stack.append(i)
-        elif ch == "}" and stack:
+        elif stack:
             pairs[stack.pop()] = i
     return pairs
 
 
+_BRACE = re.compile(r"[{}]")
+_NEXT = re.compile(r"[\\{]")
 _MAX_DEPTH = 40  # deeper groups are kept literally rather than recursed into
 
 
@@ -131,11 +134,18 @@ def _decode(text: str, pos: int, end: int, pairs: dict[int, int], depth: int) ->
     out: list[str] = []
     understood = False
     while pos < end:
+        found = _NEXT.search(text, pos, end)
+        if found is None:
+            out.append(text[pos:end])
+            break
+        if found.start() > pos:
+            out.append(text[pos : found.start()])
+            pos = found.start()
         ch = text[pos]
         if ch == "\\" and pos + 1 < end:
             nxt = text[pos + 1]
             if nxt in _ACCENT_SYMBOLS or nxt in _ACCENT_LETTERS:
-                base = _accent_base(text[:end], pos + 2, nxt in _ACCENT_LETTERS)
+                base = _accent_base(text, pos + 2, end, nxt in _ACCENT_LETTERS)
                 if base is not None:
                     letter, pos = base
                     if letter:
@@ -234,18 +244,28 @@ def encode_latex(text: str) -> str:
     """Unicode text -> a LaTeX string safe inside a braced BibTeX value.
 
     Whitespace runs become one space (BibTeX does the same when it reads the value)."""
-    text = _WS_RE.sub(" ", text).strip()
+    text = " ".join(text.split())
     if text.isascii() and not _SPECIALS_RE.search(text):
         return text  # fast path: most titles and abstracts
-    out = []
-    for ch in text:
-        if ch.isascii():
-            if ch < " " or ch == "\x7f":
-                continue  # control characters print nothing and upset TeX
-            out.append(_ASCII_SPECIALS.get(ch, ch))
-        else:
-            out.append(_encode_char(ch))
-    return "".join(out)
+    # Regex passes visit only the characters that need work (a Python loop per character is
+    # 10x slower, and one regex with both classes as alternatives is 8x slower than two).
+    text = _SPECIALS_RE.sub(_ascii_match, text)
+    if not text.isascii():
+        text = _NON_ASCII_RE.sub(_non_ascii_match, text)
+    return text
+
+
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+_CHAR_LATEX: dict[str, str] = dict(_ASCII_SPECIALS)
+_CHAR_LATEX.update({chr(c): "" for c in [*range(32), 127]})  # controls print nothing in TeX
+
+
+def _ascii_match(match: re.Match) -> str:
+    return _CHAR_LATEX[match.group()]
+
+
+def _non_ascii_match(match: re.Match) -> str:
+    return "".join([_encode_char(ch) for ch in match.group()])
 
 
 def to_latex(text: str) -> str:

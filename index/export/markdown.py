@@ -18,20 +18,21 @@ Progress = Callable[[int, int], None]
 GROUPINGS = ("status", "tag", "none")
 ABSTRACT_STYLES = ("details", "quote", "none")
 
-# CommonMark lets any ASCII punctuation be backslash-escaped; these are the ones that can start
-# or end inline syntax (emphasis, code, links, HTML, entities, tables, GFM strikethrough) or
-# Obsidian syntax (==highlight==, %%comments%%, $math$, ^blocks, #tags).
-_INLINE = re.compile(r"([\\`*_\[\]<>&|~$=%^#!])")
 _LINE_START = re.compile(r"^()(?:([-+>])|(\d+)([.)])(?=\s|$))")
-_WS = re.compile(r"\s+")
+# One C-level pass: control characters deleted, and every character that can start or end
+# inline syntax backslash-escaped (CommonMark allows that for any ASCII punctuation): emphasis,
+# code, links, HTML, entities, tables, strikethrough, and Obsidian's ==highlight==,
+# %%comments%%, $math$, ^blocks and #tags.
+_ESCAPES = {c: None for c in [*range(0x09), *range(0x0b, 0x20), *range(0x7f, 0xa0)]}
+_ESCAPES.update({ord(c): "\\" + c for c in "\\`*_[]<>&|~$=%^#!"})
+_ESCAPES.update({c: " " for c in (0x0B, 0x0C, 0x0D, 0x85)})
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # not tab or newline
 _STATUS_TITLES = {"unread": "To read", "reading": "Reading", "read": "Read"}
 
 
 def escape_inline(text: str) -> str:
     """Untrusted text -> Markdown that renders as exactly that text, on one line."""
-    text = _WS.sub(" ", _CONTROLS.sub("", text)).strip()
-    text = _INLINE.sub(r"\\\1", text)
+    text = " ".join(text.translate(_ESCAPES).split())
     return _LINE_START.sub(_escape_marker, text)
 
 
