@@ -23,6 +23,7 @@ entries without a title become problems.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -55,16 +56,36 @@ def sniff(text: str) -> float:
     return 0.3
 
 
-def _local(tag) -> str:
-    if not isinstance(tag, str):
-        return ""
+@functools.lru_cache(maxsize=1024)
+def _local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1].lower()
+
+
+def _local(tag) -> str:
+    return _local_name(tag) if isinstance(tag, str) else ""
 
 
 def _text(el) -> str:
     if el is None:
         return ""
     return " ".join("".join(el.itertext()).split())
+
+
+class _Kids:
+    """An element's children by local name, computed once."""
+
+    def __init__(self, el):
+        self.el = el
+        self.by_name: dict[str, list] = {}
+        for child in el:
+            self.by_name.setdefault(_local(child.tag), []).append(child)
+
+    def all(self, name):
+        return self.by_name.get(name, [])
+
+    def first(self, name) -> str:
+        found = self.by_name.get(name)
+        return _text(found[0]) if found else ""
 
 
 def _children(el, name):
@@ -110,12 +131,12 @@ def _arxiv_from(*values: str) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _authors(entry) -> list[str]:
-    names = [_first(a, "name") or _text(a) for a in _children(entry, "author")]
+def _authors(entry: _Kids) -> list[str]:
+    names = [_first(a, "name") or _text(a) for a in entry.all("author")]
     names = [n for n in names if n]
     if names:
         return names
-    creators = [_text(c) for c in _children(entry, "creator")]
+    creators = [_text(c) for c in entry.all("creator")]
     out: list[str] = []
     for creator in creators:
         for part in re.split(r",\s*|\s+and\s+", creator):
@@ -125,41 +146,42 @@ def _authors(entry) -> list[str]:
     return out
 
 
-def _record(entry, line: int | None, source: str) -> tuple[PaperRecord | None, Problem | None]:
-    raw_id = _first(entry, "id")
-    title = _first(entry, "title")
+def _record(element, line: int | None, source: str) -> tuple[PaperRecord | None, Problem | None]:
+    entry = _Kids(element)
+    raw_id = entry.first("id")
+    title = entry.first("title")
     if "arxiv.org/api/errors" in raw_id.lower() or title.lower() == "error":
-        detail = _first(entry, "summary") or raw_id
+        detail = entry.first("summary") or raw_id
         return None, Problem(f"arXiv API error: {detail}", line)
     link_hrefs = {}
-    for link in _children(entry, "link"):
+    for link in entry.all("link"):
         href = (link.get("href") or _text(link) or "").strip()
         if not href:
             continue
         kind = (link.get("title") or link.get("rel") or "alternate").lower()
         link_hrefs.setdefault(kind, href)
-    guid = _first(entry, "guid")
-    about = entry.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about") or ""
+    guid = entry.first("guid")
+    about = element.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about") or ""
     arxiv_id, version = _arxiv_from(raw_id, link_hrefs.get("alternate", ""), guid, about)
     if not title:
         what = f"arXiv:{arxiv_id}" if arxiv_id else "an entry"
         return None, Problem(f"{what} has no title (arXiv may not know this id)", line)
-    summary = _first(entry, "summary") or _first(entry, "description")
+    summary = entry.first("summary") or entry.first("description")
     summary = _ANNOUNCE.sub("", summary).strip()
     if summary and re.fullmatch(r"(?i)abstract:?", summary):
         summary = ""
-    published = _first(entry, "published") or _first(entry, "date") or _first(entry, "pubdate")
-    updated = _first(entry, "updated")
+    published = entry.first("published") or entry.first("date") or entry.first("pubdate")
+    updated = entry.first("updated")
     year_match = re.match(r"\s*(\d{4})", published)
     categories = []
-    for cat in _children(entry, "category"):
+    for cat in entry.all("category"):
         term = (cat.get("term") or _text(cat)).strip()
         if term and term not in categories:
             categories.append(term)
     primary = ""
-    for el in _children(entry, "primary_category"):
+    for el in entry.all("primary_category"):
         primary = (el.get("term") or "").strip()
-    comment = _first(entry, "comment")
+    comment = entry.first("comment")
     extra: dict = {}
     if version:
         extra["arxiv_version"] = version
@@ -169,7 +191,7 @@ def _record(entry, line: int | None, source: str) -> tuple[PaperRecord | None, P
             extra[name] = value
     if categories:
         extra["categories"] = categories
-    doi = _first(entry, "doi") or None
+    doi = entry.first("doi") or None
     url = f"https://arxiv.org/abs/{arxiv_id}" if arxiv_id else (link_hrefs.get("alternate") or None)
     record = PaperRecord(
         title=title,
@@ -180,7 +202,7 @@ def _record(entry, line: int | None, source: str) -> tuple[PaperRecord | None, P
         doi=doi,
         url=url,
         links=extract_links(summary, comment),
-        venue=_first(entry, "journal_ref") or None,
+        venue=entry.first("journal_ref") or None,
         source=source,
         extra=extra,
         line=line,

@@ -55,6 +55,20 @@ def _line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
+class _Lines:
+    """1-based line of increasing offsets, counting each stretch of text once (not O(n^2))."""
+
+    def __init__(self, text: str):
+        self.text, self.pos, self.line = text, 0, 1
+
+    def at(self, index: int) -> int:
+        if index < self.pos:
+            return _line_of(self.text, index)
+        self.line += self.text.count("\n", self.pos, index)
+        self.pos = index
+        return self.line
+
+
 def _items(text: str, problems: list[Problem]) -> list[tuple[object, int | None]]:
     """(item, line) for each item of the top-level list (or the single object)."""
     decoder = json.JSONDecoder()
@@ -73,7 +87,8 @@ def _items(text: str, problems: list[Problem]) -> list[tuple[object, int | None]
         return []
     rest = _WS.match(text, end).end()
     if rest < len(text):  # JSON Lines: one item after another
-        out: list[tuple[object, int | None]] = [(value, _line_of(text, start))]
+        lines = _Lines(text)
+        out: list[tuple[object, int | None]] = [(value, lines.at(start))]
         pos = rest
         while pos < len(text):
             try:
@@ -81,7 +96,7 @@ def _items(text: str, problems: list[Problem]) -> list[tuple[object, int | None]
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"not valid JSON ({exc.msg})", exc.lineno))
                 break
-            out.append((item, _line_of(text, pos)))
+            out.append((item, lines.at(pos)))
             pos = _WS.match(text, end).end()
         return out
     if isinstance(value, dict):
@@ -93,6 +108,7 @@ def _items(text: str, problems: list[Problem]) -> list[tuple[object, int | None]
 
 
 def _list_items(text, start, decoder, problems):
+    lines = _Lines(text)
     out: list[tuple[object, int | None]] = []
     pos = _WS.match(text, start + 1).end()
     if text.startswith("]", pos):
@@ -106,9 +122,9 @@ def _list_items(text, start, decoder, problems):
                 exc.lineno))
             return out
         except RecursionError:
-            problems.append(Problem(f"item {len(out)} is nested too deeply", _line_of(text, pos)))
+            problems.append(Problem(f"item {len(out)} is nested too deeply", lines.at(pos)))
             return out
-        out.append((item, _line_of(text, pos)))
+        out.append((item, lines.at(pos)))
         pos = _WS.match(text, end).end()
         if text.startswith(",", pos):
             pos = _WS.match(text, pos + 1).end()
