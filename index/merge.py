@@ -178,11 +178,13 @@ def fold(db: sqlite3.Connection, ops: Iterable[Op]) -> set[str]:
     # result does not depend on this: moving a paper's rows is itself a merge.)
     for op in ops:
         if op.type == "paper.merge" and isinstance(op.value, str) and op.value:
-            old = aliases.resolve(op.key)
-            new = aliases.resolve(op.value)
-            if aliases.add(old, new):
-                _move_rows(db, old, new)
-                touched.update((old, new))
+            old, new = op.key, aliases.resolve(op.value)
+            if old == new or aliases.resolve(new) == old:
+                continue
+            aliases.add(old, new)  # (the store already wrote it when the re-keying was local)
+            for key in {old, aliases.resolve(old)} - {new}:
+                _move_rows(db, key, new)
+            touched.update((old, new))
     rows = []
     for op in ops:
         if op.type == "paper.merge":
