@@ -47,7 +47,7 @@ SEEDS = {
                "https://huggingface.co/papers/2408.10188\nhep-th/9901001\n",
 }
 
-FAST = settings(max_examples=int(os.environ.get("PAPERSHELF_FUZZ_EXAMPLES", "200")), deadline=None,
+FAST = settings(max_examples=int(os.environ.get("PAPERSHELF_FUZZ_EXAMPLES", "150")), deadline=None,
                 derandomize=not os.environ.get("PAPERSHELF_FUZZ_EXAMPLES"),
                 suppress_health_check=[HealthCheck.too_slow])
 
