@@ -79,7 +79,8 @@ class MainScreen(Screen):
         Binding("2", "filter('starred')", "Starred", id="filter-starred", show=False),
         Binding("3", "filter('unread')", "Unread", id="filter-unread", show=False),
         Binding("4", "filter('reading')", "Reading", id="filter-reading", show=False),
-        Binding("ctrl+d", "accept_suggestion", "Did you mean", id="accept-suggestion"),
+        Binding("ctrl+d", "accept_suggestion", "Did you mean", id="accept-suggestion",
+                priority=True),
     ]
 
     def __init__(self, *, query: str = "", filter: str = "all", selected: str | None = None,
@@ -100,6 +101,8 @@ class MainScreen(Screen):
         self._flush_timer: Timer | None = None
         self._importing = False
         self.last_search_seconds = 0.0
+        self.applied_query: str | None = None  # the full query whose results are shown
+        self.applied_at = 0.0  # perf_counter() when they were applied (tests, benchmarks)
 
     @property
     def lib(self) -> Library:
@@ -185,9 +188,7 @@ class MainScreen(Screen):
         worker = get_current_worker()
         started = time.perf_counter()
         try:
-            hits = self.app.with_reader(
-                lambda lib: lib.search(query, limit=None if _no_text(query) else SEARCH_CAP,
-                                       as_you_type=True))
+            hits = self.app.with_reader(lambda lib: _search(lib, query))
         except PapershelfError as exc:
             hits = SearchHits([], 0, error=str(exc))
         except Exception as exc:  # a damaged index must not take the app down
@@ -202,6 +203,7 @@ class MainScreen(Screen):
             self._start_search()  # typed on meanwhile: run only the newest query
             return
         self.last_search_seconds = message.seconds
+        self.applied_query, self.applied_at = message.query, time.perf_counter()
         hits = message.hits
         if hits.error:
             self.status.set(error=_one_line(hits.error), suggestion=None)
@@ -564,6 +566,18 @@ class MainScreen(Screen):
         """What comes back on the next launch."""
         return {"last_query": self.query_text, "last_filter": self.filter,
                 "last_selected": self.results.current_key or ""}
+
+
+def _search(lib: Library, query: str) -> SearchHits:
+    if _no_text(query):
+        return lib.search(query, limit=None)
+    hits = lib.search(query, limit=SEARCH_CAP, as_you_type=True)
+    if not hits.total and not hits.error and not hits.suggestion:
+        # as-you-type reads the last word as a prefix, which has no spelling suggestion: ask
+        # the whole-word query for one (only when nothing matched, so it costs nothing else)
+        whole = lib.search(query, limit=1)
+        hits.suggestion = whole.suggestion if not whole.error else None
+    return hits
 
 
 def _no_text(query: str) -> bool:

@@ -210,11 +210,13 @@ class ResultsList(ScrollView, can_focus=True):
                              style(f"results-list--{paper.status}", default=Style())),
                      Segment(" " + set_cell_size(terminal_safe(date, single_line=True), DATE_WIDTH),
                              style("results-list--date"))]
-        if width >= 80 and paper.tags:
+        tags_width = min(TAGS_WIDTH, width // 5)
+        if width >= 60 and paper.tags:
             tags = terminal_safe(" ".join("#" + t for t in paper.tags), single_line=True)
-            if cell_len(tags) > TAGS_WIDTH:
-                tags = set_cell_size(tags, TAGS_WIDTH - 1) + "…"
-            right.insert(0, Segment(" " + set_cell_size(tags, TAGS_WIDTH), style("results-list--tags")))
+            if cell_len(tags) > tags_width:
+                tags = set_cell_size(tags, tags_width - 1) + "…"
+            right.insert(0, Segment(" " + set_cell_size(tags, tags_width),
+                                    style("results-list--tags")))
         used = sum(s.cell_length for s in left) + sum(s.cell_length for s in right)
         title_width = max(width - used - 1, 1)
         title = self._title_segments(terminal_safe(paper.title, single_line=True), title_width,

@@ -1,0 +1,237 @@
+"""The Textual app at 100,000 papers, headless (issue 3's targets).
+
+    .venv/bin/python benchmarks/bench_tui.py [--papers 100000] [--seed 7] [--cadence-ms 150]
+
+Builds (once; reused afterwards) a synthetic library under benchmarks/_work/ in a separate
+process, so this process's peak RSS is the app's alone. Then runs the app with
+`App.run_test(size=(120, 36))` and measures:
+
+  * launch to first painted results: from before `Library.open` to the first time the
+    compositor asks the results list for a row that holds a paper;
+  * keystroke to results updated: queries typed letter by letter (every prefix is a search,
+    as-you-type), from just before the key is sent to the first row painted from the new
+    results. Keys are sent `--cadence-ms` apart (a quick typist), or as soon as the previous
+    results are painted when that takes longer;
+  * star toggle to visible: from before `s` to the cursor row painted with the star changed;
+  * peak RSS of this process (resource.getrusage).
+
+Targets: first paint <= 1.0 s, keystroke p95 <= 100 ms, star <= 50 ms, RSS <= 400 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+WORK = ROOT / "benchmarks" / "_work"
+QUERIES = ["transformer", "diffusion models", "reasoning agents", "graph neural",
+           "quantization", "speculative decoding", "retrieval augmented", "robot manipulation"]
+TARGETS = {"first paint": 1.0, "keystroke p95": 0.100, "star visible": 0.050}
+
+
+def library_dir(papers: int, seed: int) -> Path:
+    return WORK / f"tui-{papers}-{seed}"
+
+
+def build(directory: Path, papers: int, seed: int) -> None:
+    """Run in a child process: the synthetic records never count towards the app's RSS."""
+    from benchmarks.synthetic import make_records
+    from index.library import Library
+
+    started = time.perf_counter()
+    records = make_records(papers, seed)
+    with Library.open(directory) as lib:
+        for start in range(0, papers, 20_000):
+            lib.add(records[start:start + 20_000])
+            print(f"  added {min(start + 20_000, papers):,} papers "
+                  f"({time.perf_counter() - started:.0f} s)", flush=True)
+    (directory / "READY").write_text(f"{papers} {seed}\n")
+
+
+def ensure_library(papers: int, seed: int) -> Path:
+    directory = library_dir(papers, seed)
+    if (directory / "READY").exists():
+        return directory
+    print(f"building a {papers:,}-paper library in {directory} (once) ...", flush=True)
+    directory.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, __file__, "--build", str(directory), "--papers", str(papers),
+                    "--seed", str(seed)], check=True)
+    return directory
+
+
+class Paints:
+    """Records when the compositor asks ResultsList for rows (and what they showed)."""
+
+    def __init__(self) -> None:
+        from tui.widgets.results_list import ResultsList
+
+        self.calls: list[tuple[float, int, str]] = []
+        original = ResultsList.render_line
+        paints = self
+
+        def render_line(widget, y):
+            strip = original(widget, y)
+            index = widget.scroll_offset.y + y
+            if index < len(widget.keys):
+                paints.calls.append((time.perf_counter(), index, strip.text))
+            return strip
+
+        ResultsList.render_line = render_line
+
+    def first_after(self, t0: float, predicate=lambda index, text: True) -> float | None:
+        for when, index, text in self.calls:
+            if when >= t0 and predicate(index, text):
+                return when
+        return None
+
+    async def wait(self, t0: float, predicate=lambda index, text: True,
+                   timeout: float = 30.0) -> float:
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            when = self.first_after(t0, predicate)
+            if when is not None:
+                return when
+            await asyncio.sleep(0.001)
+        raise TimeoutError("no paint")
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def measure(directory: Path, cadence: float) -> dict:
+    config_dir = Path(tempfile.mkdtemp(prefix="papershelf-bench-config-"))
+    os.environ["PAPERSHELF_CONFIG_DIR"] = str(config_dir)
+    paints = Paints()
+    from index.config import load_config
+    from index.library import Library
+    from tui.app import PapershelfApp
+
+    t_launch = time.perf_counter()
+    lib = Library.open(directory)
+    app = PapershelfApp(lib, load_config(config_dir))
+    out: dict = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        screen = app.screen
+        first = await paints.wait(t_launch)
+        out["first paint"] = first - t_launch
+        out["papers"] = len(screen.results.keys)
+
+        # Warm the reader's Whoosh searcher (the first text search opens the index).
+        warm = time.perf_counter()
+        app.with_reader(lambda lib: lib.search("warmup", limit=10, as_you_type=True))
+        out["index open (first search)"] = time.perf_counter() - warm
+
+        latencies: list[float] = []
+        per_query: list[tuple[str, float, float]] = []
+        search_bar = screen.query_one("#search")
+        for query in QUERIES:
+            search_bar.value = ""
+            await wait_results(screen, "")
+            await pilot.pause(0.05)
+            search_bar.focus()
+            typed = ""
+            mine: list[float] = []
+            for char in query:
+                typed += char
+                t0 = time.perf_counter()
+                await pilot.press("space" if char == " " else char)
+                await wait_results(screen, typed)
+                applied = screen.applied_at
+                painted = await paints.wait(max(applied, t0))
+                mine.append(painted - t0)
+                rest = cadence - (time.perf_counter() - t0)
+                if rest > 0:
+                    await asyncio.sleep(rest)
+            latencies += mine
+            per_query.append((query, statistics.median(mine), max(mine)))
+        out["keystrokes"] = len(latencies)
+        out["keystroke p50"] = statistics.median(latencies)
+        out["keystroke p95"] = pct(latencies, 95)
+        out["keystroke max"] = max(latencies)
+        out["per query"] = per_query
+
+        search_bar.value = ""
+        await wait_results(screen, "")
+        screen.results.focus()
+        await pilot.pause(0.1)
+        stars: list[float] = []
+        for i in range(20):
+            results = screen.results
+            row = results.cursor
+            before = results.paper(results.current_key).starred
+            glyph = " " if before else "★"
+            t0 = time.perf_counter()
+            await pilot.press("s")
+            painted = await paints.wait(t0, lambda index, text, r=row, g=glyph:
+                                        index == r and len(text) > 2 and text[2] == g)
+            stars.append(painted - t0)
+            await pilot.pause(0.02)
+            if i % 2:
+                await pilot.press("j")
+        out["star visible p50"] = statistics.median(stars)
+        out["star visible"] = max(stars)
+        await pilot.press("q")
+    lib.close()
+    out["peak RSS MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+async def wait_results(screen, query: str, timeout: float = 60.0) -> None:
+    """Until the screen has applied the results of exactly `query` (typed text)."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        if screen.query_text == query and screen.applied_query == screen.full_query() \
+                and not screen._in_flight and screen._search_timer is None:
+            return
+        await asyncio.sleep(0.0005)
+    raise TimeoutError(f"no results for {query!r}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--papers", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cadence-ms", type=int, default=150)
+    parser.add_argument("--build", metavar="DIR", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build:
+        build(Path(args.build), args.papers, args.seed)
+        return
+    directory = ensure_library(args.papers, args.seed)
+    out = asyncio.run(measure(directory, args.cadence_ms / 1000))
+    print(f"\npapershelf TUI, {out['papers']:,} papers, headless 120x36, "
+          f"typing cadence {args.cadence_ms} ms, {os.cpu_count()} CPUs")
+    print(f"{'measure':34} {'value':>10} {'target':>10}")
+    rows = [
+        ("launch to first painted results", out["first paint"], "first paint"),
+        ("index open (first text search)", out["index open (first search)"], None),
+        (f"keystroke to results p50 (n={out['keystrokes']})", out["keystroke p50"], None),
+        ("keystroke to results p95", out["keystroke p95"], "keystroke p95"),
+        ("keystroke to results max", out["keystroke max"], None),
+        ("star toggle to visible p50", out["star visible p50"], None),
+        ("star toggle to visible max (n=20)", out["star visible"], "star visible"),
+    ]
+    for label, value, target in rows:
+        goal = f"<= {TARGETS[target] * 1000:.0f} ms" if target else ""
+        print(f"{label:34} {value * 1000:8.1f} ms {goal:>10}")
+    print(f"{'peak RSS':34} {out['peak RSS MB']:8.1f} MB {'<= 400 MB':>10}")
+    print("\nper query (typed letter by letter): median / max ms")
+    for query, median, worst in out["per query"]:
+        print(f"  {query!r:26} {median * 1000:7.1f} {worst * 1000:7.1f}")
+
+
+if __name__ == "__main__":
+    main()
