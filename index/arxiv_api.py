@@ -8,7 +8,7 @@ index.sources.arxiv_atom).
 - The endpoint: the `base_url` argument when given, else $PAPERSHELF_ARXIV_API, else
   https://export.arxiv.org/api/query.
 - Offline, a timeout, an HTTP error or an answer that is not an Atom feed raise
-  PapershelfError with one clear line ("cannot reach arXiv (timeout after 10 s); check your
+  ArxivUnavailable (a PapershelfError) with one clear line ("cannot reach arXiv (timeout after 10 s); check your
   connection"). Nothing is half-returned: the caller either gets every batch or the error.
 - An id arXiv answers with an error entry, or does not answer for at all, becomes a Problem
   ("arXiv has no paper 2101.99999"): the caller reports it as rejected with that reason.
@@ -34,6 +34,10 @@ USER_AGENT = "papershelf/0.1 (terminal reading-list manager; polite batch metada
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
+class ArxivUnavailable(PapershelfError):
+    """arXiv could not be asked (offline, timeout, HTTP error): worth trying again later."""
+
+
 def endpoint(base_url: str | None = None) -> str:
     return base_url or os.environ.get(ENV_VAR) or DEFAULT_URL
 
@@ -45,21 +49,21 @@ def _get(url: str, timeout: float) -> str:
             data = response.read(MAX_RESPONSE_BYTES + 1)
     except urllib.error.HTTPError as exc:
         hint = "try again later" if exc.code in (429, 500, 502, 503, 504) else "check the id"
-        raise PapershelfError(f"arXiv answered HTTP {exc.code} ({exc.reason}); {hint}") from None
+        raise ArxivUnavailable(f"arXiv answered HTTP {exc.code} ({exc.reason}); {hint}") from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (socket.timeout, TimeoutError)):
-            raise PapershelfError(
+            raise ArxivUnavailable(
                 f"cannot reach arXiv (timeout after {timeout:g} s); check your connection"
             ) from None
         text = getattr(reason, "strerror", None) or str(reason)
-        raise PapershelfError(f"cannot reach arXiv ({text}); check your connection") from None
+        raise ArxivUnavailable(f"cannot reach arXiv ({text}); check your connection") from None
     except (socket.timeout, TimeoutError):
-        raise PapershelfError(
+        raise ArxivUnavailable(
             f"cannot reach arXiv (timeout after {timeout:g} s); check your connection"
         ) from None
     except (OSError, ValueError) as exc:
-        raise PapershelfError(f"cannot reach arXiv ({exc}); check your connection") from None
+        raise ArxivUnavailable(f"cannot reach arXiv ({exc}); check your connection") from None
     if len(data) > MAX_RESPONSE_BYTES:
         raise PapershelfError("arXiv sent an answer too large to be metadata; not read")
     return data.decode("utf-8", errors="replace")
@@ -99,7 +103,7 @@ def fetch_arxiv(
         )
         text = _get(f"{url}{'&' if '?' in url else '?'}{query}", timeout)
         if arxiv_atom.sniff(text) < 0.5:
-            raise PapershelfError("arXiv sent an answer that is not an Atom feed; try again later")
+            raise ArxivUnavailable("arXiv sent an answer that is not an Atom feed; try again later")
         parsed = arxiv_atom.parse(text, "api")
         found: dict[str, PaperRecord] = {}
         for record in parsed.records:

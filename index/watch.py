@@ -20,7 +20,8 @@ sub-folders) and:
 
 `on_report(path, report)` gets an ImportReport for every file handled; a file that cannot be
 imported (not a known format, binary, unreadable) gives a report whose `rejected` says why,
-and is not retried until it changes. The watcher itself never dies on one bad file.
+and is not retried until it changes. A list of arXiv ids that cannot be fetched because arXiv
+is unreachable is reported once and tried again every `retry_after` seconds (60) until it works. The watcher itself never dies on one bad file.
 `FolderWatcher.poll()` does one round and returns the reports, for tests and the TUI.
 """
 
@@ -32,6 +33,7 @@ import json
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -59,8 +61,11 @@ def _sha1(path: Path) -> str:
 class FolderWatcher:
     def __init__(self, lib, folder: str | Path, *, state_path: str | Path | None = None,
                  include_existing: bool = False,
-                 on_report: Callable[[Path, ImportReport], None] | None = None):
+                 on_report: Callable[[Path, ImportReport], None] | None = None,
+                 retry_after: float = 60.0):
         self.lib = lib
+        self.retry_after = retry_after
+        self._retry_at: dict[str, float] = {}  # name -> monotonic time to try again
         self.folder = Path(folder).expanduser()
         if not self.folder.is_dir():
             raise PapershelfError(f"{self.folder}: not a folder (cannot watch it)")
@@ -144,6 +149,8 @@ class FolderWatcher:
             current[path.name] = signature
             if self._pending.get(path.name) != signature or st.st_size == 0:
                 continue  # new or still growing: look again next round
+            if time.monotonic() < self._retry_at.get(path.name, 0.0):
+                continue  # arXiv was unreachable for this id list: not yet
             try:
                 sha1 = _sha1(path) if st.st_size <= MAX_FILE_BYTES else None
             except OSError:
@@ -153,7 +160,17 @@ class FolderWatcher:
                 self.seen[path.name] = self._entry(path, st, sha1, "same content")
                 changed_state = True
                 continue
-            report = self._import(path)
+            report, transient = self._import(path)
+            if transient:
+                # arXiv could not be asked: not done, try again later; say so once
+                first = path.name not in self._retry_at
+                self._retry_at[path.name] = time.monotonic() + self.retry_after
+                if first:
+                    handled.append((path, report))
+                    if self.on_report is not None:
+                        self.on_report(path, report)
+                continue
+            self._retry_at.pop(path.name, None)
             outcome = "rejected" if report.rejected and not (
                 report.added or report.merged or report.unchanged) else "imported"
             self.seen[path.name] = self._entry(path, st, sha1, outcome)
@@ -167,9 +184,17 @@ class FolderWatcher:
             self._save()
         return handled
 
-    def _import(self, path: Path) -> ImportReport:
+    def _import(self, path: Path) -> tuple[ImportReport, bool]:
+        """(report, transient): transient when arXiv could not be reached for an id list."""
+        from index.arxiv_api import ArxivUnavailable
+
         try:
             report = self.lib.import_files([path])
+        except ArxivUnavailable as exc:
+            report = ImportReport()
+            report.rejected.append(
+                Problem(f"{exc} (will try again in {self.retry_after:g} s)", None, str(path)))
+            return report, True
         except PapershelfError as exc:
             report = ImportReport()
             report.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
@@ -177,17 +202,18 @@ class FolderWatcher:
             report = ImportReport()
             report.rejected.append(
                 Problem(f"could not be imported ({type(exc).__name__}: {exc})", None, str(path)))
-        return report if isinstance(report, ImportReport) else ImportReport()
+        return (report if isinstance(report, ImportReport) else ImportReport()), False
 
 
 def watch_folder(lib, folder: str | Path, *, interval: float = 2.0,
                  stop: threading.Event | None = None,
                  on_report: Callable[[Path, ImportReport], None] | None = None,
                  include_existing: bool = False,
-                 state_path: str | Path | None = None) -> None:
+                 state_path: str | Path | None = None,
+                 retry_after: float = 60.0) -> None:
     """Poll `folder` every `interval` seconds until `stop` is set (or KeyboardInterrupt)."""
-    watcher = FolderWatcher(lib, folder, state_path=state_path,
-                            include_existing=include_existing, on_report=on_report)
+    watcher = FolderWatcher(lib, folder, state_path=state_path, include_existing=include_existing,
+                            on_report=on_report, retry_after=retry_after)
     stop = stop or threading.Event()
     while not stop.is_set():
         watcher.poll()

@@ -124,6 +124,34 @@ def test_a_bad_file_is_reported_once_and_the_watcher_goes_on(setup):
     assert len(lib.calls) == 2
 
 
+def test_unreachable_arxiv_is_retried_not_forgotten(setup):
+    from index.arxiv_api import ArxivUnavailable
+
+    folder, lib = setup
+    outcomes = [ArxivUnavailable("cannot reach arXiv (timeout after 10 s); check your connection")]
+    real_import = lib.import_files
+
+    def flaky(paths, **kwargs):
+        lib.calls.append([Path(p) for p in paths])
+        if outcomes:
+            raise outcomes.pop()
+        lib.calls.pop()
+        return real_import(paths, **kwargs)
+
+    lib.import_files = flaky
+    seen = []
+    watcher = FolderWatcher(lib, folder, retry_after=0.2,
+                            on_report=lambda path, report: seen.append(report))
+    touch(folder / "ids.txt", "2101.01234\n")
+    watcher.poll(), watcher.poll()
+    assert len(seen) == 1 and "will try again" in seen[0].rejected[0].message
+    assert watcher.poll() == []  # not before retry_after
+    time.sleep(0.25)
+    (path, report), = watcher.poll()
+    assert report.added and not report.rejected
+    assert watcher.poll() == [] and len(lib.calls) == 2
+
+
 def test_include_existing_and_not_a_folder(setup, tmp_path):
     folder, lib = setup
     touch(folder / "there.bib", "x")
