@@ -426,13 +426,14 @@ def parse(text: str, source: str) -> ParseResult:
             elif isinstance(block, ParsingFailedBlock):
                 reason = getattr(getattr(block, "error", None), "abort_reason", "") or ""
                 reason = " ".join(str(reason).split())
+                if reason.startswith("Unexpected block start"):
+                    reason = "a brace or quote opened in it is not closed before the next entry"
+                elif reason.startswith("Unexpectedly reached end of file"):
+                    reason = "the file ends inside it: a brace or quote is not closed"
+                elif not reason:
+                    reason = "unbalanced braces or quotes?"
                 problems.append(
-                    Problem(
-                        f"malformed BibTeX entry {_head(block.raw)!r}"
-                        + (f" ({reason})" if reason else " (unbalanced braces or quotes?)")
-                        + "; skipped",
-                        line,
-                    )
+                    Problem(f"malformed BibTeX entry {_head(block.raw)!r} ({reason}); skipped", line)
                 )
                 continue
             if not isinstance(block, Entry):
