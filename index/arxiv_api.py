@@ -13,7 +13,8 @@ index.sources.arxiv_atom).
 - An id arXiv answers with an error entry, or does not answer for at all, becomes a Problem
   ("arXiv has no paper 2101.99999"): the caller reports it as rejected with that reason.
 - Fetched records carry source "arxiv:api" and, when given, the line of the id in the list it
-  came from (`lines`), so problems point at the list.
+  came from (`lines`), so problems point at the list. `fetch_pending(result)` turns a parsed
+  id list into real records whose source is the list ("arxiv-ids:reading.txt").
 """
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ def fetch_pending(result: ParseResult, **kwargs) -> ParseResult:
     kwargs.setdefault("path", next((p.path for p in result.problems if p.path), None)
                       or pending[0].source.split(":", 1)[-1] or None)
     fetched = fetch_arxiv(ids, lines=[r.line for r in pending], **kwargs)
+    by_id = {r.arxiv_id.lower(): r for r in pending}
+    for record in fetched.records:  # provenance: the list the id came from
+        placeholder = by_id.get((record.arxiv_id or "").lower())
+        if placeholder is not None and placeholder.source:
+            record.source = placeholder.source
     kept = [r for r in result.records if not r.extra.get("needs_fetch")]
     return ParseResult(
         records=kept + fetched.records,

@@ -141,7 +141,8 @@ def test_fetch_pending_replaces_placeholders(monkeypatch):
     with Server() as server:
         monkeypatch.setenv("PAPERSHELF_ARXIV_API", server.url)
         result = fetch_pending(parsed, delay=0)
-    assert [(r.title, r.line) for r in result.records] == [("Scaling Things", 1)]
+    assert [(r.title, r.line, r.source) for r in result.records] == [
+        ("Scaling Things", 1, "arxiv-ids:ids.txt")]
     assert [(p.message, p.line, p.path) for p in result.problems] == [
         ("arXiv has no paper 2101.99999", 3, "ids.txt")]
 
