@@ -19,22 +19,45 @@ STOP_WORDS = frozenset(
 VALID_CITEKEY = re.compile(r"^[A-Za-z0-9_:.\-+/]{1,100}$")
 
 
+# Latin letters that Unicode does not decompose into a base letter + accent.
+_TRANSLITERATE = str.maketrans({
+    "ß": "ss", "ẞ": "SS", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø": "o", "Ø": "O",
+    "ł": "l", "Ł": "L", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "Th",
+    "ı": "i", "ȷ": "j",
+})
+
+
 def ascii_fold(text: str) -> str:
-    """'Müller' -> 'muller', 'Ψ-net' -> '-net': decompose, drop what is not ASCII, lower."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """'Müller' -> 'muller', 'Østergård' -> 'ostergard', 'Ψ-net' -> '-net'."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
     return decomposed.encode("ascii", "ignore").decode("ascii").lower()
 
 
+# Name suffixes that are not the family name ("Martin Luther King Jr." -> King).
+_NAME_SUFFIXES = frozenset("jr jr. sr sr. ii iii iv phd ph.d.".split())
+
+
+def _plain(text: str) -> str:
+    """LaTeX fragments in listing text (`M\\"uller`, `{\\O}ster`) read as the letters they print."""
+    if "\\" not in text and "{" not in text:
+        return text
+    from index.export.latex import decode_latex
+
+    return decode_latex(text).replace("{", "").replace("}", "")
+
+
 def _last_name(author: str) -> str:
-    author = author.strip()
-    if "," in author:  # "Last, First"
+    author = _plain(author).strip()
+    if "," in author:  # "Last, First" (or "Last, Jr., First")
         return author.split(",", 1)[0]
     parts = author.split()
+    while len(parts) > 1 and parts[-1].casefold() in _NAME_SUFFIXES:
+        parts.pop()
     return parts[-1] if parts else ""
 
 
 def _first_significant_word(title: str) -> str:
-    for raw in re.split(r"[\s\-/]+", title):
+    for raw in re.split(r"[\s\-/]+", _plain(title)):
         word = re.sub(r"[^a-z0-9]", "", ascii_fold(raw))
         if word and word not in STOP_WORDS:
             return word

@@ -244,7 +244,8 @@ def encode_latex(text: str) -> str:
     """Unicode text -> a LaTeX string safe inside a braced BibTeX value.
 
     Whitespace runs become one space (BibTeX does the same when it reads the value)."""
-    text = " ".join(text.split())
+    if not (text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]):
+        text = " ".join(text.split())  # isprintable() is False for newlines, tabs, NBSP ...
     if text.isascii() and not _SPECIALS_RE.search(text):
         return text  # fast path: most titles and abstracts
     # Regex passes visit only the characters that need work (a Python loop per character is
