@@ -171,7 +171,7 @@ ID_LIST = """# papers to read
 https://arxiv.org/abs/2309.00001   # the one from the talk
 https://arxiv.org/pdf/2309.00002v1.pdf
 https://huggingface.co/papers/2408.10188
-hep-th/9901001
+hep-th/9901001 the classic, read later
 arXiv:2101.01234
 
 not-an-id
@@ -195,6 +195,7 @@ def test_id_list():
 def test_id_list_sniff_is_strict():
     assert arxiv_ids.sniff("2101.01234\n2101.01235\n") == 0.9
     assert arxiv_ids.sniff("Attention is all you need\nWe propose a model.\n") == 0.0
+    assert arxiv_ids.sniff("See 2101.01234 for details\nand more text\n") == 0.0
     assert detect_format("2101.01234\n") == "arxiv-ids"
 
 

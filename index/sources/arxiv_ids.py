@@ -1,5 +1,7 @@
 """Plain lists of arXiv ids: one per line, as ids, arxiv.org/abs|pdf URLs or
-huggingface.co/papers/<id> URLs. `#` starts a comment (whole line or after the id).
+huggingface.co/papers/<id> URLs. `#` starts a comment (whole line or after the id); other
+words on a line that starts with an id are taken as a note and ignored. A line with no id
+is a problem with its line number.
 
 A list names papers but says nothing about them, so parse() returns one record per id with
 `title = "arXiv:<id>"` and extra["needs_fetch"] = True; the title is a placeholder that is
@@ -48,7 +50,7 @@ def sniff(text: str) -> float:
     if not lines:
         return 0.0
     sample = lines[:200]
-    good = sum(1 for c in sample if all(extract_id(t) for t in c.split()))
+    good = sum(1 for c in sample if extract_id(c.split()[0]))
     if good == len(sample):
         return 0.9
     if good / len(sample) >= 0.8:
@@ -78,12 +80,12 @@ def parse(text: str, source: str) -> ParseResult:
         content = _content(raw)
         if not content:
             continue
-        for token in content.split():
-            found = extract_id(token)
-            if not found:
-                shown = token if len(token) <= 80 else token[:77] + "..."
-                result.problems.append(Problem(f"not an arXiv id or URL: {shown!r}", number))
-                continue
+        found_ids = [i for i in (extract_id(t) for t in content.split()) if i]
+        if not found_ids:
+            shown = content if len(content) <= 80 else content[:77] + "..."
+            result.problems.append(Problem(f"not an arXiv id or URL: {shown!r}", number))
+            continue
+        for found in found_ids:  # other words on a line with an id are a note to oneself
             bare = strip_arxiv_version(found).lower()
             if bare in seen:
                 continue
