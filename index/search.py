@@ -356,6 +356,7 @@ def _whoosh():
     if _W is None:
         import types
 
+        _stub_morph_en()
         from whoosh import columns, fields, formats, index, query, sorting  # noqa: F401
         from whoosh.analysis import (
             CharsetFilter,
@@ -569,6 +570,27 @@ def _stemmer():
     return _STEM
 
 
+def _stub_morph_en() -> None:
+    """whoosh.query imports whoosh.lang.morph_en (a 30-100 ms regex table) for Variations
+    queries, which papershelf never builds. Put a stand-in there that loads the real module
+    the first time anything calls it."""
+    name = "whoosh.lang.morph_en"
+    if name in sys.modules:
+        return
+    import importlib
+    import types
+
+    stub = types.ModuleType(name)
+
+    def variations(word):
+        sys.modules.pop(name, None)
+        real = importlib.import_module(name)
+        return real.variations(word)
+
+    stub.variations = variations
+    sys.modules[name] = stub
+
+
 def make_schema():
     w = _whoosh()
     f = w.fields
@@ -698,7 +720,6 @@ class SearchIndex:
                     s.document_number(key=col[0])
                     reader.stored_fields(n - 1)
                 reader.doc_frequency("abstract", "model")
-                list(reader.most_distinctive_terms("title", number=1)) if n else None
         except IndexUnavailable:
             raise
         except Exception as exc:  # any storage error: truncated, scrambled, missing files
@@ -948,7 +969,11 @@ class SearchIndex:
                 # (Require would be the natural query here, but whoosh3 3.54's Require matcher
                 # fails an assertion in skip_to_quality; a constant-score AND ranks the same.)
                 q = filter_q if isinstance(q, Q.Every) else Q.And([q, Q.ConstantScoreQuery(filter_q, 0.0)])
-        kwargs: dict[str, Any] = {"limit": limit, "mask": Q.Term("dictionary", "y")}
+        # optimize=False: no block-quality skipping, so the collector counts every match in
+        # the same pass; with skipping, len(results) re-runs the query to count (2x slower).
+        kwargs: dict[str, Any] = {"limit": limit, "optimize": False}
+        if builder.used_every or isinstance(q, Q.Every):
+            kwargs["mask"] = Q.Term("dictionary", "y")  # spelling dictionary documents
         if filter_set is not None:
             kwargs["filter"] = filter_set
         if sort == "newest":
@@ -1077,6 +1102,7 @@ class _QueryBuilder:
         self.Q = Q
         self.terms: set[str] = set()
         self.plain_words: list[_Word] = []
+        self.used_every = False
 
     def build(self, node: _Node, negated: bool = False):
         Q = self.Q
@@ -1094,6 +1120,7 @@ class _QueryBuilder:
         negatives = [p.query for p in parts if isinstance(p, Q.Not)]
         if not positives:
             base = Q.Every()
+            self.used_every = True
         else:
             base = positives[0] if len(positives) == 1 else Q.And(positives)
         if negatives:
