@@ -33,6 +33,7 @@ import functools
 import logging
 import os
 import re
+import threading
 import unicodedata
 
 from index.model import ARXIV_ID, ParseResult, PaperRecord, Problem, strip_arxiv_version
@@ -320,32 +321,40 @@ def _arxiv(fields: dict[str, str]) -> str | None:
 
 # --------------------------------------------------------------------------- parsing
 
-class _Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
+_parsing = threading.local()
+_filtered: set[str] = set()
 
-    def emit(self, record):
-        with contextlib.suppress(Exception):
-            self.messages.append(record.getMessage())
+
+class _QuietWhileParsing(logging.Filter):
+    """Drops bibtexparser/pylatexenc log records emitted by a thread that is inside parse()."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(_parsing, "depth", 0)
+
+
+_QUIET = _QuietWhileParsing()
+_QUIET_PREFIXES = ("bibtexparser", "pylatexenc")
 
 
 @contextlib.contextmanager
-def _quiet(names=("bibtexparser", "pylatexenc")):
-    """bibtexparser and pylatexenc log warnings for bad input; we report problems instead."""
-    saved = []
-    capture = _Capture()
-    for name in names:
-        logger = logging.getLogger(name)
-        saved.append((logger, logger.propagate, list(logger.handlers)))
-        logger.handlers = [capture]
-        logger.propagate = False
+def _quiet():
+    """bibtexparser and pylatexenc log warnings for bad input (Python's last-resort handler
+    would print them); parse() reports problems instead. Thread-safe: only records from the
+    parsing thread are dropped, and no logger's handlers or levels are changed."""
+    import bibtexparser  # noqa: F401 - make sure its loggers exist
+    import pylatexenc.latex2text  # noqa: F401
+
+    for name in list(logging.root.manager.loggerDict):
+        if name.startswith(_QUIET_PREFIXES) and name not in _filtered:
+            logger = logging.getLogger(name)
+            if _QUIET not in logger.filters:
+                logger.addFilter(_QUIET)
+            _filtered.add(name)
+    _parsing.depth = getattr(_parsing, "depth", 0) + 1
     try:
-        yield capture
+        yield
     finally:
-        for logger, propagate, handlers in saved:
-            logger.handlers = handlers
-            logger.propagate = propagate
+        _parsing.depth -= 1
 
 
 def _split_library(text: str):
