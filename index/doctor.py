@@ -4,8 +4,9 @@ Checks (each finding has a severity, a one-line message and whether `repair` can
 
 - sqlite: `PRAGMA integrity_check` and the schema version of the canonical store.
 - oplog: this device's operations are numbered 1..N with no gap or duplicate, every op id is
-  `<device>-<seq>`, every op value decodes as JSON, and the stored clock is not behind the
-  newest operation (else new operations could sort before old ones).
+  `<device>-<seq>`, every op value decodes as JSON, each operation's clock is later than the
+  one before it, and the stored clock is not behind the newest operation (else new
+  operations could sort before old ones).
 - consistency: tags, registers, aliases and pending index updates that point at no paper;
   statuses outside the known set. Reported, never deleted: they may be someone's data.
 - index: the Whoosh index opens, and holds every live paper exactly once and nothing else.
@@ -16,7 +17,8 @@ Severities: "error" (something is wrong), "warning" (degraded but no data at ris
 exits 1 while any remain.
 
 Repairs (`repair`) never delete user data: they rebuild the Whoosh index from the store
-(`Library.reindex`), write pending index updates (`Library.flush_index`), and run SQLite
+(`Library.reindex`), write pending index updates (`Library.flush_index`), move a stored
+clock that fell behind up to the newest operation, and run SQLite
 `REINDEX` when integrity_check only complains about SQLite's own indexes (which are derived
 from the tables). Anything else (damaged tables, gaps in the operation log) is reported with
 what to do instead: restore the newest good backup (`papershelf restore`).
@@ -155,11 +157,19 @@ def _check_oplog(store, report: DoctorReport) -> None:
         report.add("oplog", ERROR, f"{bad_json} operations have a value that is not valid JSON "
                    f"(first: {first_bad})")
         problems += 1
+    backwards = [(a[1], b[1]) for a, b in zip(rows, rows[1:])
+                 if _clock_key(b[2]) <= _clock_key(a[2])]
+    if backwards:
+        report.add("oplog", WARNING, f"{len(backwards)} operations carry a clock no later than "
+                   f"the operation before them (first: seq {backwards[0][1]}); sync may order "
+                   "them wrongly")
+        problems += 1
     if rows:
-        newest = max(r[2] for r in rows)
+        newest = max((r[2] for r in rows), key=_clock_key)
         stored = store.db.execute("SELECT v FROM meta WHERE k = 'hlc'").fetchone()
         if stored is None or _clock_key(stored[0]) < _clock_key(newest):
-            report.add("oplog", WARNING, "the stored clock is behind the newest operation")
+            report.add("oplog", WARNING, "the stored clock is behind the newest operation",
+                       fix="clock")
             problems += 1
     if not problems:
         report.add("oplog", INFO, f"operation log continuous: {len(seqs)} operations from "
@@ -295,6 +305,14 @@ def repair(lib, report: DoctorReport) -> list[str]:
             done.append("rebuilt the database's own indexes (REINDEX)")
         except sqlite3.DatabaseError as exc:
             done.append(f"could not rebuild the database's indexes ({exc})")
+    if "clock" in fixes:
+        try:
+            with lib.store.transaction() as db:
+                newest = max((r[0] for r in db.execute("SELECT hlc FROM ops")), key=_clock_key)
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (newest,))
+            done.append("moved the stored clock up to the newest operation")
+        except Exception as exc:  # noqa: BLE001
+            done.append(f"could not update the stored clock ({exc})")
     if "reindex" in fixes:
         try:
             count = lib.reindex()

@@ -180,12 +180,8 @@ def test_a_damaged_database_is_reported_in_one_line(data, capsys):
     assert any(line.startswith("error: [sqlite]") for line in captured.out.splitlines())
 
 
-# ---- found while testing: bugs in other modules (xfail until their owners fix them) -------------
+# ---- regression: found while writing these tests (fixed in index/search.py) -------------------
 
-@pytest.mark.xfail(strict=True, reason="index/search.py: a query that contains a stop word "
-                   "('to', 'that', 'of' ...) finds nothing, so searching for a paper's exact "
-                   "title fails; stop words should be dropped from the query (or matched "
-                   "optionally), as the StemmingAnalyzer drops them from the documents")
 def test_searching_an_exact_title_with_a_stop_word_finds_the_paper(tmp_path):
     from index.model import PaperRecord
 

@@ -1,0 +1,226 @@
+"""Two papershelf processes at once: imports, stars, and a held search-index writer.
+
+Every process here is a real `python -m tui.cli` subprocess on the same data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.synthetic import make_page_text, make_records
+from index.library import Library
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(data: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "tui.cli", "--data-dir", str(data), *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+
+
+def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
+    out, err = proc.communicate(timeout=timeout)
+    return proc.returncode, out, err
+
+
+def assert_no_traceback(err: str) -> None:
+    assert "Traceback" not in err and "LockError" not in err, err[-3000:]
+
+
+def page(tmp_path: Path, name: str, n: int, seed: int) -> Path:
+    path = tmp_path / name
+    path.write_text(make_page_text(n, seed), encoding="utf-8")
+    return path
+
+
+def keys_in(path: Path) -> set[str]:
+    """The paper keys an import of `path` must produce (as the parser reads the page)."""
+    from index.sources import parse_file
+
+    return {r.key for r in parse_file(path).records}
+
+
+def seeded(tmp_path: Path) -> Path:
+    """A library whose search index exists already (see test_concurrent_rebuild_... for
+    the race when two processes create it at the same time)."""
+    data = tmp_path / "lib"
+    with Library.open(data) as lib:
+        lib.add(make_records(10, 5))
+    return data
+
+
+def test_two_imports_at_once(tmp_path):
+    data = seeded(tmp_path)
+    a, b = page(tmp_path, "a.txt", 120, 1), page(tmp_path, "b.txt", 120, 2)
+    first, second = cli(data, "import", str(a)), cli(data, "import", str(b))
+    results = [finish(first), finish(second)]
+    for code, out, err in results:
+        assert_no_traceback(err)
+        assert code == 0 or (code == 1 and len(err.strip().splitlines()) == 1
+                             and "busy" in err), err
+    with Library.open(data) as lib:
+        stored = set(lib.store.filtered_keys())
+        expected = {r.key for r in make_records(10, 5)}
+        for (code, _, _), path in zip(results, (a, b)):
+            if code == 0:
+                expected |= keys_in(path)
+        assert expected <= stored and len(stored) == len(expected) == 250
+        assert all(code == 0 for code, _, _ in results), "an import gave up instead of waiting"
+        lib.flush_index()
+        from index import doctor
+
+        report = doctor.check(lib)
+        # Allowed: the clock warnings of test_two_processes_never_write_clocks_out_of_order.
+        others = [f for f in report.problems if "clock" not in f.message]
+        assert not others, others
+
+
+def test_starring_while_another_process_imports(tmp_path):
+    data = seeded(tmp_path)
+    with Library.open(data) as lib:
+        keys = lib.store.filtered_keys()
+    big = page(tmp_path, "big.txt", 300, 6)
+    importing = cli(data, "import", str(big))
+    time.sleep(0.3)  # the import is parsing, writing, or indexing by now
+    starred = []
+    for key in keys[:3]:
+        code, out, err = finish(cli(data, "star", key), timeout=60)
+        assert_no_traceback(err)
+        assert code == 0, err
+        starred.append(key)
+    code, out, err = finish(importing)
+    assert_no_traceback(err)
+    assert code == 0, err
+    with Library.open(data) as lib:
+        assert lib.store.count() == 310
+        assert set(lib.store.filtered_keys(starred=True)) == set(starred)
+
+
+def _hold_index_writer(data: Path, seconds: float) -> subprocess.Popen:
+    """A process that takes the Whoosh writer lock of the library's index and keeps it."""
+    script = (
+        "import sys, time; from index.library import Library;"
+        "lib = Library.open(sys.argv[1]); ix = lib.index._require();"
+        "w = ix.writer(); print('HOLDING', flush=True); time.sleep(float(sys.argv[2]));"
+        "w.cancel()"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(seconds)],
+                            stdout=subprocess.PIPE, text=True, cwd=ROOT,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.stdout.readline().strip() == "HOLDING"
+    return proc
+
+
+@pytest.fixture
+def indexed(tmp_path) -> Path:
+    data = tmp_path / "lib"
+    with Library.open(data) as lib:
+        lib.add(make_records(10, 8))
+    return data
+
+
+def test_import_while_another_process_holds_the_index_writer_keeps_the_papers(indexed, tmp_path):
+    """The store is canonical: whatever the import reports, its papers are saved, the index
+    catches up once the writer is free, and nothing is lost."""
+    holder = _hold_index_writer(indexed, 9)
+    try:
+        path = page(tmp_path, "p.txt", 40, 9)
+        code, out, err = finish(cli(indexed, "import", str(path)))
+    finally:
+        holder.wait(timeout=30)
+    assert_no_traceback(err)
+    assert code == 0 and "busy" in err  # saved; the index catches up later
+    with Library.open(indexed) as lib:
+        assert keys_in(path) <= set(lib.store.filtered_keys())
+        lib.flush_index()
+        from index import doctor
+
+        assert doctor.check(lib).ok
+    code, out, err = finish(cli(indexed, "list", "--limit", "1"))
+    assert code == 0
+
+
+def test_tagging_while_the_index_is_busy_reports_clearly(indexed):
+    """The tag is saved; the final index flush finds the writer busy and says so in a line."""
+    with Library.open(indexed) as lib:
+        key = lib.store.filtered_keys()[0]
+    holder = _hold_index_writer(indexed, 9)  # longer than start-up + the 5 s writer timeout
+    try:
+        code, out, err = finish(cli(indexed, "tag", key, "busy-day"))
+    finally:
+        holder.wait(timeout=30)
+    assert_no_traceback(err)
+    assert code == 0 and len(err.strip().splitlines()) == 1 and "catches up" in err
+    with Library.open(indexed) as lib:
+        assert "busy-day" in lib.get(key).tags and key in lib.store.dirty_keys()
+
+
+def test_starring_does_not_wait_for_a_busy_index(indexed):
+    """Stars are answered from SQLite: a held index writer does not block them."""
+    holder = _hold_index_writer(indexed, 6)
+    try:
+        with Library.open(indexed) as lib:
+            key = lib.store.filtered_keys()[0]
+        start = time.monotonic()
+        code, out, err = finish(cli(indexed, "star", key))
+        elapsed = time.monotonic() - start
+    finally:
+        holder.wait(timeout=30)
+    assert_no_traceback(err)
+    assert code == 0 and elapsed < 4.0, (code, elapsed, err)
+
+
+@pytest.mark.xfail(strict=True, reason="index/search.py SearchIndex.rebuild builds in a temp dir "
+                   "and swaps it in with os.replace without taking the index's writer lock, so "
+                   "a rebuild (a process that found the index missing or damaged, e.g. two "
+                   "first imports into a fresh library) replaces the directory under a process "
+                   "that is writing it: that writer then fails with FileNotFoundError on "
+                   "whoosh/papers.tmp/*.ctmp (seen in test_two_imports_at_once on a fresh "
+                   "library) or commits into the discarded directory. Fix: take the writer lock "
+                   "of the live index (or a papershelf lock file) around the swap, and raise "
+                   "IndexBusy when another process holds it")
+def test_a_rebuild_waits_for_another_process_writing_the_index(indexed):
+    from index.search import IndexBusy
+
+    holder = _hold_index_writer(indexed, 2)
+    try:
+        with Library.open(indexed) as lib:
+            lib.open_index().close()
+            with pytest.raises(IndexBusy):
+                lib.reindex()
+    finally:
+        holder.wait(timeout=30)
+
+
+@pytest.mark.xfail(strict=True, reason="index/store.py: each Store keeps its hybrid clock in "
+                   "memory (read from meta once, at open), so two processes on one library "
+                   "(the TUI and a CLI command; two imports) stamp operations from stale "
+                   "clocks: the second can write an operation whose clock is earlier than one "
+                   "already committed, and last-writer-wins then prefers the older change. "
+                   "Seen as 'the stored clock is behind the newest operation' after two "
+                   "concurrent imports. Fix: inside each write transaction, observe the "
+                   "meta 'hlc' value (self.clock.observe(Timestamp.decode(...))) before ticking")
+def test_two_processes_never_write_clocks_out_of_order(tmp_path):
+    from index.clock import HybridClock
+    from index.store import Store
+
+    first, second = Store(tmp_path / "lib"), Store(tmp_path / "lib")
+    # Two processes whose wall clocks read the same millisecond (or the second's is behind).
+    first.clock = HybridClock(first.device, first.clock.last, wall_ms=lambda: 2_000_000)
+    second.clock = HybridClock(second.device, second.clock.last, wall_ms=lambda: 1_999_000)
+    from benchmarks.synthetic import make_records
+
+    first.add_records(make_records(3, 1))
+    second.set_field(make_records(3, 1)[0].key, "starred", True)  # written after all of them
+    ops = first.ops_since(first.device, 0)
+    assert ops[-1].type == "set"
+    assert all(earlier.hlc < ops[-1].hlc for earlier in ops[:-1])
+    first.close()
+    second.close()
