@@ -322,7 +322,8 @@ async def test_tag_change_becomes_searchable_after_flush(tmp_path):
         await settle(pilot)
         screen = app.screen
         key = screen.results.current_key
-        screen.change([key], lambda l, k: l.add_tag(k, "bedtime"), "tagged", searchable=True)
+        screen.change([key], lambda l, keys: l.add_tag(keys[0], "bedtime"), "tagged",
+                      searchable=True)
         await wait_for(pilot, lambda: "#bedtime" in rows(screen)[0])
         await wait_for(pilot, lambda: not lib.stats()["pending_index_updates"], timeout=10)
         await pilot.press("slash", *"bedtime")

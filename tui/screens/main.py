@@ -279,18 +279,16 @@ class MainScreen(Screen):
 
     # ---- changes -----------------------------------------------------------------------------
 
-    def change(self, keys: list[str], apply: Callable[[Library, str], object], summary: str,
-               searchable: bool = False) -> None:
+    def change(self, keys: list[str], apply: Callable[[Library, list[str]], object],
+               summary: str, searchable: bool = False) -> None:
+        """Write a change for these papers in the writer worker, then repaint their rows."""
         if keys:
             self.write_worker(keys, apply, summary, searchable)
 
     @work(thread=True, group="write", exit_on_error=False)
     def write_worker(self, keys: list[str], apply, summary: str, searchable: bool) -> None:
-        def run(lib: Library) -> None:
-            for key in keys:
-                apply(lib, key)
         try:
-            self.app.with_writer(run)
+            self.app.with_writer(lambda lib: apply(lib, keys))
         except PapershelfError as exc:
             self.post_message(JobFailed(summary, str(exc)))
         self.post_message(PapersChanged(keys, summary, searchable))
@@ -320,7 +318,7 @@ class MainScreen(Screen):
     @work(thread=True, group="flush", exit_on_error=False)
     def flush_worker(self) -> None:
         try:
-            self.app.with_writer(lambda lib: lib.flush_index())
+            self.app.with_writer(lambda lib: lib.try_flush_index())
         except Exception as exc:
             self.post_message(JobFailed("updating the search index", str(exc)))
 
@@ -330,7 +328,7 @@ class MainScreen(Screen):
             return
         value = not all(p.starred for p in papers)
         what = "starred" if value else "unstarred"
-        self.change([p.key for p in papers], lambda lib, key: lib.set_star(key, value),
+        self.change([p.key for p in papers], lambda lib, keys: lib.set_star_many(keys, value),
                     f"{what} {_count(papers)}")
 
     def action_cycle_status(self) -> None:
@@ -339,7 +337,8 @@ class MainScreen(Screen):
             return
         first = papers[0].status
         following = STATUSES[(STATUSES.index(first) + 1) % len(STATUSES)]
-        self.change([p.key for p in papers], lambda lib, key: lib.set_status(key, following),
+        self.change([p.key for p in papers],
+                    lambda lib, keys: [lib.set_status(key, following) for key in keys],
                     f"{_count(papers)} now {following}")
 
     def action_tag_add(self) -> None:
@@ -351,11 +350,13 @@ class MainScreen(Screen):
 
         def done(tag: str | None) -> None:
             if tag and tag.strip():
-                self.change([p.key for p in papers], lambda lib, key: lib.add_tag(key, tag),
+                self.change([p.key for p in papers],
+                            lambda lib, keys: [lib.add_tag(key, tag) for key in keys],
                             f"tagged {_count(papers)} {tag.strip()}", searchable=True)
 
-        existing = [name for name, _ in self.lib.all_tags()]
-        self.app.push_screen(TagPrompt(existing, title=f"Add a tag to {_count(papers)}"), done)
+        # most used first: the completion offers the likely tag before the rare one
+        existing = [name for name, _ in sorted(self.lib.all_tags(), key=lambda t: -t[1])]
+        self.app.push_screen(TagPrompt(f"Add a tag to {_count(papers)}", existing), done)
 
     def action_tag_remove(self) -> None:
         from tui.screens.tag_prompt import TagPrompt
@@ -368,10 +369,12 @@ class MainScreen(Screen):
 
         def done(tag: str | None) -> None:
             if tag and tag.strip():
-                self.change([p.key for p in papers], lambda lib, key: lib.remove_tag(key, tag),
+                self.change([p.key for p in papers],
+                            lambda lib, keys: [lib.remove_tag(key, tag) for key in keys],
                             f"removed tag {tag.strip()} from {_count(papers)}", searchable=True)
 
-        self.app.push_screen(TagPrompt(tags, title=f"Remove a tag from {_count(papers)}"), done)
+        self.app.push_screen(TagPrompt(f"Remove a tag from {_count(papers)}", tags,
+                                       must_choose=True), done)
 
     def action_note(self) -> None:
         from tui.screens.note_editor import NoteEditor
@@ -382,11 +385,11 @@ class MainScreen(Screen):
             return
 
         def done(text: str | None) -> None:
-            if text is not None:
-                self.change([paper.key], lambda lib, k: lib.set_note(k, text), "note saved",
-                            searchable=True)
+            if text is not None and text != paper.note:
+                self.change([paper.key], lambda lib, keys: lib.set_note(keys[0], text),
+                            "note saved", searchable=True)
 
-        self.app.push_screen(NoteEditor(paper.note, title=paper.title), done)
+        self.app.push_screen(NoteEditor(paper.title, paper.note or ""), done)
 
     # ---- copy, open, similar -----------------------------------------------------------------
 

@@ -1,0 +1,108 @@
+"""Keys that open a dialog: tag, untag, note, help, import, export (the dialogs are driven
+by their own keys here; their own behaviour is tested in test_tui_modals.py)."""
+
+from __future__ import annotations
+
+from test_tui_support import make_app, rows, settle, wait_for
+
+from tui.screens.export_dialog import ExportDialog
+from tui.screens.help import HelpScreen
+from tui.screens.import_screen import ImportScreen
+from tui.screens.note_editor import NoteEditor
+from tui.screens.tag_prompt import TagPrompt
+
+SIZE = (120, 36)
+
+
+async def test_t_adds_a_tag_and_T_removes_it(tmp_path):
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("t")
+        assert isinstance(app.screen, TagPrompt)
+        await pilot.press(*"sleep", "enter")
+        await wait_for(pilot, lambda: "#sleep" in rows(screen)[0])
+        assert "sleep" in screen.detail.text()
+        await pilot.press("T")
+        assert isinstance(app.screen, TagPrompt)
+        await pilot.press(*"sleep", "enter")
+        await wait_for(pilot, lambda: "#sleep" not in rows(screen)[0])
+        assert lib.get(screen.results.current_key).tags == []
+    lib.close()
+
+
+async def test_tag_applies_to_every_marked_paper(tmp_path):
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("space", "j", "space", "t", *"later", "enter")
+        await wait_for(pilot, lambda: "#later" in rows(screen)[2])
+        assert "#later" in rows(screen)[0] and "#later" not in rows(screen)[1]
+    lib.close()
+
+
+async def test_n_edits_the_note_and_detail_renders_it(tmp_path):
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("n")
+        assert isinstance(app.screen, NoteEditor)
+        await pilot.press(*"Read **twice**", "ctrl+s")
+        key = screen.results.current_key
+        await wait_for(pilot, lambda: lib.get(key).note == "Read **twice**")
+        await wait_for(pilot, lambda: "Read **twice**" in screen.detail.text())
+        note = screen.query_one("#detail-note")
+        assert note.display
+    lib.close()
+
+
+async def test_question_mark_opens_help_listing_the_keys(tmp_path):
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row[2] for row in app.screen.rows or []} if app.screen.rows else set()
+        if ids:
+            assert {"star", "tag-add", "status-cycle"} <= ids
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+    lib.close()
+
+
+async def test_i_imports_a_file_with_progress_and_shows_it(tmp_path):
+    bib = tmp_path / "refs.bib"
+    bib.write_text("@article{moss2020,\n  title = {Mosses Remember Rain},\n"
+                   "  author = {Hale, Iris},\n  year = {2020}\n}\n", encoding="utf-8")
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("i")
+        assert isinstance(app.screen, ImportScreen)
+        app.screen.query_one("#import-path").value = str(bib)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "imported: added 1" in screen.status.text())
+        await settle(pilot)
+        assert "Mosses Remember Rain" in rows(screen)[0]
+    lib.close()
+
+
+async def test_e_exports_the_results_in_a_worker(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("e")
+        assert isinstance(app.screen, ExportDialog)
+        target = tmp_path / "out.bib"
+        app.screen.query_one("#export-path").value = str(target)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: target.exists() and "wrote" in screen.status.text())
+        assert target.read_text().count("@") == 5
+    lib.close()
