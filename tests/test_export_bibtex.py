@@ -171,7 +171,8 @@ _TOOLS = shutil.which("pdflatex") and shutil.which("bibtex")
 @pytest.mark.latex
 @pytest.mark.skipif(not _TOOLS, reason="pdflatex and bibtex are not on PATH")
 def test_compiles_with_bibtex_and_pdflatex(tmp_path):
-    (tmp_path / "refs.bib").write_text(export_bibtex(PAPERS, with_notes=True), encoding="utf-8")
+    papers = PAPERS + _random_papers(40)
+    (tmp_path / "refs.bib").write_text(export_bibtex(papers, with_notes=True), encoding="utf-8")
     (tmp_path / "doc.tex").write_text(
         "\\documentclass{article}\n\\begin{document}\nEverything.\n\\nocite{*}\n"
         "\\bibliographystyle{plain}\n\\bibliography{refs}\n\\end{document}\n",
@@ -198,4 +199,49 @@ def test_compiles_with_bibtex_and_pdflatex(tmp_path):
     assert not re.search(r"^! ", log, re.MULTILINE), log[-3000:]
     assert "Citation" not in log or "undefined" not in log
     bbl = (tmp_path / "doc.bbl").read_text(errors="replace")
-    assert bbl.count("\\bibitem") == len(PAPERS)
+    assert bbl.count("\\bibitem") == len(papers)
+
+
+def _random_papers(n: int) -> list[Paper]:
+    """Seeded soup of every awkward piece (no CJK: pdflatex cannot print it)."""
+    import random
+
+    rng = random.Random(4)
+    pieces = ["π", "Ü", "Ψ", "é", "ß", "—", "’", "\u00a0", "{", "}", "\\", "$", "~", "^", "_", "#",
+              "%", "&", "--", "''", "``", "?`", "<", ">", "|", r"{\epsilon}", r'na\"{\i}ve', r"\%",
+              r"\mone", r"{\em x}", r"\'e", r"\c{c}", "\x1b[31m", "word", "Word", "BERT", " ", "\n"]
+    return [
+        Paper(key=f"t:r{i}", title="".join(rng.choices(pieces, k=12)) + " end",
+              abstract="".join(rng.choices(pieces, k=40)), citekey=f"rand{i}",
+              authors=["".join(rng.choices(pieces, k=3)) + " Lastname"], year=2000 + i,
+              note="".join(rng.choices(pieces, k=20)), tags=["".join(rng.choices(pieces, k=2))])
+        for i in range(n)
+    ]
+
+
+# ---- property: any text survives the trip through BibTeX ---------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_PIECES = st.one_of(
+    st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=6),
+    st.sampled_from(["π", "Ü", "Ψ", "é", "ß", "ñ", "漢", "—", "’", "\u00a0", "\n", "\t", "\x1b"]),
+    st.sampled_from([r"{\epsilon}", r'na\"{\i}ve', r"\%", r"\&", r"\mone", "{", "}", "\\",
+                     r"{\em x}", r"\'e", r"\c{c}", "$", "~", "^", "_", "#", "%", "&"]),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_any_text_round_trips(text):
+    paper = Paper(key="t:x", title=text or "x", abstract=text, citekey="k")
+    entry = _parse(export_bibtex([paper])).entries[0]
+    expected = normalise_text(decode_latex(text).replace("\x1b", ""))
+    if expected:
+        assert normalise_text(latex_to_text(entry["abstract"])) == expected
+    else:
+        assert "abstract" not in entry.fields_dict  # nothing printable: no empty field
+    if "title" in entry.fields_dict:
+        assert normalise_text(latex_to_text(entry["title"])) == normalise_text(
+            decode_latex(text or "x").replace("\x1b", ""))

@@ -246,14 +246,25 @@ def encode_latex(text: str) -> str:
     Whitespace runs become one space (BibTeX does the same when it reads the value)."""
     if not (text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]):
         text = " ".join(text.split())  # isprintable() is False for newlines, tabs, NBSP ...
-    if text.isascii() and not _SPECIALS_RE.search(text):
+    ligatures = _has_ligature(text)
+    if text.isascii() and not ligatures and not _SPECIALS_RE.search(text):
         return text  # fast path: most titles and abstracts
     # Regex passes visit only the characters that need work (a Python loop per character is
     # 10x slower, and one regex with both classes as alternatives is 8x slower than two).
     text = _SPECIALS_RE.sub(_ascii_match, text)
     if not text.isascii():
         text = _NON_ASCII_RE.sub(_non_ascii_match, text)
+    if ligatures:  # after escaping, so the inserted braces stay braces
+        text = _LIGATURE_RE.sub(r"\g<0>{}", text)  # `--` stays two hyphens, `''` two quotes
     return text
+
+
+# TeX turns these pairs into other characters (en dash, curly quotes, inverted ! and ?).
+_LIGATURE_RE = re.compile(r"-(?=-)|'(?=')|`(?=`)|[!?](?=`)")
+
+
+def _has_ligature(text: str) -> bool:
+    return "--" in text or "''" in text or "`" in text
 
 
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
