@@ -86,11 +86,11 @@ def test_starring_while_another_process_imports(tmp_path):
     data = seeded(tmp_path)
     with Library.open(data) as lib:
         keys = lib.store.filtered_keys()
-    big = page(tmp_path, "big.txt", 300, 6)
+    big = page(tmp_path, "big.txt", 200, 6)
     importing = cli(data, "import", str(big))
     time.sleep(0.3)  # the import is parsing, writing, or indexing by now
     starred = []
-    for key in keys[:3]:
+    for key in keys[:2]:
         code, out, err = finish(cli(data, "star", key), timeout=60)
         assert_no_traceback(err)
         assert code == 0, err
@@ -99,7 +99,7 @@ def test_starring_while_another_process_imports(tmp_path):
     assert_no_traceback(err)
     assert code == 0, err
     with Library.open(data) as lib:
-        assert lib.store.count() == 310
+        assert lib.store.count() == 210
         assert set(lib.store.filtered_keys(starred=True)) == set(starred)
 
 
@@ -126,55 +126,39 @@ def indexed(tmp_path) -> Path:
     return data
 
 
-def test_import_while_another_process_holds_the_index_writer_keeps_the_papers(indexed, tmp_path):
-    """The store is canonical: whatever the import reports, its papers are saved, the index
-    catches up once the writer is free, and nothing is lost."""
-    holder = _hold_index_writer(indexed, 9)
-    try:
-        path = page(tmp_path, "p.txt", 40, 9)
-        code, out, err = finish(cli(indexed, "import", str(path)))
-    finally:
-        holder.wait(timeout=30)
-    assert_no_traceback(err)
-    assert code == 0 and "busy" in err  # saved; the index catches up later
+def test_a_held_index_writer_blocks_nobody_and_loses_nothing(indexed, tmp_path):
+    """Another process holds the Whoosh writer lock (longer than the 5 s writer timeout):
+    - a star does not wait for it (stars are answered from SQLite);
+    - an import and a tag, run at the same time, both save their changes and report the busy
+      index in one line (exit 0, no LockError traceback);
+    - once the writer is free, the next command catches the index up and the doctor agrees."""
     with Library.open(indexed) as lib:
-        assert keys_in(path) <= set(lib.store.filtered_keys())
-        lib.flush_index()
-        from index import doctor
-
-        assert doctor.check(lib).ok
-    code, out, err = finish(cli(indexed, "list", "--limit", "1"))
-    assert code == 0
-
-
-def test_tagging_while_the_index_is_busy_reports_clearly(indexed):
-    """The tag is saved; the final index flush finds the writer busy and says so in a line."""
-    with Library.open(indexed) as lib:
-        key = lib.store.filtered_keys()[0]
+        first, second = lib.store.filtered_keys()[:2]
+    path = page(tmp_path, "p.txt", 40, 9)
     holder = _hold_index_writer(indexed, 9)  # longer than start-up + the 5 s writer timeout
     try:
-        code, out, err = finish(cli(indexed, "tag", key, "busy-day"))
-    finally:
-        holder.wait(timeout=30)
-    assert_no_traceback(err)
-    assert code == 0 and len(err.strip().splitlines()) == 1 and "catches up" in err
-    with Library.open(indexed) as lib:
-        assert "busy-day" in lib.get(key).tags and key in lib.store.dirty_keys()
-
-
-def test_starring_does_not_wait_for_a_busy_index(indexed):
-    """Stars are answered from SQLite: a held index writer does not block them."""
-    holder = _hold_index_writer(indexed, 6)
-    try:
-        with Library.open(indexed) as lib:
-            key = lib.store.filtered_keys()[0]
         start = time.monotonic()
-        code, out, err = finish(cli(indexed, "star", key))
-        elapsed = time.monotonic() - start
+        code, out, err = finish(cli(indexed, "star", first))
+        star_seconds = time.monotonic() - start
+        assert_no_traceback(err)
+        assert code == 0 and star_seconds < 4.0, (code, star_seconds, err)
+        importing, tagging = cli(indexed, "import", str(path)), cli(indexed, "tag", second, "busy-day")
+        (icode, _, ierr), (tcode, _, terr) = finish(importing), finish(tagging)
     finally:
         holder.wait(timeout=30)
-    assert_no_traceback(err)
-    assert code == 0 and elapsed < 4.0, (code, elapsed, err)
+    for code, err in ((icode, ierr), (tcode, terr)):
+        assert_no_traceback(err)
+        assert code == 0 and len(err.strip().splitlines()) == 1 and "busy" in err, err
+    with Library.open(indexed) as lib:
+        assert keys_in(path) <= set(lib.store.filtered_keys())
+        assert lib.get(first).starred and "busy-day" in lib.get(second).tags
+    code, out, err = finish(cli(indexed, "list", "--limit", "1"))
+    assert code == 0 and not err
+    with Library.open(indexed) as lib:
+        from index import doctor
+
+        assert not lib.store.dirty_keys()
+        assert doctor.check(lib).ok
 
 
 @pytest.mark.xfail(strict=True, reason="index/search.py SearchIndex.rebuild builds in a temp dir "
