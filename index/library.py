@@ -163,11 +163,14 @@ class Library:
             except InputError as exc:
                 total.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
                 continue
-            if result.format == "arxiv-ids" and any(r.extra.get("needs_fetch") for r in result.records):
-                from index.arxiv_api import fetch_arxiv  # only files of bare ids go online
+            if any(r.extra.get("needs_fetch") for r in result.records):
+                from index.arxiv_api import ArxivUnavailable, fetch_pending  # only id lists go online
 
-                fetched = fetch_arxiv([r.arxiv_id for r in result.records if r.arxiv_id])
-                result.records, result.problems = fetched.records, result.problems + fetched.problems
+                try:
+                    result = fetch_pending(result)
+                except ArxivUnavailable as exc:  # this file waits; the others still import
+                    total.rejected.append(Problem(str(exc), None, str(path)))
+                    continue
             total.rejected += result.problems
             total.notices += result.notices
             records += result.records

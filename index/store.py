@@ -607,4 +607,6 @@ def _validate(record: PaperRecord) -> Problem | None:
         return Problem("record has no title", record.line, where)
     if len(record.title) > 2000:
         return Problem("title is longer than 2,000 characters", record.line, where)
+    if record.extra.get("needs_fetch"):  # a placeholder from an id list is never stored as a paper
+        return Problem(f"metadata for arXiv:{record.arxiv_id} was not fetched", record.line, where)
     return None

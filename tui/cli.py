@@ -200,11 +200,15 @@ def print_json(data) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def print_report(report, *, dry_run: bool = False) -> None:
+def print_report_problems(report) -> None:
     for notice in report.notices:
         print(f"note: {terminal_safe(str(notice), single_line=True)}", file=sys.stderr)
     for problem in report.rejected:
         print(f"rejected: {terminal_safe(str(problem), single_line=True)}", file=sys.stderr)
+
+
+def print_report(report, *, dry_run: bool = False) -> None:
+    print_report_problems(report)
     prefix = "dry run, would have: " if dry_run else ""
     print(prefix + report.summary())
 
@@ -215,9 +219,15 @@ def cmd_import(args, lib) -> int:
     if args.watch:
         from index.watch import watch_folder
 
+        def show(path, report):
+            print(f"{terminal_safe(str(path))}: {report.summary()}", flush=True)
+            print_report_problems(report)
+
         print(f"watching {terminal_safe(args.watch)} (ctrl+c to stop)", file=sys.stderr)
-        watch_folder(lib, Path(args.watch), on_report=lambda path, report: print(
-            f"{terminal_safe(str(path))}: {report.summary()}", flush=True))
+        try:
+            watch_folder(lib, Path(args.watch), on_report=show)
+        except KeyboardInterrupt:  # the normal way to stop watching
+            print("stopped watching", file=sys.stderr)
         return EXIT_OK
     if not args.files:
         print("papershelf import: give one or more files (or --watch FOLDER)", file=sys.stderr)
