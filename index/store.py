@@ -300,7 +300,7 @@ class Store:
                     self._flush_inserts()  # a repeat within this batch must see the first copy
                 existing = self._get_row(key) if key in live else None
                 if existing is None and record.arxiv_id:
-                    existing, seq = self._merge_title_only_paper(record, key, seq)
+                    existing, seq = self._merge_earlier_identity(record, key, seq, live)
                 if existing is None:
                     citekey = record.citekey if record.citekey and record.citekey not in taken \
                         and not check_citekey(record.citekey) else None
@@ -385,20 +385,30 @@ class Store:
             self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
         return seq, changed
 
-    def _merge_title_only_paper(self, record: PaperRecord, key: str,
-                                seq: int) -> tuple[sqlite3.Row | None, int]:
-        """A paper first seen by title only gains an arXiv id: re-key it, keeping user state."""
-        old_key = paper_key(title=record.title)
-        if old_key not in self._title_only:
+    def _merge_earlier_identity(self, record: PaperRecord, key: str, seq: int,
+                                live: set[str]) -> tuple[sqlite3.Row | None, int]:
+        """A paper first seen by DOI or by title only gains an arXiv id: re-key it, keeping
+        the user's state. The merge is an operation, so it syncs."""
+        old_key = None
+        if record.doi:
+            doi_key = paper_key(title="", doi=record.doi)
+            if doi_key in live:
+                old_key = doi_key
+        if old_key is None:
+            title_key = paper_key(title=record.title)
+            if title_key in self._title_only:
+                old_key = title_key
+                self._title_only.discard(title_key)
+        if old_key is None:
             return None, seq
-        self._title_only.discard(old_key)
         self._has_aliases = True
         if self._paper_buffer and old_key in self._paper_buffer:
             self._flush_inserts()  # first seen earlier in this same batch
         self.rekey(old_key, key, seq)
         self._record_op("paper.merge", old_key, None, key, seq)
-        live_marker = self._get_row(key)
-        return live_marker, seq + 1
+        live.discard(old_key)
+        live.add(key)
+        return self._get_row(key), seq + 1
 
     def rekey(self, old_key: str, new_key: str, seq: int | None = None) -> None:
         """Move a paper (and its tags and registers) to a new key; the old key becomes an alias."""

@@ -210,3 +210,13 @@ def test_repeats_and_merges_within_one_batch(store):
     assert papers[paper_key(title="Same Paper Twice")].sources == ["test:one.txt", "test:other.txt"]
     ops = store.ops_since(store.device, 0)
     assert [op.seq for op in ops] == list(range(1, len(ops) + 1))
+
+
+def test_arxiv_record_with_known_doi_merges_the_doi_paper(store):
+    store.add_records([rec("Kernel Tricks", doi="10.1000/XYZ.1", source="bibtex:refs.bib")])
+    store.set_field("doi:10.1000/xyz.1", "status", "read")
+    report = store.add_records([rec("Kernel tricks (extended)", arxiv_id="2403.00003",
+                                    doi="10.1000/xyz.1", source="arxiv:api")])
+    assert report.merged == ["arxiv:2403.00003"] and store.count() == 1
+    paper = store.get("arxiv:2403.00003")
+    assert paper.status == "read" and paper.sources == ["bibtex:refs.bib", "arxiv:api"]
