@@ -30,7 +30,9 @@ from benchmarks.synthetic import make_page_text, make_records  # noqa: E402
 from index.citekey import assign_citekey  # noqa: E402
 from index.model import Paper  # noqa: E402
 
-HARD_TITLES = [r" with {\epsilon}-Greedy Na\"{\i}ve Priors", " for Ünïcode π and Ψ", " at 100% & $5 {x"]
+HARD_TITLES = [
+    r" with {\epsilon}-Greedy Na\"{\i}ve Priors", " for Ünïcode π and Ψ", " at 100% & $5 {x",
+]
 HARD_ABSTRACT = r" We use T\"ULU and 72\% of {\em all} data; costs \$250M; see sum_{i=1}^{N} \mone."
 
 
@@ -84,8 +86,9 @@ def main() -> None:
           f"{statistics.median(cpus):.3f} s CPU (first run {first:.3f} s wall; runs: "
           f"{', '.join(f'{t:.3f}' for t in walls)}); {len(text) / 1e6:.1f} MB, target <= 1.5 s")
     md_runs = [cpu_timed(lambda: export_markdown(papers)) for _ in range(args.runs)]
-    print(f"markdown, {args.papers} papers: median {statistics.median(w for w, _ in md_runs):.3f} s "
-          f"wall, {statistics.median(c for _, c in md_runs):.3f} s CPU")
+    md_wall = statistics.median(w for w, _ in md_runs)
+    md_cpu = statistics.median(c for _, c in md_runs)
+    print(f"markdown, {args.papers} papers: median {md_wall:.3f} s wall, {md_cpu:.3f} s CPU")
 
     if args.cli:
         work = Path(tempfile.mkdtemp(prefix="papershelf-bench-export-"))

@@ -40,7 +40,7 @@ def register(sub) -> None:
     p.add_argument("--group-by", choices=("status", "tag", "none"), default="status",
                    help="markdown: group papers by read status (default) or by tag")
     p.add_argument("--abstract", choices=("details", "quote", "none"), default="details",
-                   help="markdown: abstract in a folded <details> block (default), a quote, or left out")
+                   help="markdown: abstract folded in <details> (default), quoted, or left out")
     p.add_argument("--with-notes", action="store_true",
                    help="bibtex: include your notes (as annote); Markdown always includes them")
     p.add_argument("-o", "--output", metavar="PATH",

@@ -102,8 +102,9 @@ def _accent_base(text: str, pos: int, end: int, letter_accent: bool) -> tuple[st
         return None
     if letter_accent:
         return None  # `\\vs` would be a macro named `vs`: only the braced form is an accent
-    if text.startswith(("\\i", "\\j"), pos, end) and not text[pos + 2 : min(pos + 3, end)].isalpha():
-        return text[pos + 1], pos + 2
+    if text.startswith(("\\i", "\\j"), pos, end):
+        if not text[pos + 2 : min(pos + 3, end)].isalpha():  # `\\i` itself, not `\\it`
+            return text[pos + 1], pos + 2
     if pos < end and text[pos].isascii() and text[pos].isalpha():
         return text[pos], pos + 1
     return None

@@ -83,13 +83,15 @@ def display_title(paper: Paper) -> str:
 
 def paper_markdown(paper: Paper, *, level: int = 3, abstract: str = "details",
                    with_notes: bool = True) -> str:
-    lines = [f"{'#' * level} {'★ ' if paper.starred else ''}{escape_inline(display_title(paper))}", ""]
+    star = "★ " if paper.starred else ""
+    lines = [f"{'#' * level} {star}{escape_inline(display_title(paper))}", ""]
     facts = []
     url = paper.best_url
     if safe_url(url):
         facts.append(f"- Link: {link(url, url)}")
     if paper.authors:
-        facts.append("- Authors: " + escape_inline(", ".join(decode_latex(a) for a in paper.authors)))
+        authors = ", ".join(decode_latex(a) for a in paper.authors)
+        facts.append("- Authors: " + escape_inline(authors))
     when = " ".join(str(x) for x in (paper.year, paper.listing_date) if x)
     if when:
         facts.append("- Date: " + escape_inline(when))

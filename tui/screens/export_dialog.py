@@ -18,9 +18,10 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
+from index.export import SUFFIXES
+
 FORMATS = (("bibtex", "BibTeX (.bib)"), ("markdown", "Markdown reading list (.md)"),
            ("obsidian", "Obsidian notes (a folder)"))
-SUFFIXES = {"bibtex": ".bib", "markdown": ".md", "obsidian": ""}
 SCOPE_LABELS = {"marked": "Marked papers", "results": "Current search results",
                 "starred": "Starred", "tag": "Tag", "all": "Everything"}
 
