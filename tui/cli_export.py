@@ -97,8 +97,13 @@ def run_export(args, lib) -> int:
         return EXIT_OK
     if sys.stdout.isatty():
         text = terminal_safe(text)  # untrusted text must not drive the terminal
-    sys.stdout.write(text)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `papershelf export | head`: the reader has all it wanted
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return EXIT_OK
 
 
