@@ -181,3 +181,22 @@ def test_obsidian_into_a_file_is_refused(tmp_path):
     target.write_text("x")
     with pytest.raises(PapershelfError):
         export_obsidian(PAPERS, target)
+
+
+def test_kept_text_follows_the_paper_not_the_file_name(tmp_path):
+    """Renamed keys and a different export order never hand one paper's text to another."""
+    folder = tmp_path / "vault"
+    a = Paper(key="t:a", title="A", citekey="smith2024")
+    b = Paper(key="t:b", title="B", citekey="Smith2024")  # same file name on macOS/Windows
+    export_obsidian([a, b], folder)
+    names = {p.name: yaml.safe_load(p.read_text().split("---\n")[1])["key"] for p in folder.iterdir()}
+    assert names == {"smith2024.md": "t:a", "Smith2024-2.md": "t:b"}
+    (folder / "Smith2024-2.md").write_text((folder / "Smith2024-2.md").read_text() + "b's text\n")
+    export_obsidian([b, a], folder)  # b first now: it must still get its own note
+    text_b = (folder / "Smith2024-2.md").read_text()
+    assert "b's text" in text_b and yaml.safe_load(text_b.split("---\n")[1])["key"] == "t:b"
+    assert "b's text" not in (folder / "smith2024.md").read_text()
+    b.citekey = "renamed2024"  # a rename keeps updating the note the paper already has
+    export_obsidian([b], folder)
+    assert "B" in (folder / "Smith2024-2.md").read_text() and not (folder / "renamed2024.md").exists()
+    assert "renamed2024" in (folder / "Smith2024-2.md").read_text()

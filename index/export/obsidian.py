@@ -170,6 +170,41 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _existing_notes(folder: Path) -> dict[str, tuple[str, str]]:
+    """Notes this exporter wrote before: casefolded file name -> (file name, paper key).
+
+    A paper's note is found by its key, so a renamed citation key or a different export order
+    never hands one paper's kept text to another."""
+    owners: dict[str, tuple[str, str]] = {}
+    for path in folder.glob("*.md"):
+        try:
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                head = handle.read(16_384)
+        except OSError:
+            continue
+        if not head.startswith("---\n") or MARKER not in head and "\nkey: " not in head:
+            continue
+        end = head.find("\n---\n", 4)
+        if end < 0:
+            continue
+        try:
+            data = yaml.safe_load(head[4:end])
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and isinstance(data.get("key"), str):
+            owners[path.name.casefold()] = (path.name, data["key"])
+    return owners
+
+
+def _free_name(stem: str, key: str, used: set[str], owners: dict[str, tuple[str, str]]) -> str:
+    """stem.md, else stem-2.md ...: skipping names used in this export or owned by another paper."""
+    candidate, n = stem + ".md", 1
+    while candidate.casefold() in used or owners.get(candidate.casefold(), ("", key))[1] != key:
+        n += 1
+        candidate = f"{stem}-{n}.md"
+    return candidate
+
+
 def export_obsidian(papers: Iterable[Paper], folder: str | Path, *,
                     progress: Progress | None = None) -> ObsidianReport:
     folder = Path(folder).expanduser()
@@ -181,15 +216,15 @@ def export_obsidian(papers: Iterable[Paper], folder: str | Path, *,
         raise PapershelfError(f"cannot create {folder}: {exc.strerror}") from None
     report = ObsidianReport(folder.resolve())
     papers = list(papers)
+    owners = _existing_notes(report.folder)
+    by_key = {key: name for name, key in owners.values()}
     used: set[str] = set()  # casefolded: macOS and Windows names ignore case
     for i, paper in enumerate(papers, 1):
-        stem = safe_file_stem(paper.citekey or paper.key)
-        candidate, n = stem, 1
-        while candidate.casefold() in used:
-            n += 1
-            candidate = f"{stem}-{n}"
-        used.add(candidate.casefold())
-        path = resolve_inside(folder, candidate + ".md")
+        name = by_key.get(paper.key)  # the note this paper already has, even after a key rename
+        if name is None or name.casefold() in used:
+            name = _free_name(safe_file_stem(paper.citekey or paper.key), paper.key, used, owners)
+        used.add(name.casefold())
+        path = resolve_inside(folder, name)
         kept, had_marker = "", True
         old = None
         if path.exists():
