@@ -54,6 +54,9 @@ WRITER_LIMITMB = 128
 SMALL_ALLOWED = 512
 # Edge n-grams for as-you-type: the title's word prefixes of these lengths.
 NGRAM_MIN, NGRAM_MAX = 3, 12
+UNION_TREE = True
+# Block-quality skipping in Whoosh's top-N collector (see _search).
+OPTIMIZE = False
 # Suggest a corrected query only when the query found fewer hits than this.
 SUGGEST_BELOW = 3
 
@@ -957,8 +960,9 @@ class SearchIndex:
         if allowed is not None and not allowed:
             return SearchResult(terms=terms)
         if q is None:
-            if tree.children and not _has_content(tree):
-                # only stop words / punctuation, e.g. "the" or "[/]"
+            if tree.children:
+                # only stop words, punctuation or too-short partial words ("the", "[/]", "a"):
+                # nothing to look for (listing everything would cost 0.2 s+ per keystroke)
                 return SearchResult(terms=terms)
             q = Q.Every()
             sort = "newest"
@@ -971,7 +975,7 @@ class SearchIndex:
                 q = filter_q if isinstance(q, Q.Every) else Q.And([q, Q.ConstantScoreQuery(filter_q, 0.0)])
         # optimize=False: no block-quality skipping, so the collector counts every match in
         # the same pass; with skipping, len(results) re-runs the query to count (2x slower).
-        kwargs: dict[str, Any] = {"limit": limit, "optimize": False}
+        kwargs: dict[str, Any] = {"limit": limit, "optimize": OPTIMIZE}
         if builder.used_every or isinstance(q, Q.Every):
             kwargs["mask"] = Q.Term("dictionary", "y")  # spelling dictionary documents
         if filter_set is not None:
@@ -1090,9 +1094,6 @@ def _chain(head, rest):
     yield from rest
 
 
-def _has_content(tree: _Node) -> bool:
-    return any(_WORDCHARS.search(w.text) for w, _ in _walk_words(tree))
-
 
 class _QueryBuilder:
     """Turns our parse tree into Whoosh queries, and notes the terms to highlight."""
@@ -1115,7 +1116,7 @@ class _QueryBuilder:
         if not parts:
             return None
         if node.op == "or":
-            return parts[0] if len(parts) == 1 else Q.Or(parts)
+            return parts[0] if len(parts) == 1 else _or(Q, parts)
         positives = [p for p in parts if not isinstance(p, Q.Not)]
         negatives = [p.query for p in parts if isinstance(p, Q.Not)]
         if not positives:
@@ -1124,7 +1125,7 @@ class _QueryBuilder:
         else:
             base = positives[0] if len(positives) == 1 else Q.And(positives)
         if negatives:
-            return Q.AndNot(base, negatives[0] if len(negatives) == 1 else Q.Or(negatives))
+            return Q.AndNot(base, _or(Q, negatives))
         return base
 
     def analyse(self, fieldname: str, text: str) -> list[str]:
@@ -1218,7 +1219,12 @@ class _QueryBuilder:
 def _or(Q, subs):
     if not subs:
         return None
-    return subs[0] if len(subs) == 1 else Q.Or(subs)
+    if len(subs) == 1:
+        return subs[0]
+    # Whoosh picks a "preloaded" array union for segments under 5,000 documents: it reads
+    # every posting of every clause up front and cannot skip, which made allowed-set
+    # intersections and multi-segment indexes slow. The binary union tree can skip.
+    return Q.DefaultOr(subs) if UNION_TREE else Q.Or(subs)
 
 
 def _and(Q, subs):
