@@ -29,11 +29,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
-import tempfile
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -689,10 +686,11 @@ class SearchIndex:
         """Open the index; raise IndexUnavailable when it is missing, corrupt or older."""
         with self._lock:
             self.close()
-            self._ix = self._open_dir(self.directory)
+            self._ix, self._searcher = self._open_dir(self.directory)
 
     @staticmethod
     def _open_dir(directory: Path):
+        """(index, searcher), checked: every segment's files opened and read a little."""
         meta_path = directory / META_FILE
         if not directory.is_dir():
             raise IndexUnavailable(f"no search index at {directory}")
@@ -714,7 +712,9 @@ class SearchIndex:
             if set(ix.schema.names()) != expected:
                 raise IndexUnavailable("search index schema does not match")
             # Touch every segment: open the readers, read the last key, look a term up.
-            with ix.searcher() as s:
+            # The searcher is kept for the first search (opening one costs as much again).
+            s = ix.searcher()
+            try:
                 reader = s.reader()
                 n = reader.doc_count_all()
                 if n:
@@ -723,11 +723,14 @@ class SearchIndex:
                     s.document_number(key=col[0])
                     reader.stored_fields(n - 1)
                 reader.doc_frequency("abstract", "model")
+            except BaseException:
+                s.close()
+                raise
         except IndexUnavailable:
             raise
         except Exception as exc:  # any storage error: truncated, scrambled, missing files
             raise IndexUnavailable(f"search index is damaged ({type(exc).__name__}: {exc})") from None
-        return ix
+        return ix, s
 
     def _require(self):
         if self._ix is None:
@@ -798,6 +801,9 @@ class SearchIndex:
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
         """Build a new index from scratch in a temp dir, then swap it in for the old one."""
+        import shutil  # lazily: `import index.search` must stay cheap
+        import tempfile
+
         w = _whoosh()
         papers = iter(papers)
         head: list[Paper] = []
@@ -843,7 +849,7 @@ class SearchIndex:
                 os.replace(tmp, self.directory)
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)
-                self._ix = self._open_dir(self.directory)
+                self._ix, self._searcher = self._open_dir(self.directory)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -872,7 +878,7 @@ class SearchIndex:
                     else:
                         writer.update_document(**doc)
                     seen.add(paper.key)
-                for doc in _spell_docs(new_words, uuid.uuid4().hex):
+                for doc in _spell_docs(new_words, os.urandom(8).hex()):
                     writer.add_document(**doc)
                 writer.commit()
             except BaseException:
