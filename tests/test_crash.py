@@ -22,12 +22,12 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
 
 def test_random_sigkill_trials_lose_nothing(tmp_path):
-    trials = run_trials(12, tmp_path, seed=7, max_papers=600,
+    trials = run_trials(10, tmp_path, seed=7, max_papers=400,
                         env={"PAPERSHELF_CONFIG_DIR": str(tmp_path / "config")})
     failures = [f"trial {t.number}: {f}" for t in trials for f in t.failures]
     assert not failures, "\n".join(failures)
     # The trials did real work: edits were reported and checked, papers exist.
-    assert sum(t.oks for t in trials) >= 30
+    assert sum(t.oks for t in trials) >= 25
     assert trials[-1].papers > 0
 
 
