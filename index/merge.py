@@ -3,7 +3,8 @@
 Every operation (local or received) is *folded* into `sync_state`, one row per (paper, field)
 holding the winning (hlc, op_id, value) under that field's rule:
 
-    m:<name>     paper metadata (title, abstract, ...)   last writer wins (empty values never win)
+    a:<op>       the metadata of one paper.add           kept; with m:<name> (paper.update), each
+    m:<name>     one metadata field                      field's last writer wins (empty never wins)
     starred, status, citekey, deleted                    last writer wins
     tag:<name>   one register per (paper, tag)           last writer wins, add wins a tie
     src:<name>   the sources a paper was seen in         kept, ordered by first sighting
@@ -65,7 +66,7 @@ INSERT INTO sync_state (key, field, hlc, op_id, value) VALUES (?, ?, ?, ?, ?)
 ON CONFLICT (key, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id,
     value = excluded.value
 WHERE CASE
-    WHEN excluded.field LIKE 'note:%' THEN 0
+    WHEN excluded.field LIKE 'note:%' OR excluded.field LIKE 'a:%' THEN 0
     WHEN excluded.field = 'added' OR excluded.field LIKE 'src:%'
         THEN excluded.hlc < sync_state.hlc
             OR (excluded.hlc = sync_state.hlc AND excluded.op_id < sync_state.op_id)
@@ -104,10 +105,10 @@ def state_rows(op: Op) -> list[tuple]:
             return rows
         rows.append((key, "added", hlc, oid, None))
         rows.append((key, "deleted", hlc, oid, "false"))
-        for name in META_FIELDS:
-            item = value.get(name)
-            if not _empty(item):
-                rows.append((key, "m:" + name, hlc, oid, _to_json(item)))
+        # One row per add holding its non-empty metadata; each field's winner is picked when
+        # projecting, among these rows and the m:<field> rows of paper.update.
+        record = {name: value[name] for name in META_FIELDS if not _empty(value.get(name))}
+        rows.append((key, "a:" + oid, hlc, oid, _to_json(record)))
         if isinstance(value.get("citekey"), str) and value["citekey"]:
             rows.append((key, "citekey", hlc, oid, _to_json(value["citekey"])))
         if isinstance(value.get("source"), str) and value["source"]:
@@ -522,11 +523,16 @@ def _write(db, sql: str, rows: list[tuple], ck_index: int, key_index: int) -> No
 
 def _paper_row(db, key: str, s: dict, winners: dict) -> dict:
     row: dict = {}
+    adds = [(v[0], v[1], json.loads(v[2])) for f, v in s.items() if f.startswith("a:")]
     for name in META_FIELDS:
-        if "m:" + name in s:
-            value = json.loads(s["m:" + name][2])
-        else:
-            value = META_DEFAULTS.get(name)
+        best = None  # (hlc, op_id, value): the last writer among adds and updates
+        for hlc, op_id, record in adds:
+            if name in record and (best is None or (hlc, op_id) > best[:2]):
+                best = (hlc, op_id, record[name])
+        stored = s.get("m:" + name)
+        if stored and (best is None or (stored[0], stored[1]) > best[:2]):
+            best = (stored[0], stored[1], json.loads(stored[2]))
+        value = best[2] if best else META_DEFAULTS.get(name)
         row[name] = _to_json(value) if name in JSON_META else value
     if not row["title"]:
         row["title"] = key

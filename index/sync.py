@@ -631,7 +631,9 @@ def sync_now(lib, folder: str | os.PathLike) -> SyncReport:
         report.conflicts = store.db.execute("SELECT COUNT(*) FROM sync_conflicts").fetchone()[0]
         lib.flush_index()
         try:
-            report.snapshot_written = _write_snapshot(store, root, own)
+            # A device that is catching up leaves snapshots to those that already had the data.
+            if report.received < SNAPSHOT_EVERY and not report.snapshot_loaded:
+                report.snapshot_written = _write_snapshot(store, root, own)
         except OSError as exc:
             report.problems.append(f"snapshot not written ({exc.strerror})")
         _clean_temp(root / "snapshots")
