@@ -20,13 +20,7 @@ import bibtexparser
 from bibtexparser.model import Entry, Field
 
 from index.citekey import base_citekey, check_citekey
-from index.export.latex import (
-    _SPECIALS_RE,
-    _has_ligature,
-    decode_latex,
-    encode_latex,
-    to_latex,
-)
+from index.export.latex import decode_latex, encode_latex, is_plain, to_latex
 from index.model import Paper
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -66,7 +60,7 @@ def protect_title(title: str) -> str:
     """Decoded title -> LaTeX with each run of capitalised words in braces.
 
     Styles such as `plain` lower-case titles; braces keep `BERT`, `Transformers` and `Über`."""
-    simple = title.isascii() and not _SPECIALS_RE.search(title) and not _has_ligature(title)
+    simple = is_plain(title)
     out: list[str] = []
     run: list[str] = []
     for word in title.split():

@@ -148,13 +148,15 @@ def _decode(text: str, pos: int, end: int, pairs: dict[int, int], depth: int) ->
             if nxt in _ACCENT_SYMBOLS or nxt in _ACCENT_LETTERS:
                 base = _accent_base(text, pos + 2, end, nxt in _ACCENT_LETTERS)
                 if base is not None:
-                    letter, pos = base
+                    letter, after = base
+                    composed = nxt  # `\\~{}`: the accent character itself
                     if letter:
-                        out.append(unicodedata.normalize("NFC", letter + _COMBINING[nxt]))
-                    else:
-                        out.append(nxt)
-                    understood = True
-                    continue
+                        composed = unicodedata.normalize("NFC", letter + _COMBINING[nxt])
+                    if len(composed) == 1:  # `\\"J` has no one-character form: kept literally
+                        out.append(composed)
+                        pos = after
+                        understood = True
+                        continue
             if nxt in _ESCAPED:
                 out.append(nxt)
                 pos += 2
@@ -245,19 +247,37 @@ def encode_latex(text: str) -> str:
     """Unicode text -> a LaTeX string safe inside a braced BibTeX value.
 
     Whitespace runs become one space (BibTeX does the same when it reads the value)."""
-    if not (text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]):
-        text = " ".join(text.split())  # isprintable() is False for newlines, tabs, NBSP ...
-    ligatures = _has_ligature(text)
-    if text.isascii() and not ligatures and not _SPECIALS_RE.search(text):
+    if is_plain(text):
         return text  # fast path: most titles and abstracts
+    # Control characters print nothing in TeX: drop them first, so the text they sat in
+    # collapses and pairs around them are seen.
+    text = " ".join(_CONTROL_RE.sub("", text).split())
     # Regex passes visit only the characters that need work (a Python loop per character is
     # 10x slower, and one regex with both classes as alternatives is 8x slower than two).
     text = _SPECIALS_RE.sub(_ascii_match, text)
     if not text.isascii():
         text = _NON_ASCII_RE.sub(_non_ascii_match, text)
-    if ligatures:  # after escaping, so the inserted braces stay braces
+    if _has_ligature(text):  # after escaping, so the inserted braces stay braces
         text = _LIGATURE_RE.sub(r"\g<0>{}", text)  # `--` stays two hyphens, `''` two quotes
     return text
+
+
+def is_plain(text: str) -> bool:
+    """ASCII with no LaTeX specials, no control characters, no whitespace to collapse and no
+    TeX ligatures: written as it is. Checked with C-speed byte and substring operations, 3x
+    faster than a regex search (this check runs on every value of every entry)."""
+    if not text.isascii():
+        return False
+    raw = text.encode("ascii")
+    return (
+        len(raw.translate(None, _SLOW_BYTES)) == len(raw)
+        and "  " not in text
+        and text[:1] != " " != text[-1:]
+        and not _has_ligature(text)
+    )
+
+
+_SLOW_BYTES = bytes(sorted({*b"\\{}%&#_$~^<>|", *range(32), 127}))
 
 
 # TeX turns these pairs into other characters (en dash, curly quotes, inverted ! and ?).
@@ -268,6 +288,7 @@ def _has_ligature(text: str) -> bool:
     return "--" in text or "''" in text or "`" in text
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
 _CHAR_LATEX: dict[str, str] = dict(_ASCII_SPECIALS)
 _CHAR_LATEX.update({chr(c): "" for c in [*range(32), 127]})  # controls print nothing in TeX
