@@ -678,7 +678,8 @@ class SearchIndex:
         self._searcher = None
         self._key_col = None
         self._key_map: dict[str, int] | None = None
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # searcher state
+        self._write_lock = threading.Lock()  # one writer per process (Whoosh locks across)
 
     # -- opening --------------------------------------------------------------------------
 
@@ -855,29 +856,31 @@ class SearchIndex:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def upsert(self, papers: Sequence[Paper]) -> None:
-        """Add or replace papers (by key) in one commit."""
+        """Add or replace papers (by key) in one commit. Searches from other threads go on
+        against the previous state while this writes; the next search sees the commit."""
         papers = list({p.key: p for p in papers}.values())  # one copy per key, the last wins
         if not papers:
             return
-        with self._lock:
-            ix = self._require()
-            searcher = self._get_searcher()
-            empty = searcher.doc_count_all() == 0
-            vocabulary: set[str] = set()
-            for paper in papers:
-                vocabulary |= _spell_words(paper)
-            reader = searcher.reader()
-            new_words = [w for w in vocabulary if ("spell", w) not in reader]
+        vocabulary: set[str] = set()
+        for paper in papers:
+            vocabulary |= _spell_words(paper)
+        with self._write_lock:
+            with self._lock:
+                ix = self._require()
             writer = self._writer(ix, len(papers))
             try:
-                seen = set()
+                reader = writer.reader()  # the committed state, now that we hold the lock
+                try:
+                    empty = reader.doc_count_all() == 0
+                    new_words = [w for w in vocabulary if ("spell", w) not in reader]
+                finally:
+                    reader.close()
                 for paper in papers:
                     doc = _document(paper)
-                    if empty and paper.key not in seen:
-                        writer.add_document(**doc)
+                    if empty:
+                        writer.add_document(**doc)  # nothing to replace: skip the deletes
                     else:
                         writer.update_document(**doc)
-                    seen.add(paper.key)
                 for doc in _spell_docs(new_words, os.urandom(8).hex()):
                     writer.add_document(**doc)
                 writer.commit()
@@ -885,14 +888,16 @@ class SearchIndex:
                 writer.cancel()
                 raise
             finally:
-                self._drop_searcher()
+                with self._lock:
+                    self._drop_searcher()
 
     def delete(self, keys: Sequence[str]) -> None:
         keys = list(keys)
         if not keys:
             return
-        with self._lock:
-            ix = self._require()
+        with self._write_lock:
+            with self._lock:
+                ix = self._require()
             writer = self._writer(ix, 0)
             try:
                 for key in keys:
@@ -902,7 +907,8 @@ class SearchIndex:
                 writer.cancel()
                 raise
             finally:
-                self._drop_searcher()
+                with self._lock:
+                    self._drop_searcher()
 
     # -- reading --------------------------------------------------------------------------
 

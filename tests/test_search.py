@@ -522,3 +522,26 @@ def test_import_does_not_load_whoosh():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_searches_run_while_another_thread_writes(ix):
+    import threading
+
+    batch = [paper(f"t{i}", f"Threaded paper {i}", "concurrent words", added=float(i)) for i in range(300)]
+    errors, counts = [], []
+
+    def writer():
+        try:
+            ix.upsert(batch)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    t = threading.Thread(target=writer)
+    t.start()
+    while t.is_alive():
+        r = ix.search("visuomotor OR threaded", limit=5)
+        counts.append(r.total)
+    t.join()
+    assert not errors
+    assert counts and all(c in (1, 301) for c in counts)
+    assert ix.search("visuomotor OR threaded").total == 301
