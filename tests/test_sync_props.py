@@ -7,14 +7,13 @@ though wall clocks jump backwards."""
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
 from index import merge, sync
 from index.clock import HybridClock
@@ -66,7 +65,6 @@ class SyncMachine(RuleBasedStateMachine):
             self.libs.append(lib)
             self.replicas.append(replica)
         self.counter = 0
-        self.rng = random.Random(0)
 
     def teardown(self):
         try:
@@ -221,6 +219,6 @@ class SyncMachine(RuleBasedStateMachine):
 
 
 SyncMachine.TestCase.settings = settings(
-    max_examples=int(os.environ.get("PAPERSHELF_SYNC_EXAMPLES", "12")), stateful_step_count=25, deadline=None,
+    max_examples=int(os.environ.get("PAPERSHELF_SYNC_EXAMPLES", "10")), stateful_step_count=20, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 TestSyncConverges = SyncMachine.TestCase
