@@ -60,7 +60,7 @@ def _sync_function():
         from index import sync
     except ModuleNotFoundError:
         return None
-    for name in ("sync", "sync_now", "run_sync", "sync_library"):
+    for name in ("sync_now", "sync", "run_sync", "sync_library"):
         func = getattr(sync, name, None)
         if callable(func):
             return lambda lib: func(lib, Path(folder))
@@ -74,6 +74,8 @@ def run(data_dir: Path, seed: int, steps: int, max_papers: int = 1500) -> None:
     sync = _sync_function()
     lib = Library.open(data_dir)
     keys = lib.store.filtered_keys()
+    records(1, 0)  # build the synthetic word pool now, not inside the first timed step
+    _emit("READY", {})
     batch = 0
     for step in range(steps):
         roll = rng.random()

@@ -16,18 +16,26 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.crash_trials import WORKER, parse_output, run_trials, verify_library  # noqa: E402
+from benchmarks.crash_trials import (  # noqa: E402
+    WORKER,
+    parse_output,
+    run_trials,
+    sync_available,
+    verify_library,
+)
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
 
 def test_random_sigkill_trials_lose_nothing(tmp_path):
-    trials = run_trials(10, tmp_path, seed=7, max_papers=400,
+    """Includes sync when index/sync.py is present (a peer device, syncs among the edits, a
+    sync after every kill that must publish each operation exactly once)."""
+    trials = run_trials(10, tmp_path, seed=7, max_papers=300, sync=sync_available(), max_delay=1.2,
                         env={"PAPERSHELF_CONFIG_DIR": str(tmp_path / "config")})
     failures = [f"trial {t.number}: {f}" for t in trials for f in t.failures]
     assert not failures, "\n".join(failures)
     # The trials did real work: edits were reported and checked, papers exist.
-    assert sum(t.oks for t in trials) >= 25
+    assert sum(t.oks for t in trials) >= 15
     assert trials[-1].papers > 0
 
 
