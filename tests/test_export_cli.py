@@ -166,3 +166,14 @@ def test_cli_export_does_not_import_textual():
     code = ("import sys, tui.cli_export, tui.cli; tui.cli.build_parser(); "
             "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_citekey_clash_found_among_several_prefix_matches(data, capsys):
+    keys = _keys(data, capsys)
+    a, b, c = (keys[t] for t in TITLES)
+    assert main(["--data-dir", data, "citekey", a, "lee2024"]) == 0
+    assert main(["--data-dir", data, "citekey", b, "lee2024x"]) == 0  # "lee2024" is now ambiguous
+    capsys.readouterr()
+    assert main(["--data-dir", data, "citekey", c, "LEE2024"]) == 1
+    assert "already used" in capsys.readouterr().err
+    assert main(["--data-dir", data, "citekey", c, "lee2024y"]) == 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from index.export import FORMATS, ExportOptions, render, write_export
-from index.model import PapershelfError
+from index.model import AmbiguousKey, KeyNotFound, PapershelfError
 from index.textsafe import terminal_safe
 
 EXIT_OK, EXIT_USER_ERROR = 0, 1
@@ -161,8 +161,17 @@ def run_citekey(args, lib) -> int:
 
 
 def _check_free(lib, key: str, new: str) -> None:
-    """BibTeX treats keys that differ only in case as the same entry: refuse those too."""
-    for other in lib.all_papers():
-        if other.key != key and other.citekey and other.citekey.casefold() == new.casefold():
+    """BibTeX treats keys that differ only in case as the same entry: refuse those too.
+
+    `lib.resolve` matches citation-key prefixes case-insensitively, so a paper holding `new` in
+    any case is either the unique match or one of several; only the latter needs a full scan."""
+    try:
+        candidates = [lib.get(lib.resolve(new))]
+    except KeyNotFound:
+        return
+    except AmbiguousKey:
+        candidates = lib.all_papers()
+    for other in candidates:
+        if other and other.key != key and (other.citekey or "").casefold() == new.casefold():
             raise PapershelfError(f"citation key {new} is already used by {other.key} "
                                   f"(as {other.citekey})")
