@@ -18,8 +18,10 @@ When automatic backups are taken:
   when it starts, the CLI before commands that change the library);
 - `backup_before_migration(db_path)`: the store calls it before upgrading the schema.
 
-`restore` gives the restored library a fresh device id: operations written after a restore
-must never reuse sequence numbers this device already published to a sync folder.
+A restored library keeps its device id. Operations written after a restore could reuse
+sequence numbers this device already published to a sync folder; index/sync.py detects exactly
+that (the folder holds operations of this device that the library never wrote) and forks a
+new device id, moving the unpublished operations to it, so nothing is lost or mixed up.
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ import re
 import shutil
 import sqlite3
 import time
-import uuid
 from pathlib import Path
 
 from index.model import PapershelfError
@@ -263,7 +264,7 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
 
     The library must not be open in this process (close it first). Steps: validate the
     backup; take an automatic backup of the current library; copy the backup next to the
-    database under a temporary name (fsynced, with a fresh device id); checkpoint the current
+    database under a temporary name (fsynced); checkpoint the current
     database so its WAL is empty, remove the WAL, and rename the copy over the database; then
     remove the Whoosh index so it is rebuilt from the restored store.
 
@@ -309,14 +310,6 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
             copy_database(source, tmp)
         finally:
             source.close()
-        conn = sqlite3.connect(tmp, isolation_level=None)
-        try:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES ('device_id', ?)",
-                         (uuid.uuid4().hex[:12],))
-        finally:
-            conn.close()
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
         if current is not None:
             # Empty the WAL into the old database, so that removing it loses nothing and a
             # stale WAL can never be replayed onto the restored file.

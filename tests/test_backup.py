@@ -108,10 +108,11 @@ def test_restore_brings_back_the_backup_and_saves_the_current_state(tmp_path):
         for table in ("papers", "tags", "ops", "registers", "aliases"):
             assert now[table] == before[table]
         assert restored.get(key).note == ""
-        # A fresh device id: later operations cannot collide with ones already published.
-        assert restored.store.device != old_device
+        assert restored.store.device == old_device  # sync forks a new id if it must
         assert restored.set_status(key, "read")
-        assert restored.store.ops_since(restored.store.device, 0)[0].seq == 1
+        from index import doctor
+
+        assert not doctor.check(restored, index=False).problems  # op log continuous
     # The state before the restore was saved as an automatic backup, and can come back.
     previous = Path(info["previous"])
     assert previous.parent == tmp_path / "lib" / "backups" and "before-restore" in previous.name
@@ -234,3 +235,32 @@ def test_cli_restore_errors_are_one_line(tmp_path, capsys):
         assert err.startswith("papershelf: ") and err.count("\n") == 1
         assert "Traceback" not in err
     assert dump(data / "library.sqlite3") == before
+
+
+def test_restore_then_sync_loses_nothing(tmp_path):
+    """Restore an older backup on a device that has synced since: the next sync notices the
+    folder holds operations this library never wrote, takes a new device id, and publishes the
+    edits made after the restore; another device receives them."""
+    sync = pytest.importorskip("index.sync")
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    data = tmp_path / "lib"
+    lib = _make(data, 6)
+    keys = lib.store.filtered_keys()
+    sync.sync_now(lib, folder)
+    saved = backup_mod.backup(lib, tmp_path / "b.sqlite3")
+    lib.set_note(keys[4], "after the backup, synced")
+    sync.sync_now(lib, folder)
+    lib.close()
+    backup_mod.restore(data, saved)
+    with Library.open(data) as lib:
+        lib.add_tag(keys[5], "after-restore")
+        report = sync.sync_now(lib, folder)
+        assert not report.problems
+        from index import doctor
+
+        assert not doctor.check(lib, index=False).problems
+    with Library.open(tmp_path / "peer") as peer:
+        sync.sync_now(peer, folder)
+        assert "after-restore" in peer.get(keys[5]).tags
+        assert peer.get(keys[4]).note == "after the backup, synced"
