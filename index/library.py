@@ -132,22 +132,25 @@ class Library:
             progress: Progress | None = None) -> ImportReport:
         report = self.store.add_records(records, dry_run=dry_run, progress=progress)
         if not dry_run and (report.added or report.merged):
-            if not self.try_flush_index():
+            if reason := self.try_flush_index():
                 report.notices.append(Problem(
-                    "the search index is busy (another papershelf is writing it); the new "
-                    "papers are saved and will be searchable once it is free"))
+                    f"the new papers are saved, but the search index was not updated ({reason}); "
+                    "it catches up on the next run"))
         return report
 
-    def try_flush_index(self) -> bool:
-        """flush_index(), but a busy index (another process writing) is not an error:
-        the changes stay marked in the store and the next flush picks them up."""
+    def try_flush_index(self) -> str | None:
+        """flush_index(), where a busy index or a failing disk is not an error: the changes
+        stay marked in the store and the next flush picks them up. Returns why it could not
+        flush, or None when it did."""
         from index.search import IndexBusy
 
         try:
             self.flush_index()
-            return True
-        except (IndexBusy, OSError):  # busy, or a full / failing disk under the index
-            return False
+            return None
+        except IndexBusy:
+            return "it is busy: another papershelf is writing it"
+        except OSError as exc:
+            return exc.strerror or str(exc)
 
     def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
                      progress: Progress | None = None,

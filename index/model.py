@@ -85,6 +85,8 @@ class Problem:
     path: str | None = None
 
     def __str__(self) -> str:
+        if self.path is None and self.line is None:
+            return self.message
         where = self.path or "<input>"
         if self.line is not None:
             where = f"{where}:{self.line}"

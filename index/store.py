@@ -203,6 +203,10 @@ class Store:
             if "readonly" in str(exc) or "read-only" in str(exc):
                 raise StoreError(f"{self.data_dir}: the data directory is read-only") from None
             raise
+        # Another process (the TUI beside a CLI command) may have written since we last looked:
+        # move our clock past the stored one so operations never go back in time.
+        if (clock := getattr(self, "clock", None)) and (stored := self._meta("hlc")):
+            clock.observe(Timestamp.decode(stored))
         try:
             yield self.db
         except sqlite3.DatabaseError as exc:

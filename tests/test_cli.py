@@ -177,7 +177,7 @@ def test_corrupt_index_is_rebuilt(run, imported, data):
     assert json.loads(out)["total"] >= 1
 
 
-def test_locked_index_does_not_lose_the_import(run, page, data, tmp_path):
+def test_locked_index_does_not_lose_the_import(run, page, data, tmp_path, capsys):
     """A second process holding the Whoosh writer: the store keeps the papers; the index catches up."""
     run("import", page)
     from index.library import Library
@@ -190,6 +190,7 @@ def test_locked_index_does_not_lose_the_import(run, page, data, tmp_path):
             code = main(["--data-dir", str(data), "import", str(more)])
         finally:
             writer.cancel()
+    capsys.readouterr()
     assert code in (0, 1)
     assert len(keys_in(data)) == 8  # nothing lost, whatever the index said
     out, _ = run("search", make_papers(8)[7][0], "--json")

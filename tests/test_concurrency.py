@@ -183,14 +183,6 @@ def test_a_rebuild_waits_for_another_process_writing_the_index(indexed):
         holder.wait(timeout=30)
 
 
-@pytest.mark.xfail(strict=True, reason="index/store.py: each Store keeps its hybrid clock in "
-                   "memory (read from meta once, at open), so two processes on one library "
-                   "(the TUI and a CLI command; two imports) stamp operations from stale "
-                   "clocks: the second can write an operation whose clock is earlier than one "
-                   "already committed, and last-writer-wins then prefers the older change. "
-                   "Seen as 'the stored clock is behind the newest operation' after two "
-                   "concurrent imports. Fix: inside each write transaction, observe the "
-                   "meta 'hlc' value (self.clock.observe(Timestamp.decode(...))) before ticking")
 def test_two_processes_never_write_clocks_out_of_order(tmp_path):
     from index.clock import HybridClock
     from index.store import Store

@@ -144,9 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with Library.open(args.data_dir) as lib:
             code = args.handler(args, lib)
-            if getattr(args, "flush_index", True) and not lib.try_flush_index():
-                print("papershelf: your change is saved; the search index could not be updated "
-                      "now (busy or not writable) and catches up on the next run", file=sys.stderr)
+            if getattr(args, "flush_index", True) and (reason := lib.try_flush_index()):
+                print(f"papershelf: saved; the search index was not updated ({reason}); "
+                      "it catches up on the next run", file=sys.stderr)
             return code
     except PapershelfError as exc:
         print(f"papershelf: {terminal_safe(str(exc), single_line=True)}", file=sys.stderr)
