@@ -53,7 +53,7 @@ HARD = [
             doi="10.1000/j.x_1{2}", venue="Journal of Hard Cases", citekey="r2017journal"),
      "A Journal Article"),
     (_paper("arxiv:2401.01234", "An arXiv Preprint", authors=["Research and Development Team"],
-            year=2024, arxiv_id="2401.01234", extra={"primary_class": "cs.LG"},
+            year=2024, arxiv_id="2401.01234", extra={"primary_category": "cs.LG"},
             tags=["rl", "c++_tricks", "50%"], note="my {own} note with % and \\",
             citekey="team2024arxiv"), "An arXiv Preprint"),
     (_paper("t:conf", "Attention in a Conference", authors=["U V"], year=2017,
@@ -245,3 +245,11 @@ def test_any_text_round_trips(text):
     if "title" in entry.fields_dict:
         assert normalise_text(latex_to_text(entry["title"])) == normalise_text(
             decode_latex(text or "x").replace("\x1b", ""))
+
+
+def test_listing_note_by_source_format():
+    json_paper = _paper("t:j", "J", sources=["dailypapers-json:daily.json"], listing_date="2024-08-20")
+    assert listing_note(json_paper) == "Listed in Hugging Face Daily Papers, 2024-08-20"
+    both = _paper("t:b", "B", sources=["arxiv:feed.xml", "dailypapers:p.txt", "bibtex:refs.bib"])
+    assert listing_note(both) == "Listed in an arXiv listing and Hugging Face Daily Papers"
+    assert listing_note(_paper("t:i", "I", sources=["arxiv-ids:ids.txt"])) == ""

@@ -25,12 +25,12 @@ from index.model import Paper
 
 Progress = Callable[[int, int], None]  # (done, total)
 
-# Where a paper was listed, by the prefix of its source ("dailypapers:hf-2024-08-20.txt").
+# Where a paper was listed, by the format prefix of its source ("dailypapers:hf-08-20.txt").
+# BibTeX files and lists of ids are not listings, so they add no note.
 SOURCE_NAMES = {
     "dailypapers": "Hugging Face Daily Papers",
-    "dailypapers_json": "Hugging Face Daily Papers",
-    "arxiv_atom": "an arXiv feed",
-    "arxiv_ids": "a list of arXiv ids",
+    "dailypapers-json": "Hugging Face Daily Papers",
+    "arxiv": "an arXiv listing",
 }
 # Venue words that mark a conference (-> @inproceedings); anything else is a journal.
 _CONFERENCE = re.compile(
@@ -112,7 +112,7 @@ def listing_note(paper: Paper) -> str:
 
 
 def _primary_class(paper: Paper) -> str | None:
-    for name in ("primary_class", "primaryClass", "primaryclass"):
+    for name in ("primary_category", "primary_class", "primaryClass"):  # arXiv Atom: the first
         value = paper.extra.get(name) if isinstance(paper.extra, dict) else None
         if isinstance(value, str) and re.fullmatch(r"[A-Za-z\-]+(\.[A-Za-z\-]+)?", value):
             return value
