@@ -290,7 +290,7 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
         try:
             current = sqlite3.connect(db_path, isolation_level=None, timeout=10)
             previous = _auto_backup_conn(current, lib_dir, max(keep, 1), "before-restore")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, BackupError) as exc:
             # A damaged library is what people restore over: keep its raw file instead.
             if current is not None:
                 current.close()

@@ -264,3 +264,39 @@ def test_restore_then_sync_loses_nothing(tmp_path):
         sync.sync_now(peer, folder)
         assert "after-restore" in peer.get(keys[5]).tags
         assert peer.get(keys[4]).note == "after the backup, synced"
+
+
+def test_cli_restore_handler_works_without_an_open_library(tmp_path, capsys):
+    """cmd_restore accepts lib=None (what main() passes once it honours needs_library=False)."""
+    from tui.cli import build_parser
+    from tui.cli_care import cmd_restore
+
+    data = tmp_path / "lib"
+    with Library.open(data) as lib:
+        lib.store.add_records(records(4, 3))
+        good = backup_mod.backup(lib, tmp_path / "good.sqlite3")
+    (data / "library.sqlite3").write_bytes(b"garbage" * 1000)
+    args = build_parser().parse_args(["--data-dir", str(data), "restore", str(good)])
+    assert args.needs_library is False
+    assert cmd_restore(args, None) == 0
+    with Library.open(data) as lib:
+        assert lib.store.count() == 4
+    assert "damaged" in " ".join(p.name for p in (data / "backups").iterdir())
+
+
+@pytest.mark.xfail(strict=True, reason="tui/cli.py main() always opens the library before the "
+                   "handler, so `papershelf restore GOOD` fails on a damaged library ('not a "
+                   "papershelf library or damaged') - the one case restore exists for. Fix: "
+                   "when args.needs_library is False, call args.handler(args, None) without "
+                   "Library.open (tui/cli_care.py's restore sets it and handles lib=None)")
+def test_cli_restore_over_a_damaged_library(tmp_path, capsys):
+    data = tmp_path / "lib"
+    with Library.open(data) as lib:
+        lib.store.add_records(records(4, 3))
+        good = backup_mod.backup(lib, tmp_path / "good.sqlite3")
+    (data / "library.sqlite3").write_bytes(b"garbage" * 1000)
+    for leftover in ("library.sqlite3-wal", "library.sqlite3-shm"):
+        (data / leftover).unlink(missing_ok=True)
+    assert main(["--data-dir", str(data), "restore", str(good)]) == 0
+    with Library.open(data) as lib:
+        assert lib.store.count() == 4

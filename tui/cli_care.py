@@ -31,7 +31,10 @@ def register(sub) -> None:
                                    "saved as an automatic backup first; the search index is "
                                    "rebuilt on next use. Close the app first.")
     p.add_argument("path", metavar="PATH", help="a backup file")
-    p.set_defaults(handler=cmd_restore, flush_index=False)
+    # needs_library=False asks tui/cli.py main() not to open the library first: a restore is
+    # what people run when the library no longer opens. (Until main() honours it, the library
+    # is opened, and a damaged one stops the restore with a one-line error.)
+    p.set_defaults(handler=cmd_restore, flush_index=False, needs_library=False)
 
 
 def _line(text: str) -> str:
@@ -81,8 +84,13 @@ def cmd_restore(args, lib) -> int:
     from index.backup import restore, validate
 
     validate(Path(args.path))  # before touching the open library: a bad file changes nothing
-    data_dir = lib.data_dir
-    lib.close()  # restore replaces the database file; nothing may hold it open here
+    if lib is not None:
+        data_dir = lib.data_dir
+        lib.close()  # restore replaces the database file; nothing may hold it open here
+    else:
+        from index.config import data_dir as default_data_dir
+
+        data_dir = default_data_dir(args.data_dir)
     info = restore(data_dir, Path(args.path))
     print(f"restored {info['papers']} papers from {_line(args.path)}")
     if info["previous"]:
