@@ -678,6 +678,7 @@ class SearchIndex:
         self._searcher = None
         self._key_col = None
         self._key_map: dict[str, int] | None = None
+        self._identity = None
         self._lock = threading.RLock()  # searcher state
         self._write_lock = threading.Lock()  # one writer per process (Whoosh locks across)
 
@@ -687,6 +688,7 @@ class SearchIndex:
         """Open the index; raise IndexUnavailable when it is missing, corrupt or older."""
         with self._lock:
             self.close()
+            self._identity = self._dir_identity()
             self._ix, self._searcher = self._open_dir(self.directory)
 
     @staticmethod
@@ -738,7 +740,16 @@ class SearchIndex:
             self.open()
         return self._ix
 
+    def _dir_identity(self):
+        try:
+            st = os.stat(self.directory)
+            return (st.st_dev, st.st_ino)
+        except OSError:
+            return None
+
     def _get_searcher(self):
+        if self._ix is not None and self._dir_identity() != self._identity:
+            self.close()  # rebuilt (directory swapped) by another SearchIndex or process
         ix = self._require()
         s = self._searcher
         if s is not None:
@@ -751,8 +762,12 @@ class SearchIndex:
         # A fresh searcher after every commit: whoosh3's refresh() returns stale copies.
         try:
             self._searcher = ix.searcher()
-        except Exception as exc:
-            raise IndexUnavailable(f"search index is damaged ({type(exc).__name__}: {exc})") from None
+        except Exception:
+            # Another process may have rebuilt the index (its directory was swapped under
+            # us): open the directory again; IndexUnavailable if that fails too.
+            self.close()
+            self._identity = self._dir_identity()
+            self._ix, self._searcher = self._open_dir(self.directory)
         return self._searcher
 
     def _drop_searcher(self):
@@ -850,6 +865,7 @@ class SearchIndex:
                 os.replace(tmp, self.directory)
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)
+                self._identity = self._dir_identity()
                 self._ix, self._searcher = self._open_dir(self.directory)
         finally:
             if tmp.exists():

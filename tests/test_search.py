@@ -545,3 +545,12 @@ def test_searches_run_while_another_thread_writes(ix):
     assert not errors
     assert counts and all(c in (1, 301) for c in counts)
     assert ix.search("visuomotor OR threaded").total == 301
+
+
+def test_index_rebuilt_by_another_process_is_picked_up(ix):
+    assert ix.search("visuomotor").keys == ["p:policy"]
+    other = SearchIndex(ix.directory)
+    other.rebuild([paper("z", "Zebra stripes", "camouflage")])
+    other.close()
+    assert ix.search("zebra").keys == ["z"]
+    assert ix.search("visuomotor").total == 0
