@@ -16,7 +16,8 @@ write in progress and is read next time. SQLite and Whoosh files never go into t
 
 One sync: check the folder, check that this device's log is ours (a copied data directory or a
 restored backup forks a new device id), publish new local operations, load a snapshot when this
-is a new device, read every other device's new lines, then in one transaction store the new
+is a new device (the operations it covers are copied into the ops table by the next sync), read
+every other device's new lines, then in one transaction store the new
 operations (deduplicated by id), fold them and this device's new operations into the merge state
 (index/merge.py), project the touched papers, and remember the read positions. Then the search
 index is brought up to date, and now and then a snapshot is written.
@@ -526,9 +527,12 @@ def _load_snapshot(store, root: Path, problems: list[str]) -> tuple[str | None, 
             for old, new in data.get("aliases", []):
                 aliases.add(old, new)
             own_prefix = f"devices/{store.device}/"
-            db.executemany("INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?)",
-                           [(p, o, t) for p, o, t in data.get("positions", [])
-                            if not p.startswith(own_prefix)])
+            positions = [(p, o, t) for p, o, t in data.get("positions", [])
+                         if not p.startswith(own_prefix)]
+            db.executemany("INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?)", positions)
+            # The operations the snapshot covers are copied into the ops table by the next sync
+            # (every operation is kept), without merging them again.
+            _set_meta(db, "sync:backfill", _compact([[p, o] for p, o, _ in positions]))
             for device, max_seq, covered, last_hlc, last_op in data.get("devices", []):
                 if device != store.device:
                     db.execute("INSERT OR REPLACE INTO sync_devices VALUES (?, ?, ?, ?, ?, ?)",
@@ -540,6 +544,27 @@ def _load_snapshot(store, root: Path, problems: list[str]) -> tuple[str | None, 
             merge.project(db, keys)
         return path.name, keys
     return None, set()
+
+
+def _backfill(store, root: Path, positions: list, problems: list[str]) -> None:
+    """Store the operations a loaded snapshot covered (they are merged already)."""
+    ops: list[Op] = []
+    for rel, offset in positions:
+        try:
+            with open(root / rel, "rb") as handle:
+                data = handle.read(offset)
+        except OSError:
+            continue
+        for line in data.split(b"\n")[:-1]:
+            if line.strip():
+                op, _ = parse_line(line)
+                if op is not None and op.device != store.device:
+                    ops.append(op)
+    with store.transaction() as db:
+        db.executemany("INSERT OR IGNORE INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(o.op_id, o.device, o.seq, o.hlc, o.type, o.key, o.field,
+                         merge._to_json(o.value)) for o in ops])
+        db.execute("DELETE FROM meta WHERE k = 'sync:backfill'")
 
 
 def _write_snapshot(store, root: Path, own: Path) -> str | None:
@@ -626,6 +651,8 @@ def sync_now(lib, folder: str | os.PathLike) -> SyncReport:
             report.snapshot_loaded, keys = _load_snapshot(store, root, report.problems)
             if report.snapshot_loaded:
                 report.changed += len(keys)
+        elif _meta(store, "sync:backfill"):
+            _backfill(store, root, json.loads(_meta(store, "sync:backfill")), report.problems)
         ops, moved = _read_devices(store, root, report.problems)
         report.changed += _apply(store, ops, moved, report)
         report.conflicts = store.db.execute("SELECT COUNT(*) FROM sync_conflicts").fetchone()[0]

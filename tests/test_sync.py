@@ -351,6 +351,11 @@ def test_snapshot_starts_a_new_device_and_a_corrupt_one_falls_back(folder, devic
     assert report.snapshot_loaded and report.problems == []
     assert state(c) == state(a)
     assert [v.text for v in sync.note_versions(c, key)] == ["from a\n"]
+    # The next sync copies the operations the snapshot covered: every operation is kept.
+    sync.sync_now(c, folder)
+    held = {r[0] for r in c.store.db.execute("SELECT op_id FROM ops")}
+    for lib in (a, b):
+        assert {o.op_id for o in lib.store.ops_since(lib.store.device, 0)} <= held
     # Damage every snapshot: a new device replays the logs instead.
     for snap in snaps:
         data = bytearray(gzip.decompress(snap.read_bytes()))
