@@ -15,6 +15,7 @@ import gc
 import re
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from functools import lru_cache
 
 import bibtexparser
 from bibtexparser.model import Entry, Field
@@ -79,6 +80,7 @@ def protect_title(title: str) -> str:
     return " ".join(out)
 
 
+@lru_cache(maxsize=16_384)  # the same authors recur across a library
 def _name(author: str) -> str:
     """One author for BibTeX; names BibTeX would split or misread are braced whole."""
     name = " ".join(decode_latex(author).split())
