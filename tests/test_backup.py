@@ -284,11 +284,6 @@ def test_cli_restore_handler_works_without_an_open_library(tmp_path, capsys):
     assert "damaged" in " ".join(p.name for p in (data / "backups").iterdir())
 
 
-@pytest.mark.xfail(strict=True, reason="tui/cli.py main() always opens the library before the "
-                   "handler, so `papershelf restore GOOD` fails on a damaged library ('not a "
-                   "papershelf library or damaged') - the one case restore exists for. Fix: "
-                   "when args.needs_library is False, call args.handler(args, None) without "
-                   "Library.open (tui/cli_care.py's restore sets it and handles lib=None)")
 def test_cli_restore_over_a_damaged_library(tmp_path, capsys):
     data = tmp_path / "lib"
     with Library.open(data) as lib:

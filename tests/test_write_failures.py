@@ -444,11 +444,6 @@ def test_import_under_a_file_size_limit_message_is_one_line(data, tmp_path):
 
 # ---- standard output closed early (EPIPE) ------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="tui/cli.py main() does not handle BrokenPipeError: "
-                   "`papershelf list | head -1` (or search / doctor --json piped into head) "
-                   "ends with a BrokenPipeError traceback. Fix: in main(), catch "
-                   "BrokenPipeError, point sys.stdout at os.devnull (so the exit flush does "
-                   "not raise again) and return 0 (or 141)")
 def test_output_closed_early_is_not_a_traceback(tmp_path):
     data = tmp_path / "lib"
     with Library.open(data) as lib:

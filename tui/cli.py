@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     from index.library import Library
 
     try:
+        if not getattr(args, "needs_library", True):  # restore works on a damaged library
+            return args.handler(args, None)
         with Library.open(args.data_dir) as lib:
             code = args.handler(args, lib)
             if getattr(args, "flush_index", True) and (reason := lib.try_flush_index()):
@@ -154,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("papershelf: interrupted; nothing half-written was kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `papershelf list | head` closed our output early: normal, not an error. Point stdout
+        # at /dev/null so the interpreter's final flush does not raise again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 def open_app(args) -> int:
