@@ -106,3 +106,36 @@ async def test_e_exports_the_results_in_a_worker(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: target.exists() and "wrote" in screen.status.text())
         assert target.read_text().count("@") == 5
     lib.close()
+
+
+async def test_n_on_a_sync_note_conflict_opens_the_conflict_screen(tmp_path):
+    from index import sync
+    from index.library import Library
+    from tui.screens.note_conflict import NoteConflictScreen
+
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    app, lib = make_app(tmp_path)
+    other = Library.open(tmp_path / "other")
+
+    def exchange():
+        for device in (lib, other, lib):
+            sync.sync_now(device, folder)
+
+    key = lib.search("", limit=1).keys[0]
+    exchange()
+    lib.set_note(key, "mine\n")
+    other.set_note(key, "theirs\n")
+    exchange()
+    assert [c.key for c in sync.pending_conflicts(lib)] == [key]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert screen.results.current_key == key
+        await pilot.press("n")
+        assert isinstance(app.screen, NoteConflictScreen)
+        await pilot.press("1")  # keep mine
+        await wait_for(pilot, lambda: not sync.pending_conflicts(lib))
+        await wait_for(pilot, lambda: "mine" in screen.detail.text())
+    other.close()
+    lib.close()

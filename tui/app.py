@@ -60,6 +60,7 @@ class PapershelfApp(App):
         self._reader_lock = threading.Lock()
         self._writer_lock = threading.Lock()
         self._closed = False
+        self.index_ready = threading.Event()  # set once MainScreen has checked the index
         self._saved_theme = self.config.get("ui", "theme")
         self._theme_timer = None
         self.set_keymap(self.config.keymap)
@@ -154,6 +155,7 @@ class PapershelfApp(App):
     def close_libraries(self) -> None:
         """Flush pending index work and close the worker Libraries (waits for running jobs)."""
         self._closed = True
+        self.index_ready.set()  # a search still waiting for the check gives up
         with self._writer_lock:
             if self._writer is not None:
                 try:

@@ -39,10 +39,13 @@ class PapersChanged(Message):
 
 
 class ImportProgress(Message):
-    def __init__(self, done: int, total: int) -> None:
+    """Progress of an import or an index build (`label` says which)."""
+
+    def __init__(self, done: int, total: int, label: str = "importing") -> None:
         super().__init__()
         self.done = done
         self.total = total
+        self.label = label
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ImportProgress)
@@ -61,4 +64,13 @@ class JobFailed(Message):
     def __init__(self, what: str, error: str) -> None:
         super().__init__()
         self.what = what
+        self.error = error
+
+
+class IndexReady(Message):
+    """The search index was checked at start-up (and rebuilt when it had to be)."""
+
+    def __init__(self, rebuilt: bool, error: str | None = None) -> None:
+        super().__init__()
+        self.rebuilt = rebuilt
         self.error = error

@@ -31,7 +31,14 @@ from textual.worker import get_current_worker
 from index.library import Library, SearchHits
 from index.model import STATUSES, Paper, PapershelfError
 from index.textsafe import terminal_safe
-from tui.messages import ImportDone, ImportProgress, JobFailed, PapersChanged, SearchDone
+from tui.messages import (
+    ImportDone,
+    ImportProgress,
+    IndexReady,
+    JobFailed,
+    PapersChanged,
+    SearchDone,
+)
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.results_list import ResultsList
 from tui.widgets.search_bar import SearchBar
@@ -50,6 +57,7 @@ MODALS = {
     "export": "tui.screens.export_dialog",
     "import_files": "tui.screens.import_screen",
 }
+# n opens tui.screens.note_conflict instead of the editor when sync left a note conflict
 
 
 def available(module: str) -> bool:
@@ -100,6 +108,7 @@ class MainScreen(Screen):
         self._search_timer: Timer | None = None
         self._flush_timer: Timer | None = None
         self._importing = False
+        self._keep_selection = True  # the restored selection, then after filters and imports
         self.last_search_seconds = 0.0
         self.applied_query: str | None = None  # the full query whose results are shown
         self.applied_at = 0.0  # perf_counter() when they were applied (tests, benchmarks)
@@ -138,6 +147,7 @@ class MainScreen(Screen):
         self.status.set(filter="" if self.filter == "all" else self.filter)
         self.results.focus()
         self.request_search(immediate=True)
+        self.index_worker()
 
     def _show_welcome(self, empty: bool) -> None:
         self.query_one(Welcome).display = empty
@@ -188,6 +198,8 @@ class MainScreen(Screen):
         worker = get_current_worker()
         started = time.perf_counter()
         try:
+            if not _no_text(query):
+                self.app.index_ready.wait()  # the start-up check may be rebuilding it
             hits = self.app.with_reader(lambda lib: _search(lib, query))
         except PapershelfError as exc:
             hits = SearchHits([], 0, error=str(exc))
@@ -210,8 +222,10 @@ class MainScreen(Screen):
             return
         self.hits, self.terms, self.suggestion = hits, set(hits.terms), hits.suggestion
         self.note = message.note
-        self.results.set_results(hits.keys, self.terms, select=self._select)
-        self._select = None
+        # a new query shows its best hit first; a filter or an import keeps the paper in view
+        self.results.set_results(hits.keys, self.terms, select=self._select,
+                                 keep=self._keep_selection)
+        self._select, self._keep_selection = None, False
         self.status.set(hits=self._hits_text(hits), error="", suggestion=hits.suggestion,
                         note=self.note)
         if not hits.keys:
@@ -232,6 +246,7 @@ class MainScreen(Screen):
 
     def action_filter(self, name: str) -> None:
         self.filter = name
+        self._keep_selection = True
         self.status.set(filter="" if name == "all" else name)
         self.request_search(immediate=True)
 
@@ -383,6 +398,10 @@ class MainScreen(Screen):
         paper = self.results.paper(key) if key else None
         if paper is None:
             return
+        conflict = note_conflict(self.lib, paper.key)
+        if conflict is not None:
+            self._resolve_note_conflict(paper, conflict)
+            return
 
         def done(text: str | None) -> None:
             if text is not None and text != paper.note:
@@ -390,6 +409,19 @@ class MainScreen(Screen):
                             "note saved", searchable=True)
 
         self.app.push_screen(NoteEditor(paper.title, paper.note or ""), done)
+
+    def _resolve_note_conflict(self, paper: Paper, conflict) -> None:
+        """Two devices edited this note at once (sync): choose what to keep first."""
+        from index.sync import resolve_conflict
+        from tui.screens.note_conflict import NoteConflictScreen
+
+        def done(text: str | None) -> None:
+            if text is not None:
+                self.change([paper.key], lambda lib, keys: resolve_conflict(lib, keys[0], text),
+                            "note conflict resolved")
+
+        self.app.push_screen(NoteConflictScreen(paper.title, conflict.local, conflict.remote,
+                                                conflict.merged), done)
 
     # ---- copy, open, similar -----------------------------------------------------------------
 
@@ -497,11 +529,44 @@ class MainScreen(Screen):
 
     @on(ImportProgress)
     def _import_progress(self, message: ImportProgress) -> None:
-        self.status.progress(message.done, message.total)
+        self.status.progress(message.done, message.total, message.label)
+
+    @work(thread=True, group="index", exit_on_error=False)
+    def index_worker(self) -> None:
+        """Check the search index once, off the UI thread; rebuild it when missing or old.
+
+        Text searches wait for this (filters alone never need the index), so the reader never
+        starts a second rebuild of its own."""
+        def check(lib: Library) -> bool:
+            if lib.index_ready():
+                return False
+            lib.reindex(progress=lambda done, total: self.post_message(
+                ImportProgress(done, total, "building the search index")))
+            return True
+
+        try:
+            rebuilt = self.app.with_writer(check)
+            self.post_message(IndexReady(rebuilt))
+        except Exception as exc:
+            self.post_message(IndexReady(False, str(exc)))
+        finally:
+            self.app.index_ready.set()
+
+    @on(IndexReady)
+    def _index_ready(self, message: IndexReady) -> None:
+        if message.error:
+            self.status.progress_done()
+            self.status.set(message=f"search index: {_one_line(message.error)}")
+        elif message.rebuilt:
+            self.status.progress_done()
+            self.status.set(message="search index rebuilt")
+            self._keep_selection = True
+            self.request_search(immediate=True)
 
     @on(ImportDone)
     def _import_done(self, message: ImportDone) -> None:
         self._importing = False
+        self._keep_selection = True  # the restored selection, then after filters and imports
         self.refresh_bindings()
         self.status.progress_done()
         if message.report is None:
@@ -513,6 +578,7 @@ class MainScreen(Screen):
             self.notify(_one_line(str(problem)), title="Rejected", severity="warning",
                         markup=False)
         self._show_welcome(not self.lib.list_papers(limit=1))
+        self._keep_selection = True
         self.request_search(immediate=True)
 
     def action_export(self) -> None:
@@ -569,6 +635,15 @@ class MainScreen(Screen):
         """What comes back on the next launch."""
         return {"last_query": self.query_text, "last_filter": self.filter,
                 "last_selected": self.results.current_key or ""}
+
+
+def note_conflict(lib: Library, key: str):
+    """The sync note conflict waiting on this paper, if any (None without sync)."""
+    if not available("index.sync"):
+        return None
+    from index.sync import pending_conflicts
+
+    return next((c for c in pending_conflicts(lib) if c.key == key), None)
 
 
 def _search(lib: Library, query: str) -> SearchHits:

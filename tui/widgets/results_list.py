@@ -137,15 +137,19 @@ class ResultsList(ScrollView, can_focus=True):
             self._papers[paper.key] = paper
 
     def set_results(self, keys: Sequence[str], terms: Iterable[str] = (), *,
-                    select: str | None = None) -> None:
-        """Show new results; keep the cursor on `select` (or the current paper) when present."""
-        keep = select or self.current_key
+                    select: str | None = None, keep: bool = True) -> None:
+        """Show new results, the cursor on `select` (else, with `keep`, on the current paper)
+        when it is among them, else on the first."""
+        wanted = select or (self.current_key if keep else None)
         self.keys = list(keys)
         new_terms = set(terms)
         if new_terms != self.terms:
             self.terms = new_terms
             self._terms_version += 1
-        position = {k: i for i, k in enumerate(self.keys[:50_000])}.get(keep, 0) if keep else 0
+        try:
+            position = self.keys.index(wanted) if wanted else 0
+        except ValueError:
+            position = 0
         self.cursor = min(position, max(len(self.keys) - 1, 0))
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.keys))
         self.scroll_to(y=max(0, self.cursor - self.scrollable_content_region.height // 2),
