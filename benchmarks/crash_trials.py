@@ -24,7 +24,17 @@ tags, statuses, notes, index flushes (and sync, when index/sync.py exists) for a
 A SIGKILL loses the process, not the machine: the operating system still writes what the
 process handed it. Power loss is not simulated here.
 
-tests/test_crash.py runs a CI-size version (12 trials) of the same code.
+tests/test_crash.py runs a CI-size version (10 trials) of the same code.
+
+Recorded results (2 cores, shared with other jobs: load average ~11), 2026-11-23:
+
+    --trials 100, with sync (commit 35e353f + fixes up to 82c26c4):
+        failed 0 of 100; 1,782 OK-reported changes checked; killed while importing 48,
+        flushing the index 24, syncing 23, writing a note 2, a status 1, between calls 2;
+        sync never had to fork a new device id; 571 s.
+    --trials 100, without sync, delay counted from process start (commit ee21f15):
+        failed 0 of 100; 403 OK-reported changes checked; killed while importing 27,
+        flushing 16, starring 1, starting up / between calls 56; 243 s.
 """
 
 from __future__ import annotations
