@@ -259,10 +259,33 @@ def validate(backup_path: Path) -> dict:
     return {"papers": papers, "ops": ops, "schema": version}
 
 
+def _lock_exclusively(db_path: Path, timeout: float = 2.0) -> sqlite3.Connection | None:
+    """A connection holding the database's exclusive lock until it closes, so that no other
+    process has the library open while its file is replaced (a process that kept it open would
+    go on writing into the replaced file, and those writes would be lost). None when the file
+    is too damaged to lock; BackupError when another process has the library open."""
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout)
+    try:
+        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("COMMIT")
+        return conn
+    except sqlite3.OperationalError as exc:
+        conn.close()
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise BackupError(f"{db_path}: the library is open in another papershelf (the app?); "
+                              "close it and try again (nothing was changed)") from None
+        return None
+    except sqlite3.DatabaseError:
+        conn.close()
+        return None
+
+
 def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dict:
     """Replace the library in `lib_dir` with `backup_path`.
 
-    The library must not be open in this process (close it first). Steps: validate the
+    The library must not be open in this process (close it first), nor in another: restore
+    takes SQLite's exclusive lock and says so when it cannot. Steps: validate the
     backup; take an automatic backup of the current library; copy the backup next to the
     database under a temporary name (fsynced); checkpoint the current
     database so its WAL is empty, remove the WAL, and rename the copy over the database; then
@@ -287,8 +310,10 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
         raise BackupError(f"{lib_dir}: cannot create the data directory ({_reason(exc)})") from None
     current = None
     if db_path.exists():
+        current = _lock_exclusively(db_path)
         try:
-            current = sqlite3.connect(db_path, isolation_level=None, timeout=10)
+            if current is None:
+                raise BackupError("damaged")
             previous = _auto_backup_conn(current, lib_dir, max(keep, 1), "before-restore")
         except (sqlite3.Error, BackupError) as exc:
             # A damaged library is what people restore over: keep its raw file instead.

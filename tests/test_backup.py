@@ -295,3 +295,33 @@ def test_cli_restore_over_a_damaged_library(tmp_path, capsys):
     assert main(["--data-dir", str(data), "restore", str(good)]) == 0
     with Library.open(data) as lib:
         assert lib.store.count() == 4
+
+
+def test_restore_refuses_while_another_process_has_the_library_open(tmp_path, capsys):
+    """A process that kept the library open (the app) would go on writing into the replaced
+    file and lose those writes: restore says so and changes nothing."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    data = tmp_path / "lib"
+    lib = _make(data, 4)
+    good = backup_mod.backup(lib, tmp_path / "good.sqlite3")
+    lib.close()
+    script = ("import sys, time; from index.library import Library;"
+              "lib = Library.open(sys.argv[1]); lib.stats(); print('OPEN', flush=True);"
+              "time.sleep(30)")
+    other = subprocess.Popen([sys.executable, "-c", script, str(data)], stdout=subprocess.PIPE,
+                             text=True, cwd=root, env=dict(os.environ, PYTHONPATH=str(root)))
+    try:
+        assert other.stdout.readline().strip() == "OPEN"
+        before = dump(data / "library.sqlite3")
+        assert main(["--data-dir", str(data), "restore", str(good)]) == 1
+        err = capsys.readouterr().err
+        assert "open in another papershelf" in err and err.count("\n") == 1
+        assert dump(data / "library.sqlite3") == before
+    finally:
+        other.kill()
+        other.wait()
+    assert main(["--data-dir", str(data), "restore", str(good)]) == 0  # once it is closed
