@@ -172,6 +172,13 @@ def prune(data_dir: Path, keep: int) -> list[Path]:
     """Delete automatic backups beyond the newest `keep`. Manual backups are never touched."""
     existing = auto_backups(data_dir)
     doomed = existing[:-keep] if keep > 0 else existing
+    cutoff = time.time() - 3600
+    for stale in backup_dir(data_dir).glob(".*.tmp"):  # a backup killed half-way
+        try:
+            if stale.stat().st_mtime < cutoff:
+                stale.unlink()
+        except OSError:
+            pass
     removed = []
     for path in doomed:
         try:
@@ -308,6 +315,8 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
         lib_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BackupError(f"{lib_dir}: cannot create the data directory ({_reason(exc)})") from None
+    for stale in lib_dir.glob(f".{DB_NAME}.restore-*.tmp"):  # left by a restore that was killed
+        stale.unlink(missing_ok=True)
     current = None
     if db_path.exists():
         current = _lock_exclusively(db_path)

@@ -94,3 +94,53 @@ def test_parse_output_handles_a_line_cut_by_the_kill():
     done, pending, finished = parse_output(text)
     assert [d["op"] for d in done] == ["star"] and pending is None and not finished
     assert WORKER.exists()
+
+
+def test_restore_killed_at_random_points_leaves_old_or_new(tmp_path):
+    """SIGKILL a restore at random moments: the library is always either the one before or
+    the backup, whole, and opens with a clean doctor report."""
+    import random
+    import shutil
+
+    from crash_worker import dump, records
+
+    from index import doctor
+    from index.backup import backup
+    from index.library import Library
+
+    base = tmp_path / "base"
+    with Library.open(base) as lib:
+        lib.store.add_records(records(1500, 41))
+        saved = backup(lib, tmp_path / "b.sqlite3")
+        key = lib.store.filtered_keys()[0]
+        lib.set_note(key, "after the backup")
+        lib.add_tag(key, "after")
+    tables = ("papers", "tags", "ops", "registers", "aliases")
+    old = {t: v for t, v in dump(base / "library.sqlite3").items() if t in tables}
+    new = {t: v for t, v in dump(saved).items() if t in tables}
+    script = (
+        "import sys; from pathlib import Path; from index.backup import restore;"
+        "print('READY', flush=True); restore(Path(sys.argv[1]), Path(sys.argv[2]));"
+        "print('DONE', flush=True)"
+    )
+    rng = random.Random(3)
+    outcomes = []
+    for trial in range(8):
+        data = tmp_path / f"t{trial}"
+        shutil.copytree(base, data)
+        proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(saved)],
+                                stdout=subprocess.PIPE, cwd=ROOT,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert proc.stdout.readline().strip() == b"READY"
+        time.sleep(rng.uniform(0, 1.0))
+        proc.send_signal(signal.SIGKILL)
+        out = proc.communicate()[0]
+        with Library.open(data) as lib:
+            now = {t: v for t, v in dump(lib.store.db).items() if t in tables}
+            assert now in (old, new), f"trial {trial}: neither the old library nor the backup"
+            if b"DONE" in out:
+                assert now == new
+            assert not doctor.check(lib, index=False).problems
+        outcomes.append("new" if now == new else "old")
+    assert len(outcomes) == 8  # which way each went depends on timing; both are correct
+    print("restore kill outcomes:", outcomes)
