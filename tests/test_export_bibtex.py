@@ -158,11 +158,11 @@ def test_ten_thousand_papers_quickly():
                tags=["scaling"])
         for i in range(10_000)
     ]
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: steadier than wall time on a busy test machine
     text = export_bibtex(papers)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert text.count("\n@misc{") == 9_999
-    assert elapsed < 6.0  # the benchmark's target is 1.5 s; this guards gross regressions
+    assert elapsed < 5.0  # the benchmark's target is 1.5 s; this guards gross regressions
 
 
 _TOOLS = shutil.which("pdflatex") and shutil.which("bibtex")
