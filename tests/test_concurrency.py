@@ -198,3 +198,40 @@ def test_two_processes_never_write_clocks_out_of_order(tmp_path):
     assert all(earlier.hlc < ops[-1].hlc for earlier in ops[:-1])
     first.close()
     second.close()
+
+
+def test_sync_while_importing_and_two_syncs_at_once(tmp_path):
+    """`papershelf sync` runs while another process imports, and two syncs start together:
+    no traceback; a sync that finds another one running says so in one line; afterwards one
+    more sync publishes every operation of this device exactly once, and a second device
+    receives every paper."""
+    pytest.importorskip("index.sync")
+    from index.sync import sync_now
+
+    data = seeded(tmp_path)
+    folder = tmp_path / "sync"
+    folder.mkdir()
+    path = page(tmp_path, "p.txt", 150, 12)
+    procs = [cli(data, "import", str(path)), cli(data, "sync", str(folder)),
+             cli(data, "sync", str(folder))]
+    time.sleep(0.2)
+    procs.append(cli(data, "sync", str(folder)))
+    results = [finish(p) for p in procs]
+    for code, out, err in results:
+        assert_no_traceback(err)
+    assert results[0][0] == 0, results[0][2]
+    for code, out, err in results[1:]:
+        assert code == 0 or (code == 1 and len(err.strip().splitlines()) == 1
+                             and "syncing" in err), err
+    with Library.open(data) as lib:
+        sync_now(lib, folder)
+        own = lib.store.db.execute("SELECT COUNT(*) FROM ops WHERE device = ?",
+                                   (lib.store.device,)).fetchone()[0]
+        device_dir = folder / "papershelf" / "devices" / lib.store.device
+        lines = sum(p.read_bytes().count(b"\n") for p in device_dir.glob("ops-*.jsonl"))
+        assert lines == own
+        keys = set(lib.store.filtered_keys())
+        assert len(keys) == 160
+    with Library.open(tmp_path / "peer") as peer:
+        sync_now(peer, folder)
+        assert set(peer.store.filtered_keys()) == keys

@@ -125,7 +125,7 @@ def test_restore_killed_at_random_points_leaves_old_or_new(tmp_path):
     )
     rng = random.Random(3)
     outcomes = []
-    for trial in range(8):
+    for trial in range(6):
         data = tmp_path / f"t{trial}"
         shutil.copytree(base, data)
         proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(saved)],
@@ -142,5 +142,4 @@ def test_restore_killed_at_random_points_leaves_old_or_new(tmp_path):
                 assert now == new
             assert not doctor.check(lib, index=False).problems
         outcomes.append("new" if now == new else "old")
-    assert len(outcomes) == 8  # which way each went depends on timing; both are correct
-    print("restore kill outcomes:", outcomes)
+    assert len(outcomes) == 6  # which way each went depends on timing; both are correct

@@ -242,3 +242,15 @@ def test_search_survives_a_deleted_index_folder(data, capsys):
     assert code == 0 and "Traceback" not in captured.err, captured.err
     with Library.open(data) as lib:
         assert doctor.check(lib).ok
+
+
+def test_repairing_the_clock_saves_a_copy_first(data, capsys):
+    conn = sqlite3.connect(data / "library.sqlite3")
+    conn.execute("UPDATE meta SET v = '0000000000001.00000.x' WHERE k = 'hlc'")
+    conn.commit()
+    conn.close()
+    code, out = _doctor(data, capsys=capsys)
+    assert code == 1 and "clock is behind" in out
+    code, out = _doctor(data, "--repair", capsys=capsys)
+    assert code == 0 and "saved the library as it was" in out and "moved the stored clock" in out
+    assert list((data / "backups").glob("papershelf-auto-*-before-repair.sqlite3"))

@@ -50,7 +50,16 @@ def cmd_doctor(args, lib) -> int:
     actions: list[str] = []
     before = report
     if args.repair and any(f.repairable for f in report.findings):
-        actions = doctor.repair(lib, report)
+        if any(f.fix in ("sqlite-reindex", "clock") for f in report.findings):
+            from index.backup import auto_backup
+
+            try:  # repairs that write to the database get a safety copy first
+                saved = auto_backup(lib, reason="before-repair")
+                if saved:
+                    actions.append(f"saved the library as it was to {saved}")
+            except Exception as exc:  # noqa: BLE001 - a damaged database may not copy
+                actions.append(f"could not save a copy first ({exc}); repairing anyway")
+        actions += doctor.repair(lib, report)
         report = doctor.check(lib)
     if args.json:
         data = report.to_json()
