@@ -48,6 +48,10 @@ class SyncMachine(RuleBasedStateMachine):
     @initialize()
     def setup(self):
         self.tmp = Path(tempfile.mkdtemp(prefix="papershelf-sync-props-"))
+        # Small snapshots, so that a device's first sync may start from one (moved, truncated
+        # or damaged by the sync tool like any other file).
+        self.snapshot_every = sync.SNAPSHOT_EVERY
+        sync.SNAPSHOT_EVERY = 12
         self.wall = [1_700_000_000_000] * DEVICES
         self.libs = []
         self.replicas = []
@@ -65,12 +69,18 @@ class SyncMachine(RuleBasedStateMachine):
             self.libs.append(lib)
             self.replicas.append(replica)
         self.counter = 0
+        # A shared start (one device imported a page and everyone synced), so that from the
+        # first step on the devices edit the same papers.
+        self.libs[0].add([POOL[0], POOL[2], POOL[3]])
+        self.relay_everything(0, 1)
+        self.relay_everything(0, 2)
 
     def teardown(self):
         try:
             if getattr(self, "libs", None):
                 self.full_exchange_agrees()
         finally:
+            sync.SNAPSHOT_EVERY = getattr(self, "snapshot_every", sync.SNAPSHOT_EVERY)
             for lib in getattr(self, "libs", []):
                 lib.close()
             if getattr(self, "tmp", None):
@@ -158,14 +168,14 @@ class SyncMachine(RuleBasedStateMachine):
         files = self.files(src)
         if src == dst or not files:
             return
-        path = data.draw(st.sampled_from(files))
+        path = files[data.draw(st.integers(0, len(files) - 1))]
         rel = path.relative_to(self.replicas[src])
         if rel.parts[2:3] == (self.libs[dst].store.device,):
             return  # the owner's own log is never replaced by an older copy
         target = self.replicas[dst] / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         content = path.read_bytes()
-        if mode == "truncate" and path.suffix == ".jsonl" and content:
+        if mode == "truncate" and path.suffix in (".jsonl", ".gz") and content:
             content = content[:data.draw(st.integers(0, len(content) - 1))]
         if mode in ("conflict-copy", "duplicate") and path.suffix == ".jsonl" and \
                 path.name.startswith("ops-") and len(path.stem) == 10:
@@ -174,6 +184,18 @@ class SyncMachine(RuleBasedStateMachine):
             if mode == "conflict-copy":
                 return
         target.write_bytes(content)
+
+    @rule(src=st.integers(0, DEVICES - 1), dst=st.integers(0, DEVICES - 1))
+    def relay_everything(self, src, dst):
+        """The sync tool catches up from one machine to another, then both sync."""
+        sync.sync_now(self.libs[src], self.replicas[src])
+        for path in self.files(src):
+            rel = path.relative_to(self.replicas[src])
+            if src != dst and rel.parts[2:3] != (self.libs[dst].store.device,):
+                target = self.replicas[dst] / rel
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        sync.sync_now(self.libs[dst], self.replicas[dst])
 
     @rule()
     def full_exchange_agrees(self):
