@@ -307,9 +307,16 @@ def repair(lib, report: DoctorReport) -> list[str]:
             done.append(f"could not rebuild the database's indexes ({exc})")
     if "clock" in fixes:
         try:
-            with lib.store.transaction() as db:
-                newest = max((r[0] for r in db.execute("SELECT hlc FROM ops")), key=_clock_key)
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (newest,))
+            from index.clock import Timestamp
+
+            store = lib.store
+            newest = max((r[0] for r in store.db.execute("SELECT hlc FROM ops")), key=_clock_key)
+            clock = getattr(store, "clock", None)
+            if clock is not None:  # the store saves its clock when a transaction commits
+                clock.observe(Timestamp.decode(newest))
+            with store.transaction() as db:
+                stored = clock.last.encode() if clock is not None else newest
+                db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (stored,))
             done.append("moved the stored clock up to the newest operation")
         except Exception as exc:  # noqa: BLE001
             done.append(f"could not update the stored clock ({exc})")
