@@ -10,7 +10,8 @@ from index.citekey import ascii_fold, assign_citekey, base_citekey, check_citeke
 @pytest.mark.parametrize(
     ("authors", "year", "title", "expected"),
     [
-        (["Ashish Vaswani", "Noam Shazeer"], 2017, "Attention Is All You Need", "vaswani2017attention"),
+        (["Ashish Vaswani", "Noam Shazeer"], 2017, "Attention Is All You Need",
+         "vaswani2017attention"),
         (["Müller, Jörg"], 2020, "The Über Model", "muller2020uber"),
         (["Søren Østergård"], 2021, "Łódź Benchmarks", "ostergard2021lodz"),
         (["Martin Luther King Jr."], 1963, "A Dream", "king1963dream"),

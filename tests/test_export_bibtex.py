@@ -248,7 +248,8 @@ def test_any_text_round_trips(text):
 
 
 def test_listing_note_by_source_format():
-    json_paper = _paper("t:j", "J", sources=["dailypapers-json:daily.json"], listing_date="2024-08-20")
+    json_paper = _paper("t:j", "J", sources=["dailypapers-json:daily.json"],
+                        listing_date="2024-08-20")
     assert listing_note(json_paper) == "Listed in Hugging Face Daily Papers, 2024-08-20"
     both = _paper("t:b", "B", sources=["arxiv:feed.xml", "dailypapers:p.txt", "bibtex:refs.bib"])
     assert listing_note(both) == "Listed in an arXiv listing and Hugging Face Daily Papers"

@@ -58,7 +58,8 @@ def test_export_bibtex_to_stdout_parses_back(data, capsys):
     lib = bibtexparser.parse_string(out)
     assert not lib.failed_blocks and len(lib.entries) == 3
     titles = {" ".join(latex_to_text(e["title"]).split()) for e in lib.entries}
-    assert titles == {"Sparse Mixtures for Fast Decoding", "Robust ϵ-Greedy Search with Naïve Priors",
+    assert titles == {"Sparse Mixtures for Fast Decoding",
+                      "Robust ϵ-Greedy Search with Naïve Priors",
                       "Ünïcode π Ψ: 100% of R&D_costs {unbalanced"}
     for entry in lib.entries:
         assert entry["note"].startswith("Listed in Hugging Face Daily Papers")
@@ -164,7 +165,7 @@ def test_cli_export_does_not_import_textual():
     import subprocess
 
     code = ("import sys, tui.cli_export, tui.cli; tui.cli.build_parser(); "
-            "sys.exit(1 if any(m == 'textual' or m.startswith('textual.') for m in sys.modules) else 0)")
+            "sys.exit(any(m.split('.')[0] == 'textual' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

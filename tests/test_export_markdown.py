@@ -171,7 +171,8 @@ def test_existing_file_without_marker_is_kept_whole(tmp_path):
 
 
 def test_case_insensitive_name_clash_gets_a_suffix(tmp_path):
-    papers = [Paper(key="t:a", title="A", citekey="Smith"), Paper(key="t:b", title="B", citekey="smith")]
+    papers = [Paper(key="t:a", title="A", citekey="Smith"),
+              Paper(key="t:b", title="B", citekey="smith")]
     report = export_obsidian(papers, tmp_path)
     assert sorted(p.name for p in report.written) == ["Smith.md", "smith-2.md"]
 
@@ -189,7 +190,8 @@ def test_kept_text_follows_the_paper_not_the_file_name(tmp_path):
     a = Paper(key="t:a", title="A", citekey="smith2024")
     b = Paper(key="t:b", title="B", citekey="Smith2024")  # same file name on macOS/Windows
     export_obsidian([a, b], folder)
-    names = {p.name: yaml.safe_load(p.read_text().split("---\n")[1])["key"] for p in folder.iterdir()}
+    names = {p.name: yaml.safe_load(p.read_text().split("---\n")[1])["key"]
+             for p in folder.iterdir()}
     assert names == {"smith2024.md": "t:a", "Smith2024-2.md": "t:b"}
     (folder / "Smith2024-2.md").write_text((folder / "Smith2024-2.md").read_text() + "b's text\n")
     export_obsidian([b, a], folder)  # b first now: it must still get its own note
@@ -198,5 +200,6 @@ def test_kept_text_follows_the_paper_not_the_file_name(tmp_path):
     assert "b's text" not in (folder / "smith2024.md").read_text()
     b.citekey = "renamed2024"  # a rename keeps updating the note the paper already has
     export_obsidian([b], folder)
-    assert "B" in (folder / "Smith2024-2.md").read_text() and not (folder / "renamed2024.md").exists()
+    assert "B" in (folder / "Smith2024-2.md").read_text()
+    assert not (folder / "renamed2024.md").exists()
     assert "renamed2024" in (folder / "Smith2024-2.md").read_text()

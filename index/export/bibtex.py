@@ -42,6 +42,7 @@ _CONFERENCE = re.compile(
 )
 _UNSAFE_URL = re.compile(r"[\s{}\\\"]")
 _AND = re.compile(r"\band\b", re.IGNORECASE)
+_VENUE_FIELD = {"article": "journal", "inproceedings": "booktitle"}
 
 
 def _format() -> bibtexparser.BibtexFormat:
@@ -134,43 +135,44 @@ def citekey_for(paper: Paper) -> str:
 
 
 def _entry(paper: Paper, key: str, with_notes: bool) -> Entry:
-    fields: list[Field] = []
-
-    def add(name: str, value: str | int | None) -> None:
-        if value is None or value == "":
-            return
-        fields.append(Field(name, str(value) if isinstance(value, int) else "{" + value + "}"))
-
     authors = [a for a in paper.authors if a and a.strip()]
-    venue = " ".join(decode_latex(paper.venue or "").split())
+    venue = " ".join(decode_latex(paper.venue).split()) if paper.venue else ""
     if venue and authors and paper.year:
         entry_type = "inproceedings" if _CONFERENCE.search(venue) else "article"
     else:
         entry_type = "misc"
+    venue_field = _VENUE_FIELD.get(entry_type, "howpublished")
 
-    add("author", " and ".join(_name(a) for a in authors))
-    add("title", protect_title(decode_latex(paper.title)))
-    add("year", paper.year)
-    if entry_type == "article":
-        add("journal", encode_latex(venue))
-    elif entry_type == "inproceedings":
-        add("booktitle", encode_latex(venue))
-    elif venue:
-        add("howpublished", encode_latex(venue))
-    if paper.doi:
-        add("doi", _raw_value(paper.doi))
+    # (field, LaTeX value); empty values are left out. Values are braced here, so the writer
+    # needs no enclosing middleware.
+    pairs = [
+        ("author", " and ".join([_name(a) for a in authors])),
+        ("title", protect_title(decode_latex(paper.title))),
+        ("year", None),
+        (venue_field, encode_latex(venue) if venue else ""),
+        ("doi", _raw_value(paper.doi) if paper.doi else ""),
+    ]
     if paper.arxiv_id:
-        add("eprint", _raw_value(paper.arxiv_id))
-        add("archivePrefix", "arXiv")
-        add("primaryClass", _primary_class(paper))
-    add("url", _raw_value(paper.best_url or ""))
-    add("note", encode_latex(listing_note(paper)))
-    add("keywords", encode_latex(", ".join(t for t in paper.tags if t.strip())))
-    add("abstract", to_latex(paper.abstract or ""))
-    if with_notes:
-        add("annote", to_latex(paper.note or ""))
+        pairs += [("eprint", _raw_value(paper.arxiv_id)), ("archivePrefix", "arXiv"),
+                  ("primaryClass", _primary_class(paper) or "")]
+    url = paper.best_url
+    pairs += [
+        ("url", _raw_value(url) if url else ""),
+        ("note", encode_latex(listing_note(paper))),
+        ("keywords", encode_latex(", ".join([t for t in paper.tags if t.strip()]))),
+        ("abstract", to_latex(paper.abstract) if paper.abstract else ""),
+    ]
+    if with_notes and paper.note:
+        pairs.append(("annote", to_latex(paper.note)))
     if not authors:
-        add("key", encode_latex(key))  # what `plain` sorts and labels by when there is no author
+        pairs.append(("key", encode_latex(key)))  # what `plain` sorts and labels by
+    fields = []
+    for name, value in pairs:
+        if name == "year":
+            if paper.year:
+                fields.append(Field("year", str(paper.year)))
+        elif value:
+            fields.append(Field(name, "{" + value + "}"))
     return Entry(entry_type, key, fields)
 
 
