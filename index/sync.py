@@ -595,19 +595,21 @@ def _write_snapshot(store, root: Path, own: Path) -> str | None:
               "hlc": store.clock.last.encode(), "sha256": hashlib.sha256(payload).hexdigest(),
               "covers": {r[0]: r[2] for r in devices}}
     name = f"snapshot-{store.device}.json.gz"
+    (root / "snapshots").mkdir(exist_ok=True)
     blob = gzip.compress(_compact(header).encode() + b"\n" + payload, compresslevel=1, mtime=0)
     write_atomic(root / "snapshots" / name, blob)
     return name
 
 
-def _clean_temp(directory: Path) -> None:
-    """Temp files our own crashed writes left behind (ours: they start with '.' and end .tmp)."""
+def _clean_temp(directory: Path, target: str) -> None:
+    """Temp files a crashed write of `target` left behind (write_atomic names them
+    .<target>.<random>.tmp); other tools' temp files are theirs to clean."""
     try:
         names = os.listdir(directory)
     except OSError:
         return
     for n in names:
-        if n.startswith(".") and n.endswith(".tmp"):
+        if n.startswith(f".{target}.") and n.endswith(".tmp"):
             try:
                 if time.time() - (directory / n).stat().st_mtime > 3600:
                     (directory / n).unlink()
@@ -663,9 +665,9 @@ def sync_now(lib, folder: str | os.PathLike) -> SyncReport:
                 report.snapshot_written = _write_snapshot(store, root, own)
         except OSError as exc:
             report.problems.append(f"snapshot not written ({exc.strerror})")
-        _clean_temp(root / "snapshots")
-        _clean_temp(root)
-        _clean_temp(own)
+        _clean_temp(root / "snapshots", f"snapshot-{store.device}.json.gz")
+        _clean_temp(root, "FORMAT")
+        _clean_temp(own, LEASE)
     report.seconds = time.perf_counter() - started
     return report
 

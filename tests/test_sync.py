@@ -332,6 +332,13 @@ def test_crash_leftovers_are_ignored_and_a_torn_own_append_is_repaired(folder, d
     report = sync.sync_now(b, folder)
     assert report.problems == []
     assert state(a) == state(b)
+    # Our own stale temp files are removed after an hour; other tools' are left alone.
+    (root / ".syncthing.FORMAT.tmp").write_bytes(b"theirs")
+    for name in (".FORMAT.abc123.tmp", ".syncthing.FORMAT.tmp"):
+        os.utime(root / name, (1, 1))
+    sync.sync_now(a, folder)
+    assert not (root / ".FORMAT.abc123.tmp").exists()
+    assert (root / ".syncthing.FORMAT.tmp").exists()
 
 
 def test_snapshot_starts_a_new_device_and_a_corrupt_one_falls_back(folder, devices, monkeypatch):
