@@ -14,9 +14,15 @@ Where backups go: `<data_dir>/backups/`. `papershelf backup` with no path writes
 When automatic backups are taken:
 - `restore` always takes one of the current library first (even with keep = 0), so a restore
   can itself be undone;
-- `daily_backup(lib)`: once a day, on the first open of the library that day (the TUI calls it
-  when it starts, the CLI before commands that change the library);
-- `backup_before_migration(db_path)`: the store calls it before upgrading the schema.
+- `papershelf doctor --repair` takes one before repairs that write to the database;
+- `daily_backup(lib)`: once a day, on the first open of the library that day. Meant to be
+  called by the TUI when it starts (in a worker thread) and by the CLI before commands that
+  change the library (import, sync, restore), not before read-only ones (search, list);
+- `backup_before_migration(db_path)`: meant to be called by the store before it upgrades the
+  schema of an existing database (Store._migrate, when 0 < user_version < SCHEMA_VERSION).
+
+The backup holds everything in the database: papers, tags, notes, registers, this device's
+operation log, operations received from other devices and the sync bookkeeping.
 
 A restored library keeps its device id. Operations written after a restore could reuse
 sequence numbers this device already published to a sync folder; index/sync.py detects exactly
