@@ -12,6 +12,10 @@ Query language (what `SearchIndex.search` accepts):
 - ``word*``: a prefix, matched on the title (edge n-gram field) and author names only, never on
   the abstract (a prefix over the abstract takes seconds at 100k papers)
 - ``AND``, ``OR``, ``NOT`` (upper case), ``-word``, and ``( ... )`` groups
+- as you type (``as_you_type=True``): the last word, while the text does not end in a space,
+  is a prefix on the title (edge n-grams, 3+ letters) and a whole word on title, authors and
+  tags only (not the abstract: a common abstract word would score thousands of papers per
+  keystroke); earlier words match everywhere as usual
 - field filters: ``title:``, ``author:`` / ``authors:``, ``abstract:``, ``notes:``, ``source:``
   (the format, e.g. ``source:bibtex``, or a full source string), ``year:2023``,
   ``year:2020..2023``, ``year:>=2021``
@@ -52,6 +56,8 @@ SMALL_ALLOWED = 512
 # Edge n-grams for as-you-type: the title's word prefixes of these lengths.
 NGRAM_MIN, NGRAM_MAX = 3, 12
 UNION_TREE = True
+# Fields where an as-you-type partial word also counts as a whole word.
+PARTIAL_WHOLE_FIELDS = ("title", "authors", "tags")
 # Block-quality skipping in Whoosh's top-N collector (see _search).
 OPTIMIZE = False
 # Suggest a corrected query only when the query found fewer hits than this.
@@ -1203,7 +1209,10 @@ class _QueryBuilder:
                 folded = self.analyse("authors", last)
                 subs.append(Q.Prefix("authors", folded[0] if folded else last))
             if word.partial:
-                whole = self.whole(last, fields)
+                # while typing, the partial word as a whole word: not over the abstract and
+                # notes (a common word there means scoring thousands of papers per keystroke)
+                typing_fields = tuple(f for f in fields if f in PARTIAL_WHOLE_FIELDS) or fields
+                whole = self.whole(last, typing_fields)
                 if whole is not None:
                     subs.append(whole)
             last_q = _or(Q, subs)

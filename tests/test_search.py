@@ -281,8 +281,12 @@ def test_as_you_type_treats_last_word_as_prefix(ix):
     result = ix.search("diffusion vis", as_you_type=True)
     assert result.keys == ["p:policy"]
     assert "vis" in result.terms
-    # a complete word still matches anywhere while typing
-    assert "p:policy" in ix.search("diffusion robot", as_you_type=True).keys
+    # the word being typed matches title (prefix), authors and tags, not the abstract...
+    assert ix.search("diffusion robot", as_you_type=True).total == 0
+    assert ix.search("diffusion robotics", as_you_type=True).keys == ["p:policy"]  # tag
+    # ...and anywhere once a space ends it
+    assert ix.search("robot diffusion", as_you_type=True).keys == ["p:policy"]
+    assert ix.search("diffusion robot ", as_you_type=True).keys == ["p:policy"]
     # trailing space: the last word is complete
     assert ix.search("diffusion vis ", as_you_type=True).total == 0
 
