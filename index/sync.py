@@ -239,19 +239,22 @@ def _last_published(store, own: Path) -> tuple[int, str | None]:
     segments = _segments(own)
     for _, path in reversed(segments):
         size = path.stat().st_size
-        with open(path, "rb+") as handle:
-            start = max(0, size - 65536)
-            handle.seek(start)
-            data = handle.read()
-            if data and not data.endswith(b"\n"):
+        window = 65536
+        while True:  # the last 64 KiB, or the whole file when a line is longer than that
+            with open(path, "rb+") as handle:
+                start = max(0, size - window)
+                handle.seek(start)
+                data = handle.read()
                 cut = data.rfind(b"\n")
-                if cut < 0 and start > 0:
-                    cut = -1  # a line longer than 64 KiB: leave it to the checks below
-                else:
-                    handle.truncate(start + cut + 1)
+                if data and not data.endswith(b"\n") and (cut >= 0 or start == 0):
+                    handle.truncate(start + cut + 1)  # a torn append of ours
                     handle.flush()
                     os.fsync(handle.fileno())
                     data = data[:cut + 1]
+                    size = start + cut + 1
+            if start == 0 or any(parse_line(line)[0] for line in data.split(b"\n")[1:] if line.strip()):
+                break
+            window = size
         lines = [line for line in data.split(b"\n") if line.strip()]
         for line in reversed(lines):
             op, _ = parse_line(line)

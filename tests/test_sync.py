@@ -516,3 +516,18 @@ def test_cli_end_to_end_two_data_dirs_one_folder(tmp_path, folder, capsys):
     assert err.count("\n") == 1 and "does not exist" in err
     _, err = run(d1, "sync", "--resolve", key, "--keep", "mine", expect=1)
     assert "no note conflict" in err
+
+
+def test_a_note_longer_than_the_tail_window_is_not_published_twice(folder, devices):
+    a, b = devices("a"), devices("b")
+    a.add(records(1))
+    key = a.store.filtered_keys()[0]
+    a.set_note(key, "long line " * 20_000 + "\n")  # one log line of ~200 KB
+    assert sync.sync_now(a, folder).published == 3
+    assert sync.sync_now(a, folder).published == 0
+    with open(own_log(folder, a), "ab") as handle:  # and a torn append after it
+        handle.write(b'{"id": "x')
+    assert sync.sync_now(a, folder).published == 0
+    assert own_log(folder, a).read_bytes().endswith(b"}\n")
+    sync.sync_now(b, folder)
+    assert b.get(key).note == a.get(key).note
