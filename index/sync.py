@@ -675,6 +675,16 @@ def sync_now(lib, folder: str | os.PathLike) -> SyncReport:
     return report
 
 
+def sync_data_dir(data_dir: str | os.PathLike, folder: str | os.PathLike) -> SyncReport:
+    """sync_now on a Library of its own: for a worker thread (a sqlite3 connection must not be
+    used by two threads at once, so the app's own Library stays with the UI thread). Afterwards
+    the app re-reads what it shows and opens a fresh searcher."""
+    from index.library import Library
+
+    with Library.open(data_dir) as lib:
+        return sync_now(lib, folder)
+
+
 def _apply(store, ops: list[Op], moved: list[tuple], report: SyncReport) -> int:
     with store.transaction() as db:
         fresh: dict[str, Op] = {}

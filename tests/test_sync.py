@@ -531,3 +531,14 @@ def test_a_note_longer_than_the_tail_window_is_not_published_twice(folder, devic
     assert own_log(folder, a).read_bytes().endswith(b"}\n")
     sync.sync_now(b, folder)
     assert b.get(key).note == a.get(key).note
+
+
+def test_sync_data_dir_opens_its_own_library(folder, devices, tmp_path):
+    a = devices("a")
+    a.add(records(2))
+    sync.sync_now(a, folder)
+    report = sync.sync_data_dir(tmp_path / "fresh", folder)
+    assert report.received == len(a.store.ops_since(a.store.device, 0))
+    with Library.open(tmp_path / "fresh") as fresh:
+        assert fresh.store.count() == 2
+        assert fresh.search(records(2)[0].title.split()[0]).total >= 1  # indexed too
