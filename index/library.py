@@ -47,6 +47,10 @@ class Library:
         self.data_dir = data_dir
         self.store = store
         self._index = None  # opened on first use: the CLI's `star` never pays for Whoosh
+        # Why the index could not be written in this session, once it has failed: later
+        # flushes give up at once instead of waiting on the same lock or disk again.
+        self.index_problem: str | None = None
+        self.index_problem_reported = False
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> Library:
@@ -133,6 +137,7 @@ class Library:
         report = self.store.add_records(records, dry_run=dry_run, progress=progress)
         if not dry_run and (report.added or report.merged):
             if reason := self.try_flush_index():
+                self.index_problem_reported = True
                 report.notices.append(Problem(
                     f"the new papers are saved, but the search index was not updated ({reason}); "
                     "it catches up on the next run"))
@@ -144,13 +149,14 @@ class Library:
         flush, or None when it did."""
         from index.search import IndexBusy
 
-        try:
-            self.flush_index()
-            return None
-        except IndexBusy:
-            return "it is busy: another papershelf is writing it"
-        except OSError as exc:
-            return exc.strerror or str(exc)
+        if self.index_problem is None:
+            try:
+                self.flush_index()
+            except IndexBusy:
+                self.index_problem = "it is busy: another papershelf is writing it"
+            except OSError as exc:
+                self.index_problem = exc.strerror or str(exc)
+        return self.index_problem
 
     def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
                      progress: Progress | None = None,
@@ -209,6 +215,10 @@ class Library:
             raise AmbiguousKey(f"key {prefix!r} matches several papers: {shown}")
         return matches[0]
 
+    def citekey_owner(self, citekey: str) -> str | None:
+        """The key of the paper using `citekey` (ignoring case), or None."""
+        return self.store.key_for_citekey(citekey)
+
     def list_papers(self, *, starred: bool | None = None, tag: str | None = None,
                     status: str | None = None, limit: int | None = None) -> list[Paper]:
         keys = self.store.filtered_keys(
@@ -242,7 +252,11 @@ class Library:
                           result.error)
 
     def similar(self, key: str, limit: int = 20) -> list[str]:
-        return self.index.similar(key, limit)
+        paper = self.get(key)
+        if paper is None:
+            return []
+        # The abstract lives in SQLite, not in the index: hand it over for more-like-this.
+        return self.index.similar(paper.key, limit, text=f"{paper.title}\n{paper.abstract}")
 
     def all_tags(self) -> list[tuple[str, int]]:
         return self.store.tag_counts()

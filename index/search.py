@@ -854,7 +854,7 @@ class SearchIndex:
                     writer.add_document(**doc)
                 writer.commit()
             except BaseException:
-                writer.cancel()
+                _cancel_quietly(writer)
                 raise
             ix.close()
             (tmp / META_FILE).write_text(
@@ -907,7 +907,7 @@ class SearchIndex:
                     writer.add_document(**doc)
                 writer.commit()
             except BaseException:
-                writer.cancel()
+                _cancel_quietly(writer)
                 raise
             finally:
                 with self._lock:
@@ -926,7 +926,7 @@ class SearchIndex:
                     writer.delete_by_term("key", key)
                 writer.commit()
             except BaseException:
-                writer.cancel()
+                _cancel_quietly(writer)
                 raise
             finally:
                 with self._lock:
@@ -1181,7 +1181,10 @@ class _QueryBuilder:
             for f in pf:
                 toks = self.analyse(f, raw)
                 if len(toks) > 1:
-                    subs.append(Q.Phrase(f, toks))
+                    # Dropped stop words still take a position in the index ("order to
+                    # abstractive"): allow one step per dropped word between the others.
+                    dropped = len(_WORDCHARS.findall(raw)) - len(toks)
+                    subs.append(Q.Phrase(f, toks, slop=1 + max(dropped, 0)))
                 elif toks:
                     subs.append(Q.Term(f, toks[0]))
             if not negated:
@@ -1221,13 +1224,23 @@ class _QueryBuilder:
             return _and(Q, parts)
         if not negated and not fieldname and len(pieces) == 1:
             self.plain_words.append(word)
+        if len(pieces) > 1 and any(f in PHRASE_FIELDS for f in fields):
+            # A compound like "to-read" or "state-of-the-art" is a phrase (as in Whoosh's own
+            # parser), and it may also be one whole tag.
+            query = self.word(_Word(raw, fieldname, phrase=True, span=word.span), negated)
+            if "tags" in fields:
+                whole_tag = Q.Term("tags", normalise_tag(raw), boost=10.0)  # a whole tag is what was meant
+                query = whole_tag if query is None else Q.Or([query, whole_tag])
+            return query
         parts = [p for p in (self.whole(p, fields) for p in pieces) if p is not None]
         return _and(Q, parts)
 
     def whole(self, piece: str, fields):
         Q = self.Q
-        if piece.lower() in _STOP_WORDS and len(fields) > 1:
-            return None  # "and", "the": dropped (also from author names, tags) like Whoosh does
+        if (piece.lower() in _STOP_WORDS or len(piece) < 2) and len(fields) > 1:
+            # "and", "the", "8": the analysers drop them at index time, so requiring them
+            # would match nothing (also from author names, tags), as Whoosh itself does.
+            return None
         subs = []
         for f in fields:
             if f == "tags":
@@ -1251,6 +1264,15 @@ class _QueryBuilder:
             }[op]
             return Q.TermRange("year", f"{lo:04d}", f"{hi:04d}")
         raise QueryError(f"year:{raw} is not a year; use year:2023, year:2020..2023 or year:>=2021")
+
+
+def _cancel_quietly(writer) -> None:
+    """Cancel after a failure without hiding it: a writer whose commit failed half-way may
+    already be closed, and cancel() would then raise over the real error."""
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - the original exception is the one that matters
+        pass
 
 
 def _or(Q, subs):

@@ -443,8 +443,10 @@ class Store:
                 return False
             stored = int(value) if field == "starred" else value
             if field == "citekey":
-                clash = self.db.execute("SELECT key FROM papers WHERE citekey = ? AND key != ?",
-                                        (value, key)).fetchone()
+                # BibTeX compares keys ignoring case, so a clash is one ignoring case too.
+                clash = self.db.execute(
+                    "SELECT key FROM papers WHERE citekey = ? COLLATE NOCASE AND key != ?",
+                    (value, key)).fetchone()
                 if clash:
                     raise StoreError(f"citation key {value} is already used by {clash[0]}")
             self.db.execute(f"UPDATE papers SET {field} = ? WHERE key = ?", (stored, key))
@@ -576,8 +578,10 @@ class Store:
         return [r[0] for r in rows]
 
     def key_for_citekey(self, citekey: str) -> str | None:
-        row = self.db.execute("SELECT key FROM papers WHERE citekey = ? AND deleted = 0",
-                              (citekey,)).fetchone()
+        """The paper that owns a citation key, compared ignoring case as BibTeX does."""
+        row = self.db.execute(
+            "SELECT key FROM papers WHERE citekey = ? COLLATE NOCASE AND deleted = 0 "
+            "ORDER BY citekey = ? DESC LIMIT 1", (citekey, citekey)).fetchone()
         return row[0] if row else None
 
     def tag_counts(self) -> list[tuple[str, int]]:

@@ -220,3 +220,11 @@ def test_arxiv_record_with_known_doi_merges_the_doi_paper(store):
     assert report.merged == ["arxiv:2403.00003"] and store.count() == 1
     paper = store.get("arxiv:2403.00003")
     assert paper.status == "read" and paper.sources == ["bibtex:refs.bib", "arxiv:api"]
+
+
+def test_citekey_clash_ignores_case_like_bibtex(store):
+    store.add_records([rec("One", authors=["A Smith"], year=2021), rec("Two", authors=["C D"], year=2021)])
+    one, two = sorted(store.iter_papers(), key=lambda p: p.title)
+    with pytest.raises(StoreError, match="already used"):
+        store.set_field(two.key, "citekey", one.citekey.upper())
+    assert store.key_for_citekey(one.citekey.upper()) == one.key

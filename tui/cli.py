@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
             return args.handler(args, None)
         with Library.open(args.data_dir) as lib:
             code = args.handler(args, lib)
-            if getattr(args, "flush_index", True) and (reason := lib.try_flush_index()):
+            if (getattr(args, "flush_index", True) and (reason := lib.try_flush_index())
+                    and not lib.index_problem_reported):
                 print(f"papershelf: saved; the search index was not updated ({reason}); "
                       "it catches up on the next run", file=sys.stderr)
             return code
