@@ -61,7 +61,9 @@ def test_note_editor_over_the_main_screen(tmp_path, snap_compare):
         await settle(pilot)
         await pilot.press("n")
         await pilot.pause(0.3)
-        pilot.app.screen.query_one("#note-text").cursor_blink = False  # a blink is a clock
+        area = pilot.app.screen.query_one("#note-text")
+        area.cursor_blink = False  # a blinking cursor is a clock: show it steadily
+        area.refresh()  # its line cache does not notice the change
         await pilot.pause(0.1)
 
     try:

@@ -1,20 +1,22 @@
 """PapershelfApp: the Textual front end over one Library.
 
-Threads and SQLite. The Store's connection allows use from any thread, but its transactions
-(BEGIN IMMEDIATE ... COMMIT) are per connection, so two threads writing through one connection
-would interleave their transactions. The app therefore uses three Library objects on the same
-data directory, each confined to one kind of work:
+Threads and SQLite. The Store's connection may be used from any thread, but its transactions
+(BEGIN IMMEDIATE ... COMMIT) belong to the connection, so two threads writing through one
+connection would mix their transactions. And opening the Whoosh index costs ~0.5 s and
+~600 MB resident at 100k papers, so it must be opened once. The app therefore uses three
+Library objects on the same data directory, each confined to one kind of work:
 
 - `lib`, given by the caller: the UI thread only, and only reads (the visible rows, the
   detail). SQLite WAL readers never wait for writers, so painting never blocks.
-- the writer: every change (star, status, tags, notes), imports and index flushes, in thread
-  workers serialised by `_writer_lock`. One writer means one clock and one Whoosh writer in
-  this process; a star queued behind an import waits in its worker, not in the UI.
-- the reader: searches, similar papers and export reads, serialised by `_reader_lock`. Its
-  Whoosh searcher notices the writer's commits by itself (a fresh searcher per generation).
+- the store writer (`with_store`): star, status, tags and notes, in thread workers serialised
+  by a lock. These touch SQLite only (tags and notes are only marked for the index), so a star
+  never waits for a search, an index commit or a running import's search work.
+- the index owner (`with_index`): everything that opens Whoosh (searches, similar papers, the
+  start-up index check, index flushes, imports, exports, sync note resolution), serialised by
+  a second lock. The one Whoosh index in the process lives here.
 
-One lock around one Library would have been simpler, but then a star would wait for a running
-search or a ~0.4 s index commit at 100k papers, and typing would stall during an import.
+One lock around one Library would have been simpler, but a star would then wait for a running
+search or a ~0.4 s index commit, and a second Library per job would open Whoosh again.
 """
 
 from __future__ import annotations
@@ -55,10 +57,10 @@ class PapershelfApp(App):
         self._themes: list[Theme] = []
         self._load_themes()
         super().__init__()
-        self._reader: Library | None = None
-        self._writer: Library | None = None
-        self._reader_lock = threading.Lock()
-        self._writer_lock = threading.Lock()
+        self._index_lib: Library | None = None
+        self._store_lib: Library | None = None
+        self._index_lock = threading.Lock()
+        self._store_lock = threading.Lock()
         self._closed = False
         self.index_ready = threading.Event()  # set once MainScreen has checked the index
         self._saved_theme = self.config.get("ui", "theme")
@@ -156,18 +158,18 @@ class PapershelfApp(App):
         """Flush pending index work and close the worker Libraries (waits for running jobs)."""
         self._closed = True
         self.index_ready.set()  # a search still waiting for the check gives up
-        with self._writer_lock:
-            if self._writer is not None:
+        with self._store_lock:
+            if self._store_lib is not None:
+                self._store_lib.close()
+                self._store_lib = None
+        with self._index_lock:
+            if self._index_lib is not None:
                 try:
-                    self._writer.flush_index()
+                    self._index_lib.try_flush_index()
                 except Exception:
                     pass  # the dirty marks stay in the store; the next flush does the work
-                self._writer.close()
-                self._writer = None
-        with self._reader_lock:
-            if self._reader is not None:
-                self._reader.close()
-                self._reader = None
+                self._index_lib.close()
+                self._index_lib = None
 
     def on_unmount(self) -> None:
         self.close_libraries()
@@ -179,17 +181,19 @@ class PapershelfApp(App):
             raise PapershelfError("papershelf is closing")
         return Library.open(self.lib.data_dir)
 
-    def with_reader(self, job: Callable[[Library], T]) -> T:
-        with self._reader_lock:
-            if self._reader is None:
-                self._reader = self._open()
-            return job(self._reader)
+    def with_index(self, job: Callable[[Library], T]) -> T:
+        """Run `job` with the Library that owns the search index (see the module docstring)."""
+        with self._index_lock:
+            if self._index_lib is None:
+                self._index_lib = self._open()
+            return job(self._index_lib)
 
-    def with_writer(self, job: Callable[[Library], T]) -> T:
-        with self._writer_lock:
-            if self._writer is None:
-                self._writer = self._open()
-            return job(self._writer)
+    def with_store(self, job: Callable[[Library], T]) -> T:
+        """Run `job` with the Library for user changes (SQLite only, never the index)."""
+        with self._store_lock:
+            if self._store_lib is None:
+                self._store_lib = self._open()
+            return job(self._store_lib)
 
 
 def run_app(data_dir: str | Path | None = None) -> int:

@@ -16,8 +16,9 @@ class SearchDone(Message):
     """A search finished; `generation` says which request it answers (stale ones are dropped)."""
 
     def __init__(self, generation: int, query: str, hits: SearchHits, seconds: float,
-                 note: str = "") -> None:
+                 note: str = "", partial: bool = False) -> None:
         super().__init__()
+        self.partial = partial  # a first page; the full results follow from the same worker
         self.generation = generation
         self.query = query
         self.hits = hits
@@ -25,7 +26,8 @@ class SearchDone(Message):
         self.note = note  # e.g. "similar to ...": shown in the status line
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, SearchDone)
+        # a newer final result supersedes an older one still queued; first pages never do
+        return isinstance(message, SearchDone) and not message.partial and not self.partial
 
 
 class PapersChanged(Message):

@@ -13,6 +13,7 @@ writer Library; searches on its reader Library (see tui/app.py for why two).
 
 from __future__ import annotations
 
+import re
 import time
 import webbrowser
 from collections.abc import Callable
@@ -46,7 +47,10 @@ from tui.widgets.status_line import StatusLine
 from tui.widgets.welcome import Welcome
 
 FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading"}
-SEARCH_CAP = 20_000  # text searches rank at most this many hits; filters alone list everything
+SEARCH_CAP = 2_000  # text searches rank at most this many hits; filters alone list everything
+FIRST_PAGE = 200  # rows listed before the whole list is counted
+_SHORT_TAIL = re.compile(r"(?:^|(?<=\s))[^\s\"():*]{1,2}$")
+_DANGLING = re.compile(r"(?:^|\s+)(?:OR|AND|NOT)\s*$")  # left by dropping the partial word
 FLUSH_DELAY = 1.5  # seconds after the last tag/note edit before the index catches up
 
 # The modal screens other modules provide; a key whose screen is missing stays hidden.
@@ -108,6 +112,7 @@ class MainScreen(Screen):
         self._search_timer: Timer | None = None
         self._flush_timer: Timer | None = None
         self._importing = False
+        self._all_keys: list[str] | None = None  # the unfiltered listing, newest first
         self._keep_selection = True  # the restored selection, then after filters and imports
         self.last_search_seconds = 0.0
         self.applied_query: str | None = None  # the full query whose results are shown
@@ -163,6 +168,13 @@ class MainScreen(Screen):
     def full_query(self) -> str:
         return " ".join(part for part in (self.query_text.strip(), FILTERS[self.filter]) if part)
 
+    def search_query(self) -> str:
+        """What is sent to the index: the full query, less a trailing partial word shorter
+        than the index's 3-letter prefixes (it would match nothing, blanking the list while
+        the person is still typing it)."""
+        text = _DANGLING.sub("", _SHORT_TAIL.sub("", self.query_text)).strip()
+        return " ".join(part for part in (text, FILTERS[self.filter]) if part)
+
     @on(Input.Changed, "#search")
     def _query_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
@@ -191,16 +203,18 @@ class MainScreen(Screen):
         self._search_timer = None
         self._in_flight = True
         self._last_start = time.monotonic()
-        self.search_worker(self._generation, self.full_query())
+        self.search_worker(self._generation, self.full_query(), self.search_query())
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def search_worker(self, generation: int, query: str) -> None:
+    def search_worker(self, generation: int, query: str, sent: str) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
         try:
-            if not _no_text(query):
+            if _no_text(sent):
+                hits = self._list_everything(generation, query, sent, worker)
+            else:
                 self.app.index_ready.wait()  # the start-up check may be rebuilding it
-            hits = self.app.with_reader(lambda lib: _search(lib, query))
+                hits = self.app.with_index(lambda lib: _search(lib, sent))
         except PapershelfError as exc:
             hits = SearchHits([], 0, error=str(exc))
         except Exception as exc:  # a damaged index must not take the app down
@@ -208,8 +222,31 @@ class MainScreen(Screen):
         if not worker.is_cancelled:
             self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started))
 
+    def _list_everything(self, generation: int, query: str, sent: str, worker) -> SearchHits:
+        """Filters alone list every paper, newest first. The whole key list takes ~0.4-1 s at
+        100k papers, so the first page goes out at once and the full list follows; the
+        unfiltered list is kept until an import changes it."""
+        cached = self._all_keys if not sent else None
+        if cached is not None:
+            return SearchHits(cached, len(cached))
+        first = self.app.with_index(lambda lib: _first_page(lib, sent))
+        if first is not None and not worker.is_cancelled:
+            self.post_message(SearchDone(generation, query, SearchHits(first, len(first)),
+                                         0.0, partial=True))
+        hits = self.app.with_index(lambda lib: lib.search(sent, limit=None))
+        if not sent and not hits.error:
+            self._all_keys = hits.keys
+        return hits
+
     @on(SearchDone)
     def _search_done(self, message: SearchDone) -> None:
+        if message.partial:
+            if message.generation == self._generation:
+                self.results.set_results(message.hits.keys, (), select=self._select,
+                                         keep=self._keep_selection)
+                self._keep_selection = True  # the full list keeps where the person moved to
+                self.status.set(hits=f"{len(message.hits.keys):,}+ papers (counting)")
+            return
         self._in_flight = False
         if message.generation != self._generation and not message.note:
             self._start_search()  # typed on meanwhile: run only the newest query
@@ -295,15 +332,17 @@ class MainScreen(Screen):
     # ---- changes -----------------------------------------------------------------------------
 
     def change(self, keys: list[str], apply: Callable[[Library, list[str]], object],
-               summary: str, searchable: bool = False) -> None:
-        """Write a change for these papers in the writer worker, then repaint their rows."""
+               summary: str, searchable: bool = False, index: bool = False) -> None:
+        """Write a change for these papers in a worker, then repaint their rows."""
         if keys:
-            self.write_worker(keys, apply, summary, searchable)
+            self.write_worker(keys, apply, summary, searchable, index)
 
     @work(thread=True, group="write", exit_on_error=False)
-    def write_worker(self, keys: list[str], apply, summary: str, searchable: bool) -> None:
+    def write_worker(self, keys: list[str], apply, summary: str, searchable: bool,
+                     index: bool = False) -> None:
+        run = self.app.with_index if index else self.app.with_store
         try:
-            self.app.with_writer(lambda lib: apply(lib, keys))
+            run(lambda lib: apply(lib, keys))
         except PapershelfError as exc:
             self.post_message(JobFailed(summary, str(exc)))
         self.post_message(PapersChanged(keys, summary, searchable))
@@ -333,7 +372,7 @@ class MainScreen(Screen):
     @work(thread=True, group="flush", exit_on_error=False)
     def flush_worker(self) -> None:
         try:
-            self.app.with_writer(lambda lib: lib.try_flush_index())
+            self.app.with_index(lambda lib: lib.try_flush_index())
         except Exception as exc:
             self.post_message(JobFailed("updating the search index", str(exc)))
 
@@ -416,9 +455,9 @@ class MainScreen(Screen):
         from tui.screens.note_conflict import NoteConflictScreen
 
         def done(text: str | None) -> None:
-            if text is not None:
+            if text is not None:  # resolve_conflict flushes the index: the index owner runs it
                 self.change([paper.key], lambda lib, keys: resolve_conflict(lib, keys[0], text),
-                            "note conflict resolved")
+                            "note conflict resolved", index=True)
 
         self.app.push_screen(NoteConflictScreen(paper.title, conflict.local, conflict.remote,
                                                 conflict.merged), done)
@@ -492,7 +531,7 @@ class MainScreen(Screen):
     def similar_worker(self, generation: int, key: str, title: str) -> None:
         started = time.perf_counter()
         try:
-            keys = self.app.with_reader(lambda lib: lib.similar(key, limit=50))
+            keys = self.app.with_index(lambda lib: lib.similar(key, limit=50))
             hits = SearchHits(keys, len(keys))
         except Exception as exc:
             hits = SearchHits([], 0, error=f"similar papers: {exc}")
@@ -521,7 +560,7 @@ class MainScreen(Screen):
             self.post_message(ImportProgress(done, total))
 
         try:
-            report = self.app.with_writer(lambda lib: lib.import_files(paths, progress=progress))
+            report = self.app.with_index(lambda lib: lib.import_files(paths, progress=progress))
         except PapershelfError as exc:
             self.post_message(ImportDone(None, str(exc)))
             return
@@ -540,12 +579,17 @@ class MainScreen(Screen):
         def check(lib: Library) -> bool:
             if lib.index_ready():
                 return False
+            if not lib.list_papers(limit=1):
+                lib.reindex()  # an empty index for an empty library: nothing to tell
+                return False
             lib.reindex(progress=lambda done, total: self.post_message(
                 ImportProgress(done, total, "building the search index")))
             return True
 
         try:
-            rebuilt = self.app.with_writer(check)
+            self.app.with_store(lambda lib: None)  # open it now: the first star is then quick
+            rebuilt = self.app.with_index(check)
+            self.app.with_index(lambda lib: lib.index)  # open it for the first search
             self.post_message(IndexReady(rebuilt))
         except Exception as exc:
             self.post_message(IndexReady(False, str(exc)))
@@ -566,6 +610,7 @@ class MainScreen(Screen):
     @on(ImportDone)
     def _import_done(self, message: ImportDone) -> None:
         self._importing = False
+        self._all_keys: list[str] | None = None  # the unfiltered listing, newest first
         self._keep_selection = True  # the restored selection, then after filters and imports
         self.refresh_bindings()
         self.status.progress_done()
@@ -578,6 +623,7 @@ class MainScreen(Screen):
             self.notify(_one_line(str(problem)), title="Rejected", severity="warning",
                         markup=False)
         self._show_welcome(not self.lib.list_papers(limit=1))
+        self._all_keys = None
         self._keep_selection = True
         self.request_search(immediate=True)
 
@@ -621,7 +667,7 @@ class MainScreen(Screen):
             return list(lib.all_papers())
 
         try:
-            papers = self.app.with_reader(papers_for)
+            papers = self.app.with_index(papers_for)
             options = ExportOptions(group_by=request.group_by, with_notes=request.with_notes)
             summary = write_export(papers, request.format, request.path, options)
         except PapershelfError as exc:
@@ -656,6 +702,22 @@ def _search(lib: Library, query: str) -> SearchHits:
         whole = lib.search(query, limit=1)
         hits.suggestion = whole.suggestion if not whole.error else None
     return hits
+
+
+def _first_page(lib: Library, query: str) -> list[str] | None:
+    """The newest papers for a query of simple filters (None when it has others)."""
+    starred, status, tag = None, None, None
+    for word in query.split():
+        if word == "is:starred" and starred is None:
+            starred = True
+        elif word in ("is:unread", "is:reading", "is:read") and status is None:
+            status = word[3:]
+        elif word.startswith("tag:") and len(word) > 4 and tag is None:
+            tag = word[4:]
+        else:
+            return None
+    return [p.key for p in lib.list_papers(starred=starred, tag=tag, status=status,
+                                          limit=FIRST_PAGE)]
 
 
 def _no_text(query: str) -> bool:

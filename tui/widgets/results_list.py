@@ -28,7 +28,7 @@ from textual.strip import Strip
 from index.model import Paper
 from index.textsafe import terminal_safe
 
-PAGE = 100  # rows fetched per SQLite round trip
+PAGE = 50  # rows fetched per SQLite round trip (a screenful and a half)
 STATUS_WIDTH = 7
 DATE_WIDTH = 8
 TAGS_WIDTH = 24
