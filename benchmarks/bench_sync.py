@@ -83,6 +83,8 @@ def one_run(n: int, n_ops: int, seed: int, work: Path) -> dict:
     assert not report.snapshot_loaded and c.store.count() == a.store.count()
     result["new device (logs only)"] = (total, index, report.received, cpu)
     c.close()
+    shutil.rmtree(snapshots)  # put a's snapshot back (else a's next sync writes a new one)
+    shutil.move(work / "snapshots-aside", snapshots)
     rng = random.Random(seed)
     keys = a.store.filtered_keys()
     for i in range(n_ops):
