@@ -1,7 +1,7 @@
 """Sync timings (issue 5's targets): a 10,000-paper library into an empty second device
 (<= 10 s) and an incremental sync of 100 new operations (<= 0.3 s).
 
-    .venv/bin/python benchmarks/bench_sync.py [--papers 10000] [--runs 3] [--ops 100]
+    .venv/bin/python benchmarks/bench_sync.py [--papers 10000] [--runs 3] [--ops 100] [--no-index]
 
 For each run: device A imports the synthetic library and syncs (publishes its log and writes a
 snapshot); then an empty device B syncs, once starting from A's snapshot (and once more, which
@@ -59,15 +59,25 @@ def timed_sync(lib: Library, folder: Path) -> tuple[float, float, sync.SyncRepor
     return total, spent[0], report, cpu
 
 
+NO_INDEX = False
+
+
+def open_library(path: Path) -> Library:
+    lib = Library.open(path)
+    if NO_INDEX:  # measure the merge alone: pending index updates are dropped
+        lib.flush_index = lambda: lib.store.clear_dirty(lib.store.dirty_keys())
+    return lib
+
+
 def one_run(n: int, n_ops: int, seed: int, work: Path) -> dict:
     folder = work / "Sync"
     folder.mkdir(parents=True)
-    a = Library.open(work / "a")
+    a = open_library(work / "a")
     a.add(make_records(n, seed))
     result = {}
     total, index, report, cpu = timed_sync(a, folder)
     result["publish"] = (total, index, report.published, cpu)
-    b = Library.open(work / "b")
+    b = open_library(work / "b")
     total, index, report, cpu = timed_sync(b, folder)
     assert report.snapshot_loaded, report
     assert b.store.count() == a.store.count()
@@ -78,7 +88,7 @@ def one_run(n: int, n_ops: int, seed: int, work: Path) -> dict:
     snapshots = folder / "papershelf" / "snapshots"
     shutil.move(snapshots, work / "snapshots-aside")
     snapshots.mkdir()
-    c = Library.open(work / "c")
+    c = open_library(work / "c")
     total, index, report, cpu = timed_sync(c, folder)
     assert not report.snapshot_loaded and c.store.count() == a.store.count()
     result["new device (logs only)"] = (total, index, report.received, cpu)
@@ -116,7 +126,12 @@ def main() -> int:
     parser.add_argument("--ops", type=int, default=100)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--no-index", action="store_true",
+                        help="leave the search index out (times the merge alone)")
     args = parser.parse_args()
+    global NO_INDEX
+    NO_INDEX = args.no_index
+    sync.SNAPSHOT_EVERY = min(sync.SNAPSHOT_EVERY, max(1, args.papers // 2))  # small --papers too
     runs = []
     for run in range(args.runs):
         work = Path(tempfile.mkdtemp(prefix="papershelf-bench-sync-"))
@@ -126,7 +141,8 @@ def main() -> int:
             shutil.rmtree(work, ignore_errors=True)
         print(f"run {run + 1}: " + ", ".join(f"{k} {v[0]:.2f}s" for k, v in runs[-1].items()),
               file=sys.stderr)
-    print(f"papers: {args.papers}, changes: {args.ops}, runs: {args.runs} (medians)")
+    print(f"papers: {args.papers}, changes: {args.ops}, runs: {args.runs} (medians)"
+          + (", search index left out" if NO_INDEX else ""))
     print("merge = everything but the search index (wall clock; cpu = this process's CPU time)")
     print(f"{'step':<24} {'total s':>8} {'merge s':>8} {'merge cpu':>9} {'index s':>8} "
           f"{'ops/papers':>10}")
