@@ -816,6 +816,26 @@ class SearchIndex:
                 f"(waited {self.writer_timeout:g} s); try again when it finishes"
             ) from None
 
+    def _lock_live_index(self):
+        """The live index's writer lock, held while a rebuild swaps directories, so the swap
+        never happens under another process that is writing the index."""
+        if not (self.directory / META_FILE).exists():
+            return None  # missing or half-made: nobody can be writing it
+        from whoosh.filedb.filestore import FileStorage
+        from whoosh.util.filelock import try_for
+
+        lock = FileStorage(str(self.directory)).lock(f"{INDEX_NAME}_WRITELOCK")
+        try:
+            acquired = try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1)
+        except OSError:
+            return None  # a damaged directory that cannot hold a lock file
+        if not acquired:
+            raise IndexBusy(
+                f"the search index is being written by another papershelf process "
+                f"(waited {self.writer_timeout:g} s); try the rebuild again when it finishes"
+            )
+        return lock
+
     def rebuild(
         self,
         papers: Iterable[Paper],
@@ -863,6 +883,7 @@ class SearchIndex:
             if progress is not None:
                 progress(done, max(total or 0, done))
             with self._lock:
+                live_lock = self._lock_live_index()
                 self.close()
                 old = None
                 if self.directory.exists():
@@ -872,6 +893,8 @@ class SearchIndex:
                 if old is not None:
                     shutil.rmtree(old, ignore_errors=True)
                 self._identity = self._dir_identity()
+                if live_lock is not None:
+                    live_lock.release()  # (its file went away with the old directory)
                 self._ix, self._searcher = self._open_dir(self.directory)
         finally:
             if tmp.exists():

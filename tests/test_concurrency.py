@@ -160,24 +160,22 @@ def test_a_held_index_writer_blocks_nobody_and_loses_nothing(indexed, tmp_path):
         assert doctor.check(lib).ok
 
 
-@pytest.mark.xfail(strict=True, reason="index/search.py SearchIndex.rebuild builds in a temp dir "
-                   "and swaps it in with os.replace without taking the index's writer lock, so "
-                   "a rebuild (a process that found the index missing or damaged, e.g. two "
-                   "first imports into a fresh library) replaces the directory under a process "
-                   "that is writing it: that writer then fails with FileNotFoundError on "
-                   "whoosh/papers.tmp/*.ctmp (seen in test_two_imports_at_once on a fresh "
-                   "library) or commits into the discarded directory. Fix: take the writer lock "
-                   "of the live index (or a papershelf lock file) around the swap, and raise "
-                   "IndexBusy when another process holds it")
 def test_a_rebuild_waits_for_another_process_writing_the_index(indexed):
     from index.search import IndexBusy
 
-    holder = _hold_index_writer(indexed, 2)
+    holder = _hold_index_writer(indexed, 1)  # shorter than the 5 s writer timeout: it waits
+    try:
+        with Library.open(indexed) as lib:
+            assert lib.reindex() == 10
+    finally:
+        holder.wait(timeout=30)
+    holder = _hold_index_writer(indexed, 8)  # longer: the rebuild gives up, clearly
     try:
         with Library.open(indexed) as lib:
             lib.open_index().close()
             with pytest.raises(IndexBusy):
                 lib.reindex()
+            assert len(lib.search("", limit=None).keys) == 10  # nothing lost either way
     finally:
         holder.wait(timeout=30)
 
