@@ -176,6 +176,10 @@ class Store:
             return
         if not writable:
             raise StoreError(f"{self.data_dir}: the data directory is read-only")
+        if 0 < version < SCHEMA_VERSION:  # an upgrade: keep the old library as it was
+            from index.backup import backup_before_migration
+
+            backup_before_migration(self.path)
         self.db.execute("PRAGMA journal_mode=WAL")
         with self.transaction():
             if version == 0:

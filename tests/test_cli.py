@@ -369,3 +369,17 @@ def test_cli_search_does_not_import_textual(data, imported):
             "print('textual' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code, str(data)], capture_output=True, text=True)
     assert result.stdout.strip().splitlines()[-1] == "False", result.stderr
+
+
+def test_import_takes_one_automatic_backup_a_day(run, page, data, tmp_path):
+    run("import", page)
+    other = tmp_path / "other.txt"
+    other.write_text(dense_page(make_papers(9)[6:]), encoding="utf-8")
+    run("import", other)
+    backups = sorted((data / "backups").glob("papershelf-auto-*"))
+    assert len(backups) == 1  # the first import of the day, not every one
+    db = sqlite3.connect(backups[0])
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        db.close()

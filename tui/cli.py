@@ -23,6 +23,8 @@ from index.textsafe import terminal_safe
 COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care"]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
+# Commands that bring in many changes at once start with the day's automatic backup.
+DAILY_BACKUP_COMMANDS = {"import", "add", "sync"}
 
 
 def version() -> str:
@@ -145,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "needs_library", True):  # restore works on a damaged library
             return args.handler(args, None)
         with Library.open(args.data_dir) as lib:
+            if args.command in DAILY_BACKUP_COMMANDS:
+                take_daily_backup(lib)
             code = args.handler(args, lib)
             if (getattr(args, "flush_index", True) and (reason := lib.try_flush_index())
                     and not lib.index_problem_reported):
@@ -162,6 +166,17 @@ def main(argv: list[str] | None = None) -> int:
         # at /dev/null so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def take_daily_backup(lib) -> None:
+    """The day's automatic backup; failing to take it warns but never blocks the command."""
+    from index.backup import daily_backup
+
+    try:
+        daily_backup(lib)
+    except (OSError, PapershelfError) as exc:
+        print(f"papershelf: warning: no automatic backup today ({terminal_safe(str(exc), single_line=True)})",
+              file=sys.stderr)
 
 
 def open_app(args) -> int:
