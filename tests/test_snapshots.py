@@ -5,7 +5,7 @@ Update after an intended change with: pytest tests/test_snapshots.py --snapshot-
 
 from __future__ import annotations
 
-from test_tui_support import make_app, settle
+from test_tui_support import make_app, settle, wait_for
 
 SIZE = (120, 36)
 
@@ -60,8 +60,9 @@ def test_note_editor_over_the_main_screen(tmp_path, snap_compare):
     async def run_before(pilot):
         await settle(pilot)
         await pilot.press("n")
-        await pilot.pause(0.3)
-        area = pilot.app.screen.query_one("#note-text")
+        await wait_for(pilot, lambda: pilot.app.focused is not None
+                       and pilot.app.focused.id == "note-text")
+        area = pilot.app.focused
         area.cursor_blink = False  # a blinking cursor is a clock: show it steadily
         area.refresh()  # its line cache does not notice the change
         await pilot.pause(0.1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import tomllib
 
 import pytest
@@ -70,7 +71,7 @@ async def test_cursor_keys_move_and_update_detail(tmp_path):
         results = screen.results
         await pilot.press("j", "j")
         assert results.cursor == 2
-        assert titles(screen)[2] in screen.detail.text()
+        await wait_for(pilot, lambda: titles(screen)[2] in screen.detail.text())
         await pilot.press("k")
         assert results.cursor == 1
         await pilot.press("G")
@@ -373,4 +374,25 @@ async def test_rows_fit_any_width(tmp_path, width):
         results = app.screen.results
         for y in range(5):
             assert results.render_line(y).cell_length == results.scrollable_content_region.width
+    lib.close()
+
+
+async def test_a_star_that_cannot_be_saved_is_put_back(tmp_path, monkeypatch):
+    from index.library import Library
+    from index.model import PapershelfError
+
+    def refuse(self, keys, starred):
+        time.sleep(0.5)  # a slow store: the row shows the star before the write is refused
+        raise PapershelfError("the data directory is read-only; nothing was changed")
+
+    monkeypatch.setattr(Library, "set_star_many", refuse)
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("s")
+        assert rows(screen)[0][2] == "★"  # shown at once ...
+        await wait_for(pilot, lambda: "read-only" in screen.status.text())
+        await wait_for(pilot, lambda: rows(screen)[0][2] == " ")  # ... and put back
+        assert not lib.get(screen.results.keys[0]).starred
     lib.close()

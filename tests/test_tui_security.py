@@ -36,7 +36,8 @@ async def test_markup_like_text_is_literal_and_inert(tmp_path, monkeypatch):
             assert f"{text} Title" in shown
         for index in range(len(NASTY)):
             screen.results.move_to(index)
-            await pilot.pause()
+            key = screen.results.current_key
+            await wait_for(pilot, lambda: screen.detail.paper and screen.detail.paper.key == key)
             paper = screen.detail.paper
             detail = screen.detail.text()
             assert paper.title in detail and paper.abstract in detail

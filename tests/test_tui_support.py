@@ -58,7 +58,7 @@ async def settle(pilot, timeout: float = 10.0) -> None:
         await pilot.pause()
         busy = [w for w in pilot.app.workers if not w.is_finished]
         if screen.applied_query == screen.full_query() and not screen._in_flight \
-                and screen._search_timer is None and not busy:
+                and screen._search_timer is None and screen._detail_timer is None and not busy:
             await pilot.pause()
             return
         await asyncio.sleep(0.01)

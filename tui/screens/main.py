@@ -51,6 +51,7 @@ SEARCH_CAP = 2_000  # text searches rank at most this many hits; filters alone l
 FIRST_PAGE = 200  # rows listed before the whole list is counted
 _SHORT_TAIL = re.compile(r"(?:^|(?<=\s))[^\s\"():*]{1,2}$")
 _DANGLING = re.compile(r"(?:^|\s+)(?:OR|AND|NOT)\s*$")  # left by dropping the partial word
+DETAIL_DELAY = 0.06  # seconds the cursor rests before the detail pane follows it
 FLUSH_DELAY = 1.5  # seconds after the last tag/note edit before the index catches up
 
 # The modal screens other modules provide; a key whose screen is missing stays hidden.
@@ -111,12 +112,14 @@ class MainScreen(Screen):
         self._last_start = 0.0
         self._search_timer: Timer | None = None
         self._flush_timer: Timer | None = None
+        self._detail_timer: Timer | None = None
         self._importing = False
         self._all_keys: list[str] | None = None  # the unfiltered listing, newest first
         self._keep_selection = True  # the restored selection, then after filters and imports
         self.last_search_seconds = 0.0
         self.applied_query: str | None = None  # the full query whose results are shown
         self.applied_at = 0.0  # perf_counter() when they were applied (tests, benchmarks)
+        self.changed_at = 0.0
 
     @property
     def lib(self) -> Library:
@@ -257,6 +260,7 @@ class MainScreen(Screen):
         if hits.error:
             self.status.set(error=_one_line(hits.error), suggestion=None)
             return
+        had_suggestion = bool(self.suggestion)
         self.hits, self.terms, self.suggestion = hits, set(hits.terms), hits.suggestion
         self.note = message.note
         # a new query shows its best hit first; a filter or an import keeps the paper in view
@@ -267,7 +271,8 @@ class MainScreen(Screen):
                         note=self.note)
         if not hits.keys:
             self.detail.show(None)
-        self.refresh_bindings()
+        if had_suggestion != bool(hits.suggestion):
+            self.refresh_bindings()  # the footer's ctrl+d (rebuilding the footer is not free)
 
     def _hits_text(self, hits: SearchHits) -> str:
         noun = "paper" if _no_text(self.full_query()) else "match"
@@ -295,8 +300,16 @@ class MainScreen(Screen):
 
     @on(ResultsList.CursorMoved)
     def _cursor_moved(self, message: ResultsList.CursorMoved) -> None:
-        paper = self.results.paper(message.key) if message.key else None
-        self.detail.show(paper, self.terms)
+        # The list repaints at once; the detail (a relayout of wrapped text) follows when the
+        # cursor or the results rest for a moment, so typing and holding j stay quick.
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_detail)
+
+    def _show_detail(self) -> None:
+        self._detail_timer = None
+        key = self.results.current_key
+        self.detail.show(self.results.paper(key) if key else None, self.terms)
 
     @on(ResultsList.DetailRequested)
     def _detail_requested(self) -> None:
@@ -345,10 +358,12 @@ class MainScreen(Screen):
             run(lambda lib: apply(lib, keys))
         except PapershelfError as exc:
             self.post_message(JobFailed(summary, str(exc)))
+            summary = ""  # the rows are redrawn from the store: as they were
         self.post_message(PapersChanged(keys, summary, searchable))
 
     @on(PapersChanged)
     def _papers_changed(self, message: PapersChanged) -> None:
+        self.changed_at = time.perf_counter()  # the store has it (tests, benchmarks)
         self.results.invalidate(message.keys)
         current = self.results.current_key
         if current in message.keys:
@@ -360,7 +375,7 @@ class MainScreen(Screen):
 
     @on(JobFailed)
     def _job_failed(self, message: JobFailed) -> None:
-        self.status.set(message=f"{message.what}: {_one_line(message.error)}")
+        self.status.set(message=_one_line(message.error))
         self.notify(_one_line(message.error), title="Not done", severity="error", markup=False)
 
     def schedule_flush(self) -> None:
@@ -376,12 +391,19 @@ class MainScreen(Screen):
         except Exception as exc:
             self.post_message(JobFailed("updating the search index", str(exc)))
 
+    def _preview_detail(self, keys: list[str]) -> None:
+        current = self.results.current_key
+        if current in keys:
+            self.detail.show(self.results.paper(current), self.terms)
+
     def action_star(self) -> None:
         papers = self.target_papers()
         if not papers:
             return
         value = not all(p.starred for p in papers)
         what = "starred" if value else "unstarred"
+        self.results.preview([p.key for p in papers], starred=value)
+        self._preview_detail([p.key for p in papers])
         self.change([p.key for p in papers], lambda lib, keys: lib.set_star_many(keys, value),
                     f"{what} {_count(papers)}")
 
@@ -391,6 +413,8 @@ class MainScreen(Screen):
             return
         first = papers[0].status
         following = STATUSES[(STATUSES.index(first) + 1) % len(STATUSES)]
+        self.results.preview([p.key for p in papers], status=following)
+        self._preview_detail([p.key for p in papers])
         self.change([p.key for p in papers],
                     lambda lib, keys: [lib.set_status(key, following) for key in keys],
                     f"{_count(papers)} now {following}")

@@ -164,13 +164,32 @@ class ResultsList(ScrollView, can_focus=True):
             self._versions[key] = self._versions.get(key, 0) + 1
             self._papers.discard(key)
         first = self.scroll_offset.y
-        visible = self.keys[first:first + self.size.height]
+        visible = set(self.keys[first:first + self.size.height])
         wanted = [k for k in keys if k in visible]
         if wanted:
             for paper in self._loader(wanted):
                 self._papers[paper.key] = paper
-            for key in wanted:
-                self.refresh_line(visible.index(key) + first)
+            self._refresh_visible(wanted)
+
+    def preview(self, keys: Iterable[str], **changes) -> None:
+        """Show a change (starred=..., status=...) on the cached rows at once, before the store
+        has it; `invalidate` afterwards shows what the store really holds (so a failed write
+        puts the row back as it was)."""
+        keys = [k for k in keys if k in self._papers]
+        for key in keys:
+            paper = self._papers[key]
+            for name, value in changes.items():
+                setattr(paper, name, value)
+            self._versions[key] = self._versions.get(key, 0) + 1
+        self._refresh_visible(keys)
+
+    def _refresh_visible(self, keys: list[str]) -> list[str]:
+        first = self.scroll_offset.y
+        visible = self.keys[first:first + self.size.height]
+        shown = [k for k in keys if k in visible]
+        for key in shown:
+            self.refresh_line(visible.index(key) + first)
+        return shown
 
     def notify_style_update(self) -> None:
         super().notify_style_update()

@@ -43,7 +43,7 @@ class StatusLine(Horizontal):
             if self._message_timer is not None:
                 self._message_timer.stop()
             self._message_timer = self.set_timer(MESSAGE_SECONDS, self._clear_message)
-        self.query_one("#status-text", Static).update(self.content())
+        self.query_one("#status-text", Static).update(self.content(), layout=False)
 
     def _clear_message(self) -> None:
         self._message_timer = None
