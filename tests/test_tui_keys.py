@@ -23,7 +23,7 @@ async def test_t_adds_a_tag_and_T_removes_it(tmp_path):
         assert isinstance(app.screen, TagPrompt)
         await pilot.press(*"sleep", "enter")
         await wait_for(pilot, lambda: "#sleep" in rows(screen)[0])
-        assert "sleep" in screen.detail.text()
+        await wait_for(pilot, lambda: "sleep" in screen.detail.text())
         await pilot.press("T")
         assert isinstance(app.screen, TagPrompt)
         await pilot.press(*"sleep", "enter")

@@ -302,6 +302,9 @@ class MainScreen(Screen):
     def _cursor_moved(self, message: ResultsList.CursorMoved) -> None:
         # The list repaints at once; the detail (a relayout of wrapped text) follows when the
         # cursor or the results rest for a moment, so typing and holding j stay quick.
+        self._schedule_detail()
+
+    def _schedule_detail(self) -> None:
         if self._detail_timer is not None:
             self._detail_timer.stop()
         self._detail_timer = self.set_timer(DETAIL_DELAY, self._show_detail)
@@ -365,9 +368,8 @@ class MainScreen(Screen):
     def _papers_changed(self, message: PapersChanged) -> None:
         self.changed_at = time.perf_counter()  # the store has it (tests, benchmarks)
         self.results.invalidate(message.keys)
-        current = self.results.current_key
-        if current in message.keys:
-            self.detail.show(self.results.paper(current), self.terms)
+        if self.results.current_key in message.keys:
+            self._schedule_detail()
         if message.summary:
             self.status.set(message=message.summary)
         if message.searchable:
@@ -392,9 +394,8 @@ class MainScreen(Screen):
             self.post_message(JobFailed("updating the search index", str(exc)))
 
     def _preview_detail(self, keys: list[str]) -> None:
-        current = self.results.current_key
-        if current in keys:
-            self.detail.show(self.results.paper(current), self.terms)
+        if self.results.current_key in keys:
+            self._schedule_detail()  # after the row has painted: the row is what must be quick
 
     def action_star(self) -> None:
         papers = self.target_papers()
