@@ -50,9 +50,15 @@ def escape_block(text: str) -> list[str]:
     return [escape_inline(p) for p in paragraphs if p.strip()]
 
 
+_HTML_OPENER = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def clean_note(text: str) -> str:
-    """The user's own Markdown, minus control characters (terminal escapes)."""
-    return _CONTROLS.sub("", text.replace("\r\n", "\n")).strip()
+    """The user's own Markdown, minus control characters (terminal escapes) and raw HTML:
+    a note may have come from anywhere (a synced device, a pasted abstract), and a reading
+    list published as HTML must not carry live tags. Markdown formatting still works."""
+    text = _CONTROLS.sub("", text.replace("\r\n", "\n")).strip()
+    return _HTML_OPENER.sub("&lt;", text)
 
 
 def safe_url(url: str | None) -> str | None:
