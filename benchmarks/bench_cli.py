@@ -12,6 +12,8 @@ Prints medians. Targets: import <= 8 s, search <= 0.25 s.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -30,10 +32,16 @@ QUERIES = ["transformer", "diffusion models", '"language model"', "reasoning age
            "sparse*", "is:unread retrieval"]
 
 
+CPU: list[float] = []  # child CPU seconds of the last timed() call, for a loaded machine
+
+
 def timed(argv: list[str]) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU[:] = [after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime]
     if result.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{result.stderr}")
     return elapsed
@@ -49,24 +57,31 @@ def main() -> None:
     try:
         page = work / "page.txt"
         page.write_text(make_page_text(args.papers, seed=1), encoding="utf-8")
-        imports = []
+        imports, cpus = [], []
         for run in range(args.runs):
             data = work / f"data{run}"
             imports.append(timed([*PAPERSHELF, "--data-dir", str(data), "import", str(page)]))
-        print(f"import {args.papers} papers: median {statistics.median(imports):.2f} s "
-              f"(runs: {', '.join(f'{t:.2f}' for t in imports)})")
+            cpus.append(CPU[0])
+        print(f"load average before: {os.getloadavg()[0]:.1f}")
+        print(f"import {args.papers} papers: median {statistics.median(imports):.2f} s wall, "
+              f"{statistics.median(cpus):.2f} s CPU (runs: {', '.join(f'{t:.2f}' for t in imports)})")
 
         data = work / "data0"
         timed([*PAPERSHELF, "--data-dir", str(data), "search", "warmup"])
         rows = []
         for query in QUERIES:
-            times = [timed([*PAPERSHELF, "--data-dir", str(data), "search", query]) for _ in range(10)]
-            rows.append((query, statistics.median(times), max(times)))
+            times, cpus = [], []
+            for _ in range(10):
+                times.append(timed([*PAPERSHELF, "--data-dir", str(data), "search", query]))
+                cpus.append(CPU[0])
+            rows.append((query, statistics.median(times), max(times), statistics.median(cpus)))
         baseline = [timed([sys.executable, "-c", "pass"]) for _ in range(10)]
         print(f"bare python startup: median {statistics.median(baseline) * 1000:.0f} ms")
-        for query, median, worst in rows:
-            print(f"search {query!r:26} median {median * 1000:5.0f} ms   max {worst * 1000:5.0f} ms")
-        print(f"search overall median: {statistics.median(m for _, m, _ in rows) * 1000:.0f} ms")
+        for query, median, worst, cpu in rows:
+            print(f"search {query!r:26} median {median * 1000:5.0f} ms   max {worst * 1000:5.0f} ms"
+                  f"   CPU {cpu * 1000:4.0f} ms")
+        print(f"search overall median: {statistics.median(r[1] for r in rows) * 1000:.0f} ms wall, "
+              f"{statistics.median(r[3] for r in rows) * 1000:.0f} ms CPU")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
