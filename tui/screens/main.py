@@ -47,7 +47,7 @@ from tui.widgets.status_line import StatusLine
 from tui.widgets.welcome import Welcome
 
 FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading"}
-SEARCH_CAP = 2_000  # text searches rank at most this many hits; filters alone list everything
+SEARCH_CAP = 500  # text searches rank at most this many hits (status: "500 of N"); filters list all
 FIRST_PAGE = 200  # rows listed before the whole list is counted
 _SHORT_TAIL = re.compile(r"(?:^|(?<=\s))[^\s\"():*]{1,2}$")
 _DANGLING = re.compile(r"(?:^|\s+)(?:OR|AND|NOT)\s*$")  # left by dropping the partial word
