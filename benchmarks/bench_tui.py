@@ -207,6 +207,7 @@ async def measure(directory: Path, cadence: float) -> dict:
                 await pilot.pause(0.1)
         out["star visible p50"] = statistics.median(stars)
         out["star visible"] = max(stars)
+        out["star samples"] = stars
         out["star saved p50"] = statistics.median(saved)
         out["star saved max"] = max(saved)
         await pilot.press("q")
@@ -260,6 +261,7 @@ def main() -> None:
         goal = f"<= {TARGETS[target] * 1000:.0f} ms" if target else ""
         print(f"{label:34} {value * 1000:8.1f} ms {goal:>10}")
     print(f"{'peak RSS':34} {out['peak RSS MB']:8.1f} MB {'<= 400 MB':>10}")
+    print("star toggles, ms: " + " ".join(f"{t * 1000:.0f}" for t in out["star samples"]))
     if out["no hits"]:
         print(f"prefixes with no hits (timed to the status line): {out['no hits']}")
     print("\nper query (typed letter by letter): median / max ms")
