@@ -97,7 +97,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         parts = [self.query_one(f"#detail-{name}", Static).content.plain
                  for name in ("title", "facts", "abstract")]
         if self._note:
-            parts.append(self._note)
+            parts.append(safe(self._note, single_line=False))  # what the Markdown widget got
         return "\n".join(parts)
 
     @on(Markdown.LinkClicked)
