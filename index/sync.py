@@ -622,8 +622,11 @@ def _clean_temp(directory: Path, target: str) -> None:
 
 # ---- the public API ----------------------------------------------------------------------------
 
-def sync_now(lib, folder: str | os.PathLike) -> SyncReport:
-    """Publish, receive, merge, apply and index. Raises SyncError with a one-line reason."""
+def sync_now(lib, folder: str | os.PathLike, *, update_index: bool = True) -> SyncReport:
+    """Publish, receive, merge, apply and index. Raises SyncError with a one-line reason.
+
+    update_index=False leaves the search index to a later `lib.flush_index()` (the changed
+    papers stay marked), so the app can show a big first sync before Whoosh catches up."""
     started = time.perf_counter()
     store = lib.store
     if store.read_only:
@@ -661,7 +664,8 @@ def sync_now(lib, folder: str | os.PathLike) -> SyncReport:
         ops, moved = _read_devices(store, root, report.problems)
         report.changed += _apply(store, ops, moved, report)
         report.conflicts = store.db.execute("SELECT COUNT(*) FROM sync_conflicts").fetchone()[0]
-        lib.flush_index()
+        if update_index:
+            lib.flush_index()
         try:
             # A device that is catching up leaves snapshots to those that already had the data.
             if report.received < SNAPSHOT_EVERY and not report.snapshot_loaded:
@@ -675,14 +679,15 @@ def sync_now(lib, folder: str | os.PathLike) -> SyncReport:
     return report
 
 
-def sync_data_dir(data_dir: str | os.PathLike, folder: str | os.PathLike) -> SyncReport:
+def sync_data_dir(data_dir: str | os.PathLike, folder: str | os.PathLike, *,
+                  update_index: bool = True) -> SyncReport:
     """sync_now on a Library of its own: for a worker thread (a sqlite3 connection must not be
     used by two threads at once, so the app's own Library stays with the UI thread). Afterwards
     the app re-reads what it shows and opens a fresh searcher."""
     from index.library import Library
 
     with Library.open(data_dir) as lib:
-        return sync_now(lib, folder)
+        return sync_now(lib, folder, update_index=update_index)
 
 
 def _apply(store, ops: list[Op], moved: list[tuple], report: SyncReport) -> int:

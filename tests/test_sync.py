@@ -542,3 +542,14 @@ def test_sync_data_dir_opens_its_own_library(folder, devices, tmp_path):
     with Library.open(tmp_path / "fresh") as fresh:
         assert fresh.store.count() == 2
         assert fresh.search(records(2)[0].title.split()[0]).total >= 1  # indexed too
+
+
+def test_update_index_false_leaves_the_changed_papers_marked(folder, devices, tmp_path):
+    a = devices("a")
+    a.add(records(2))
+    sync.sync_now(a, folder)
+    with Library.open(tmp_path / "b") as b:
+        sync.sync_now(b, folder, update_index=False)
+        assert sorted(b.store.dirty_keys()) == sorted(a.store.filtered_keys())
+        b.flush_index()
+        assert b.store.dirty_keys() == []
