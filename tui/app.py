@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.theme import Theme
@@ -48,6 +49,7 @@ class PapershelfApp(App):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Help", id="help"),
         Binding("ctrl+p", "command_palette", "Commands", id="command-palette", show=False),
+        Binding("S", "sync", "Sync", id="sync", show=False),
     ]
 
     def __init__(self, library: Library, config: Config | None = None) -> None:
@@ -121,6 +123,12 @@ class PapershelfApp(App):
         )
 
     def on_mount(self) -> None:
+        self.sync_folder = self.config.get("sync", "folder")
+        if self.sync_folder:  # sync on start (once the screen is up) and every few minutes
+            self.call_after_refresh(self.action_sync)
+            minutes = self.config.get("sync", "interval_minutes", 5)
+            if minutes and minutes > 0:
+                self.set_interval(minutes * 60, self.action_sync)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         if self.theme_errors:
             self.notify("\n".join(self.theme_errors), title="Themes", severity="warning",
@@ -128,7 +136,41 @@ class PapershelfApp(App):
 
     async def action_quit(self) -> None:
         self.save_state()
+        if getattr(self, "sync_folder", None) and not self._closed:
+            self._main_status("syncing before quitting…")
+            await self.action_sync().wait()  # publish this session's changes
         self.exit()
+
+    # ---- sync --------------------------------------------------------------------------------
+
+    def action_sync(self):
+        if not getattr(self, "sync_folder", None):
+            self.notify("No sync folder yet: run `papershelf sync FOLDER` once to choose one.",
+                        severity="warning", markup=False)
+            return None
+        self._main_status("syncing…")
+        return self._sync_worker(self.sync_folder)
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
+    def _sync_worker(self, folder: str) -> None:
+        from index.sync import sync_now
+        from tui.messages import SyncDone
+
+        try:
+            report = self.with_index(lambda lib: sync_now(lib, Path(folder).expanduser()))
+        except Exception as exc:  # noqa: BLE001 - any failure is shown, the app goes on
+            self._post_to_main(SyncDone(error=str(exc)))
+        else:
+            self._post_to_main(SyncDone(report=report))
+
+    def _post_to_main(self, message) -> None:
+        if self.screen_stack:
+            self.screen_stack[0].post_message(message)
+
+    def _main_status(self, text: str) -> None:
+        screen = self.screen_stack[0] if self.screen_stack else None
+        if isinstance(screen, MainScreen) and screen.is_mounted:
+            screen.status.set(message=text)
 
     def save_state(self) -> None:
         """The query, filter and selected paper, for the next launch (only what changed)."""

@@ -76,3 +76,12 @@ class IndexReady(Message):
         super().__init__()
         self.rebuilt = rebuilt
         self.error = error
+
+
+class SyncDone(Message):
+    """A sync with the shared folder finished (report), or failed (error, one line)."""
+
+    def __init__(self, report=None, error: str | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error

@@ -37,6 +37,7 @@ from tui.messages import (
     ImportProgress,
     IndexReady,
     JobFailed,
+    SyncDone,
     PapersChanged,
     SearchDone,
 )
@@ -630,6 +631,22 @@ class MainScreen(Screen):
             self.status.progress_done()
             self.status.set(message="search index rebuilt")
             self._keep_selection = True
+            self.request_search(immediate=True)
+
+    @on(SyncDone)
+    def _sync_done(self, message: SyncDone) -> None:
+        if message.report is None:
+            self.status.set(message=f"sync failed: {_one_line(message.error or '')}")
+            return
+        report = message.report
+        self.status.set(message="synced: " + report.summary())
+        if report.conflicts:
+            self.notify(f"{report.conflicts} note conflict(s): press n on the paper to resolve",
+                        title="Sync", severity="warning", markup=False)
+        if report.received:  # other devices' changes: show them as after an import
+            self._show_welcome(not self.lib.list_papers(limit=1))
+            self._all_keys = None
+            self.results.invalidate(list(self.results.keys))
             self.request_search(immediate=True)
 
     @on(ImportDone)
