@@ -32,6 +32,8 @@ new device id, moving the unpublished operations to it, so nothing is lost or mi
 
 from __future__ import annotations
 
+from index.fileio import fsync_dir as _fsync_dir
+
 import datetime as _dt
 import os
 import re
@@ -63,19 +65,6 @@ def _unique(path: Path) -> Path:
         if not candidate.exists():
             return candidate
     raise BackupError(f"{path}: too many backups with this name")
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return  # not possible on every platform; the rename itself is still atomic
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def _reason(exc: BaseException) -> str:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from index.fileio import write_atomic  # noqa: F401 - also used by callers of config
 from index.model import PapershelfError
 
 APP_NAME = "papershelf"
@@ -93,22 +93,6 @@ class Config:
         text += tomli_w.dumps(updated)
         write_atomic(self.path, text.encode("utf-8"))
         self.data = updated  # only once the file says so too
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def load_config(directory: Path | None = None, *, create: bool = True) -> Config:

@@ -40,7 +40,8 @@ from pathlib import Path
 
 from index import merge
 from index.clock import Timestamp
-from index.config import write_atomic
+from index.fileio import fsync_dir as _fsync_dir
+from index.fileio import write_atomic
 from index.model import PapershelfError
 from index.store import Op
 
@@ -179,19 +180,6 @@ def _segments(directory: Path) -> list[tuple[int, Path]]:
     except OSError:
         return []
     return sorted((int(m[1]), directory / n) for n in names if (m := _SEGMENT.match(n)))
-
-
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ---- the store side ------------------------------------------------------------------------------
