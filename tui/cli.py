@@ -147,9 +147,12 @@ def main(argv: list[str] | None = None) -> int:
         if not getattr(args, "needs_library", True):  # restore works on a damaged library
             return args.handler(args, None)
         with Library.open(args.data_dir) as lib:
+            backup_warning = None
             if args.command in DAILY_BACKUP_COMMANDS:
-                take_daily_backup(lib)
+                backup_warning = take_daily_backup(lib)
             code = args.handler(args, lib)
+            if backup_warning and code == EXIT_OK:  # a failed command's own error says enough
+                print(backup_warning, file=sys.stderr)
             if (getattr(args, "flush_index", True) and (reason := lib.try_flush_index())
                     and not lib.index_problem_reported):
                 print(f"papershelf: saved; the search index was not updated ({reason}); "
@@ -168,15 +171,17 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
 
 
-def take_daily_backup(lib) -> None:
-    """The day's automatic backup; failing to take it warns but never blocks the command."""
+def take_daily_backup(lib) -> str | None:
+    """The day's automatic backup. Failing to take it never blocks the command: returns a
+    warning to show once the command has succeeded, or None."""
     from index.backup import daily_backup
 
     try:
         daily_backup(lib)
-    except (OSError, PapershelfError) as exc:
-        print(f"papershelf: warning: no automatic backup today ({terminal_safe(str(exc), single_line=True)})",
-              file=sys.stderr)
+    except Exception as exc:  # noqa: BLE001 - a backup problem must not stop an import
+        reason = terminal_safe(str(exc), single_line=True)
+        return f"papershelf: warning: no automatic backup today ({reason})"
+    return None
 
 
 def open_app(args) -> int:
