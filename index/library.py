@@ -39,7 +39,6 @@ class SearchHits:
     terms: set[str] = field(default_factory=set)
     suggestion: str | None = None
     error: str | None = None
-    index_missing: bool = False
 
 
 class Library:

@@ -620,8 +620,6 @@ class Store:
         with self.transaction():
             self.db.executemany("DELETE FROM index_dirty WHERE key = ?", [(k,) for k in keys])
 
-    def is_live(self, key: str) -> bool:
-        return self._get_row(key) is not None
 
 
 class _DryRun(Exception):
