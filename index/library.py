@@ -202,8 +202,8 @@ class Library:
         prefix = prefix.strip()
         if not prefix:
             raise KeyNotFound("no key given")
-        if self.store.get(prefix):
-            return self.store.get(prefix).key
+        if paper := self.store.get(prefix):  # a full key or an alias of one
+            return paper.key
         if key := self.store.key_for_citekey(prefix):
             return key
         matches = self.store.keys_with_prefix(prefix, limit=6)
