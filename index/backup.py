@@ -3,7 +3,7 @@
 A backup is one SQLite file: a consistent snapshot taken with the SQLite backup API (so it is
 safe while another papershelf is writing), converted to a self-contained rollback-journal
 database, written under a temporary name, fsynced and renamed into place. The operation log
-lives in the `ops` table, so the file holds it too; the Whoosh index is derived and is not
+lives in the `ops` table, so the file holds it too; the search index is derived and is not
 backed up (it is rebuilt from the store after a restore).
 
 Where backups go: `<data_dir>/backups/`. `papershelf backup` with no path writes
@@ -291,7 +291,7 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
     backup; take an automatic backup of the current library; copy the backup next to the
     database under a temporary name (fsynced); checkpoint the current
     database so its WAL is empty, remove the WAL, and rename the copy over the database; then
-    remove the Whoosh index so it is rebuilt from the restored store.
+    remove the search index so it is rebuilt from the restored store.
 
     Returns {"papers", "ops", "schema", "previous": path of the safety backup or None}.
     """

@@ -9,14 +9,14 @@ Checks (each finding has a severity, a one-line message and whether `repair` can
   operations could sort before old ones).
 - consistency: tags, registers, aliases and pending index updates that point at no paper;
   statuses outside the known set. Reported, never deleted: they may be someone's data.
-- index: the Whoosh index opens, and holds every live paper exactly once and nothing else.
+- index: the search index opens, and holds every live paper exactly once and nothing else.
   Keys still waiting in `index_dirty` are "index catching up" (info), not an error.
 
 Severities: "error" (something is wrong), "warning" (degraded but no data at risk), "info"
 (normal transient state). `DoctorReport.problems` is errors and warnings; `papershelf doctor`
 exits 1 while any remain.
 
-Repairs (`repair`) never delete user data: they rebuild the Whoosh index from the store
+Repairs (`repair`) never delete user data: they rebuild the search index from the store
 (`Library.reindex`), write pending index updates (`Library.flush_index`), move a stored
 clock that fell behind up to the newest operation, and run SQLite
 `REINDEX` when integrity_check only complains about SQLite's own indexes (which are derived
@@ -83,7 +83,7 @@ class DoctorReport:
 # ---- checks ------------------------------------------------------------------------------------
 
 def check(lib, *, index: bool = True) -> DoctorReport:
-    """Run every check. Opens the Whoosh index only when it can be opened as it is (a damaged
+    """Run every check. Opens the search index only when it can be opened as it is (a damaged
     index is reported, not silently rebuilt: that is `repair`'s job)."""
     report = DoctorReport()
     db = lib.store.db
@@ -254,42 +254,9 @@ def _check_index(lib, report: DoctorReport) -> None:
 
 
 def index_keys(lib) -> list[str]:
-    """Every paper key stored in the Whoosh index, once per (undeleted) document.
-
-    Uses SearchIndex.keys() / all_keys() when the search module offers one; otherwise reads
-    the stored `key` field through Whoosh directly (kept inside this function so that all
-    other Whoosh use stays in index/search.py). Internal documents (keys starting with NUL,
-    e.g. the spelling dictionary) are left out.
-    """
-    index = lib.index
-    for name in ("all_keys", "keys", "indexed_keys"):
-        method = getattr(index, name, None)
-        if callable(method):
-            return list(method())
-    ix = None
-    for name in ("ix", "_ix", "index", "_index"):
-        candidate = getattr(index, name, None)
-        if candidate is not None and hasattr(candidate, "searcher"):
-            ix = candidate
-            break
-    from whoosh import index as whoosh_index
-
-    own = ix is None
-    if own:
-        from index import search
-        from index.library import INDEX_DIR
-
-        name = getattr(search, "INDEX_NAME", None)
-        kwargs = {"indexname": name} if name else {}
-        ix = whoosh_index.open_dir(str(lib.data_dir / INDEX_DIR), **kwargs)
-    try:
-        with ix.searcher() as searcher:
-            keys = [fields.get("key") for fields in searcher.reader().all_stored_fields()]
-    finally:
-        if own:
-            ix.close()
-    # Documents whose key starts with NUL are the search module's own (spelling dictionary).
-    return [k for k in keys if not (isinstance(k, str) and k.startswith("\x00"))]
+    """Every paper key in the search index, once per indexed copy ("<unknown>" for an entry
+    that has lost its key)."""
+    return [key if key is not None else "<unknown>" for key in lib.index.all_keys()]
 
 
 # ---- repairs -----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Highlight search terms in text: pure Python, no Whoosh.
+"""Highlight search terms in text: pure Python, independent of the index engine.
 
 `SearchResult.terms` holds the words and prefixes the user typed (lowercased, unstemmed). A word
 in the text matches a term when it starts with the term or with the term's crude stem, ignoring

@@ -1,8 +1,8 @@
 """Library: the one facade the TUI and the CLI call. It composes the SQLite store (canonical)
-and the Whoosh index (derived) and keeps them in step.
+and the full-text index (derived, index/search.py) and keeps them in step.
 
-User state that changes often (star, status, tags as filters) is answered from SQLite, so a
-star never waits on a Whoosh commit. Changes that affect full-text fields (tags and notes as
+User state that changes often (star, status, tags as filters) is answered from the store, so a
+star never waits on an index commit. Changes that affect full-text fields (tags and notes as
 words, new papers) are marked dirty in the store inside the same transaction and written to
 the index in one batch by `flush_index()`; a crash in between only leaves work for the next
 flush, never a lost edit.
@@ -29,7 +29,9 @@ from index.model import (
 from index.store import Store
 
 Progress = Callable[[int, int], None]
-INDEX_DIR = "whoosh"
+INDEX_DIR = "search"
+# Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
+OLD_INDEX_DIRS = ("whoosh",)
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Library:
     def __init__(self, data_dir: Path, store: Store):
         self.data_dir = data_dir
         self.store = store
-        self._index = None  # opened on first use: the CLI's `star` never pays for Whoosh
+        self._index = None  # opened on first use: the CLI's `star` never pays for the index
         # Why the index could not be written in this session, once it has failed: later
         # flushes give up at once instead of waiting on the same lock or disk again.
         self.index_problem: str | None = None
@@ -79,12 +81,21 @@ class Library:
     def open_index(self, progress: Progress | None = None):
         from index.search import IndexUnavailable, SearchIndex
 
+        self._remove_old_indexes()
         index = SearchIndex(self.data_dir / INDEX_DIR)
         try:
             index.open()
         except IndexUnavailable:
             self._rebuild(index, progress)
         return index
+
+    def _remove_old_indexes(self) -> None:
+        import shutil
+
+        for name in OLD_INDEX_DIRS:
+            old = self.data_dir / name
+            if old.is_dir() and not self.store.read_only:
+                shutil.rmtree(old, ignore_errors=True)
 
     def index_ready(self) -> bool:
         """True when the index can be opened as it is (no rebuild needed)."""
@@ -246,7 +257,8 @@ class Library:
             return SearchHits(keys if limit is None else keys[:limit], len(keys))
         if self.store.has_dirty():
             self.try_flush_index()  # tags, notes or papers changed since the last commit
-        result = self.index.search(parsed.text, limit=limit, allowed=allowed, as_you_type=as_you_type)
+        result = self._with_index(lambda index: index.search(
+            parsed.text, limit=limit, allowed=allowed, as_you_type=as_you_type))
         return SearchHits(result.keys, result.total, set(result.terms), result.suggestion,
                           result.error)
 
@@ -255,7 +267,19 @@ class Library:
         if paper is None:
             return []
         # The abstract lives in SQLite, not in the index: hand it over for more-like-this.
-        return self.index.similar(paper.key, limit, text=f"{paper.title}\n{paper.abstract}")
+        text = f"{paper.title}\n{paper.abstract}"
+        return self._with_index(lambda index: index.similar(paper.key, limit, text=text))
+
+    def _with_index(self, read):
+        """Run a read on the index; when it finds the index damaged, rebuild it from the
+        store and read again (once)."""
+        from index.search import IndexUnavailable
+
+        try:
+            return read(self.index)
+        except IndexUnavailable:
+            self.reindex()
+            return read(self.index)
 
     def all_tags(self) -> list[tuple[str, int]]:
         return self.store.tag_counts()

@@ -1,19 +1,19 @@
-"""Full-text search over the library: the Whoosh schema, indexing, the query language,
+"""Full-text search over the library: the index (SQLite FTS5), the query language,
 suggestions and "similar papers".
 
-This is the only module that imports Whoosh (see DESIGN.md "Whoosh facts"), and it imports it
-lazily, so `import index.search` stays cheap for commands that never touch the index.
+This is the only module that knows how the index is stored, so the engine can be swapped
+(it was Whoosh until the measurements in benchmarks/RESULTS.md).
 
 Query language (what `SearchIndex.search` accepts):
 
-- free words: all must match (BM25F over title^3, authors, tags, abstract, notes; stemmed, so
+- free words: all must match (BM25 over title^3, authors, tags, abstract, notes; stemmed, so
   "models" finds "model"); lowercase and/or/not are ordinary (stop) words
 - ``"a phrase"``: the words next to each other (title, authors, abstract, notes)
-- ``word*``: a prefix, matched on the title (edge n-gram field) and author names only, never on
-  the abstract (a prefix over the abstract takes seconds at 100k papers)
+- ``word*``: a prefix, matched on the title and author names only (unstemmed), never on the
+  abstract (a prefix over every abstract word would rank most of the library)
 - ``AND``, ``OR``, ``NOT`` (upper case), ``-word``, and ``( ... )`` groups
 - as you type (``as_you_type=True``): the last word, while the text does not end in a space,
-  is a prefix on the title (edge n-grams, 3+ letters) and a whole word on title, authors and
+  is a prefix on the title (3+ letters) and a whole word on title, authors and
   tags only (not the abstract: a common abstract word would score thousands of papers per
   keystroke); earlier words match everywhere as usual
 - field filters: ``title:``, ``author:`` / ``authors:``, ``abstract:``, ``notes:``, ``source:``
@@ -42,24 +42,11 @@ from typing import Any
 
 from index.model import STATUSES, Paper, normalise_tag
 
-SCHEMA_VERSION = 1
-META_FILE = "papershelf-index.json"
-INDEX_NAME = "papers"
+SCHEMA_VERSION = 2
 
-# Batches at least this large use Whoosh's multi-process writer.
-FAST_BATCH = 2000
-WRITER_PROCS = 2
-WRITER_LIMITMB = 128
-# Allowed-key sets up to this size are turned into a key query the matcher can skip along;
-# larger ones become a docnum filter built from a cached key -> docnum map.
-SMALL_ALLOWED = 512
-# Edge n-grams for as-you-type: the title's word prefixes of these lengths.
-NGRAM_MIN, NGRAM_MAX = 3, 12
-UNION_TREE = True
-# Fields where an as-you-type partial word also counts as a whole word.
-PARTIAL_WHOLE_FIELDS = ("title", "authors", "tags")
-# Block-quality skipping in Whoosh's top-N collector (see _search).
-OPTIMIZE = False
+# The shortest partial word looked up as a title prefix while typing (the `names` table keeps
+# a 3-letter prefix index for exactly this).
+NGRAM_MIN = 3
 # Suggest a corrected query only when the query found fewer hits than this.
 SUGGEST_BELOW = 3
 
@@ -91,7 +78,7 @@ class IndexBusy(Exception):
 
 @dataclass
 class ParsedQuery:
-    text: str  # what goes to Whoosh (may be "")
+    text: str  # what goes to the full-text index (may be "")
     starred: bool | None = None
     statuses: set[str] = field(default_factory=set)
     tags: set[str] = field(default_factory=set)
@@ -351,490 +338,210 @@ def _parse(text: str, as_you_type: bool) -> tuple[_Node, list[str]]:
 
 
 # ---------------------------------------------------------------------------------------------
-# Whoosh (imported lazily)
+# SQLite FTS5 (the engine)
+#
+# The index is one SQLite file in its own directory, separate from the library database: it is
+# derived (rebuilt from the store at any time) and never synced. Three full-text tables share
+# rowids with `docs`:
+#
+# - `full`: every searchable field, Porter-stemmed and accent-folded; ranked by BM25 with the
+#   title weighted 3x. Year and source are columns too, so field filters compose with AND /
+#   OR / NOT inside one FTS5 expression.
+# - `names`: titles, authors and tags unstemmed, with a 3-letter prefix index: the partial
+#   word while typing and `word*` prefixes (a stemmed index cannot answer "diffusi*": the
+#   indexed stem is "diffus").
+# - `spell`: titles and abstracts unstemmed, contentless: its vocabulary (`spell_vocab`)
+#   gives "did you mean" candidates and document frequencies for "similar papers".
+#
+# Why not Whoosh (the first engine): building its index in pure Python cost ~3.9 ms of CPU per
+# paper and a searcher over 100k papers held ~600 MB; FTS5 builds 10k papers in ~1.5 s and
+# answers from a few MB of page cache. See benchmarks/RESULTS.md.
 
-_W: Any = None
-
-
-def _whoosh():
-    """Import Whoosh on first use (it costs ~0.1 s) and return a namespace of what we use."""
-    global _W
-    if _W is None:
-        import types
-
-        _stub_morph_en()
-        from whoosh import columns, fields, formats, index, query, sorting  # noqa: F401
-        from whoosh.analysis import (
-            CharsetFilter,
-            LowercaseFilter,
-            RegexTokenizer,
-            SpaceSeparatedTokenizer,
-            StemmingAnalyzer,
-        )
-        from whoosh.support.charset import accent_map
-
-        _W = types.SimpleNamespace(
-            columns=columns,
-            fields=fields,
-            formats=formats,
-            index=index,
-            query=query,
-            sorting=sorting,
-            CharsetFilter=CharsetFilter,
-            LowercaseFilter=LowercaseFilter,
-            RegexTokenizer=RegexTokenizer,
-            SpaceSeparatedTokenizer=SpaceSeparatedTokenizer,
-            StemmingAnalyzer=StemmingAnalyzer,
-            accent_map=accent_map,
-        )
-    return _W
-
+INDEX_FILE = "search.sqlite"
+FORMAT = "papershelf-fts5"
+# BM25 column weights of `full`: title, authors, tags, abstract, notes, year, source.
+FULL_COLUMNS = ("title", "authors", "tags", "abstract", "notes", "year", "source")
+FULL_WEIGHTS = "3.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0"
+NAMES_WEIGHTS = "3.0, 1.0, 1.0"
+_TOKENIZER = "unicode61 remove_diacritics 2"
+_SCHEMA = f"""
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE docs (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, added REAL NOT NULL,
+                   year INTEGER);
+CREATE INDEX docs_added ON docs (added);
+CREATE VIRTUAL TABLE full USING fts5 ({", ".join(FULL_COLUMNS)},
+    tokenize = 'porter {_TOKENIZER}');
+CREATE VIRTUAL TABLE names USING fts5 (title, authors, tags, tokenize = '{_TOKENIZER}',
+    prefix = '3', detail = column);
+CREATE VIRTUAL TABLE spell USING fts5 (text, tokenize = '{_TOKENIZER}', content = '',
+    detail = none);
+CREATE VIRTUAL TABLE spell_vocab USING fts5vocab (spell, 'row');
+"""
+_TABLES = ("meta", "docs", "full", "names", "spell", "spell_vocab")
 
 _STOP_WORDS = frozenset(
     "a an and are as at be by can for from have if in is it may not of on or tbd that the "
     "this to us we when will with yet you your".split()
 )
-# Decimal numbers stay whole ("3.5"); anything else splits at non-word characters, so
-# "app.quit" is two words (Whoosh's default pattern would keep it as one).
-_ANALYSE_WORD = re.compile(r"\d+(?:\.\d+)+|\w+", re.UNICODE)
-
-
-class FastAnalyzer:
-    """A one-pass replacement for Whoosh's RegexTokenizer | LowercaseFilter | StopFilter |
-    StemFilter chain (4 chained generators per token): about 3x cheaper, which matters because
-    analysis is a large part of index build time. Token texts are identical to the stock
-    StemmingAnalyzer's for ordinary words. Instances are pickled into the index's TOC by
-    reference to this class, so keep the name and module stable (or bump SCHEMA_VERSION)."""
-
-    def __init__(self, *, stem: bool = True, stop: bool = True, fold: bool = False):
-        self.stem = stem
-        self.stop = stop
-        self.fold = fold
-        self._cache: dict[str, str] = {}
-
-    def __getstate__(self):
-        return {"stem": self.stem, "stop": self.stop, "fold": self.fold}
-
-    def __setstate__(self, state):
-        self.__init__(**state)
-
-    def __eq__(self, other):
-        return type(other) is type(self) and self.__getstate__() == other.__getstate__()
-
-    def __hash__(self):
-        return hash(tuple(self.__getstate__().items()))
-
-    def __repr__(self):
-        return f"FastAnalyzer(stem={self.stem}, stop={self.stop}, fold={self.fold})"
-
-    def has_morph(self) -> bool:
-        return self.stem
-
-    def clean(self) -> None:
-        self._cache.clear()
-
-    def words(self, value: str, nomorph: bool = False) -> list[str | None]:
-        """Analysed words in order; None where a stop word or short word was dropped."""
-        text = value.lower()
-        if self.fold:
-            text = text.translate(_fold_table())
-        out: list[str | None] = []
-        stop = _STOP_WORDS if self.stop else ()
-        cache = self._cache
-        stemming = self.stem and not nomorph
-        stemfn = _stemmer() if stemming else None
-        for word in _ANALYSE_WORD.findall(text):
-            if len(word) < 2 or word in stop:
-                out.append(None)
-                continue
-            if stemming:
-                s = cache.get(word)
-                if s is None:
-                    if len(cache) > 200_000:
-                        cache.clear()
-                    s = cache[word] = stemfn(word)
-                word = s
-            out.append(word)
-        return out
-
-    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
-                 removestops=True, start_pos=0, start_char=0, tokenize=True, mode="",
-                 **kwargs):
-        Token = _token_class()
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:
-            t.original = t.text = value
-            t.boost = 1.0
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar, t.endchar = start_char, start_char + len(value)
-            yield t
-            return
-        nomorph = bool(kwargs.get("nomorph"))
-        if chars:
-            # Slow path with character offsets (not used by papershelf itself).
-            for i, m in enumerate(_ANALYSE_WORD.finditer(value)):
-                ws = self.words(m.group(), nomorph)
-                if not ws or ws[0] is None:
-                    continue
-                t.text = ws[0]
-                t.boost = 1.0
-                t.stopped = False
-                if positions:
-                    t.pos = start_pos + i
-                t.startchar, t.endchar = start_char + m.start(), start_char + m.end()
-                yield t
-            return
-        for i, word in enumerate(self.words(value, nomorph)):
-            if word is None:
-                continue
-            t.text = word
-            t.boost = 1.0
-            t.stopped = False
-            if positions:
-                t.pos = start_pos + i
-            yield t
-
-
-class EdgeNgramAnalyzer:
-    """Word-start n-grams of lowercased, accent-folded words (minsize..maxsize letters),
-    stop words skipped: the as-you-type title field. Cheaper than NgramWordAnalyzer."""
-
-    def __init__(self, minsize: int = NGRAM_MIN, maxsize: int = NGRAM_MAX):
-        self.minsize = minsize
-        self.maxsize = maxsize
-
-    def __eq__(self, other):
-        return type(other) is type(self) and (self.minsize, self.maxsize) == (other.minsize, other.maxsize)
-
-    def __hash__(self):
-        return hash((self.minsize, self.maxsize))
-
-    def has_morph(self) -> bool:
-        return False
-
-    def clean(self) -> None:
-        pass
-
-    def __call__(self, value, positions=False, chars=False, removestops=True, start_pos=0,
-                 mode="", tokenize=True, **kwargs):
-        Token = _token_class()
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        t.boost = 1.0
-        t.stopped = False
-        if mode == "query" or not tokenize:
-            # A query term is looked up as it is (the caller passes a prefix).
-            for i, word in enumerate(value.lower().translate(_fold_table()).split() if tokenize else [value]):
-                t.text = word
-                if positions:
-                    t.pos = start_pos + i
-                yield t
-            return
-        lo, hi = self.minsize, self.maxsize
-        seen = set()
-        for i, word in enumerate(_ANALYSE_WORD.findall(value.lower().translate(_fold_table()))):
-            if word in _STOP_WORDS or word in seen:
-                continue
-            seen.add(word)
-            for k in range(lo, min(len(word), hi) + 1):
-                t.text = word[:k]
-                if positions:
-                    t.pos = start_pos + i
-                yield t
-
-
-_FOLD: dict[int, str] | None = None
-_TOKEN_CLASS = None
-_STEM = None
-
-
-def _fold_table() -> dict[int, str]:
-    global _FOLD
-    if _FOLD is None:
-        from whoosh.support.charset import accent_map
-
-        _FOLD = dict(accent_map)
-    return _FOLD
-
-
-def _token_class():
-    global _TOKEN_CLASS
-    if _TOKEN_CLASS is None:
-        from whoosh.analysis.acore import Token
-
-        _TOKEN_CLASS = Token
-    return _TOKEN_CLASS
-
-
-def _stemmer():
-    global _STEM
-    if _STEM is None:
-        from whoosh.lang.porter import stem
-
-        _STEM = stem
-    return _STEM
-
-
-def _stub_morph_en() -> None:
-    """whoosh.query imports whoosh.lang.morph_en (a 30-100 ms regex table) for Variations
-    queries, which papershelf never builds. Put a stand-in there that loads the real module
-    the first time anything calls it."""
-    name = "whoosh.lang.morph_en"
-    if name in sys.modules:
-        return
-    import importlib
-    import types
-
-    stub = types.ModuleType(name)
-
-    def variations(word):
-        sys.modules.pop(name, None)
-        real = importlib.import_module(name)
-        return real.variations(word)
-
-    stub.variations = variations
-    sys.modules[name] = stub
-
-
-def make_schema():
-    w = _whoosh()
-    f = w.fields
-    stem = FastAnalyzer()
-    spell = f.TEXT(analyzer=w.SpaceSeparatedTokenizer(), phrase=False)
-    spell.format = w.formats.Existence()
-    spell.scorable = False
-    title_ng = f.TEXT(analyzer=EdgeNgramAnalyzer(), phrase=False, field_boost=2.0)
-    return f.Schema(
-        key=f.ID(stored=True, unique=True, sortable=True),
-        title=f.TEXT(analyzer=stem, field_boost=3.0, stored=True),
-        title_ng=title_ng,
-        # Spelling words live in a few dictionary documents (see _spell_docs), not in every
-        # paper's postings: that halves the postings written per paper.
-        spell=spell,
-        dictionary=f.ID,
-        authors=f.TEXT(analyzer=FastAnalyzer(stem=False, stop=False, fold=True)),
-        tags=f.KEYWORD(lowercase=True, commas=True, scorable=True),
-        abstract=f.TEXT(analyzer=stem),
-        notes=f.TEXT(analyzer=stem),
-        year=f.ID,
-        source=f.KEYWORD(lowercase=True, commas=True),
-        added=f.COLUMN(w.columns.NumericColumn("d")),
-    )
-
-
 _SPELL_WORD = re.compile(r"[^\W\d_]{3,30}", re.UNICODE)
-_DICT_CHUNK = 20_000
+# Fields each query form may touch (columns of `full`).
+_NO_MATCH = '{year} : "00000"'  # an expression that matches no paper
 
 
-def _spell_words(paper: Paper) -> set[str]:
-    return set(_SPELL_WORD.findall(f"{paper.title} {paper.abstract}".lower()))
+def _quote(text: str) -> str:
+    """An FTS5 string: the tokenizer splits it; several tokens make a phrase."""
+    return '"' + text.replace('"', '""') + '"'
 
 
-def _spell_docs(words: Iterable[str], tag: str) -> list[dict[str, Any]]:
-    words = sorted(words)
-    return [
-        {"key": f"\x00dictionary:{tag}:{i}", "dictionary": "y",
-         "spell": " ".join(words[i : i + _DICT_CHUNK])}
-        for i in range(0, len(words), _DICT_CHUNK)
-    ]
+def _columns(fields: Iterable[str]) -> str:
+    return "{" + " ".join(fields) + "}"
 
 
-def _document(paper: Paper) -> dict[str, Any]:
+def _row(paper: Paper) -> tuple[str, ...]:
+    """The `full` columns of one paper."""
     sources = []
     for s in paper.sources:
-        s = s.replace(",", ";").strip()
+        s = s.strip()
         if not s:
             continue
         fmt = s.split(":", 1)[0]
-        sources.append(fmt)
-        if fmt != s:
-            sources.append(s)
-    doc: dict[str, Any] = {
-        "key": paper.key,
-        "title": paper.title or "",
-        "title_ng": paper.title or "",
-        "authors": ", ".join(paper.authors),
-        "abstract": paper.abstract or "",
-        "added": float(paper.added or 0.0),
-    }
-    if paper.tags:
-        doc["tags"] = ",".join(normalise_tag(t) for t in paper.tags)
-    if paper.note:
-        doc["notes"] = paper.note
-    if paper.year:
-        doc["year"] = str(paper.year)
-    if sources:
-        doc["source"] = ",".join(sources)
-    return doc
+        sources.append(fmt if fmt == s else f"{fmt} ; {s}")
+    return (
+        paper.title or "",
+        ", ".join(paper.authors),
+        " , ".join(normalise_tag(t) for t in paper.tags),
+        paper.abstract or "",
+        paper.note or "",
+        str(paper.year) if paper.year else "",
+        " , ".join(sources),
+    )
 
 
-def _mp_start_method() -> str | None:
-    # fork is fastest, but CPython 3.12+ warns when forking a threaded process (the TUI).
-    return "forkserver" if sys.version_info >= (3, 12) and os.name == "posix" else None
+def _spell_text(title: str, abstract: str) -> str:
+    # Must be rebuilt byte for byte from `full` to delete it from the contentless table.
+    return f"{title}\n{abstract}"
 
 
 class SearchIndex:
-    """The Whoosh index of the library. Thread-safe (one lock around every operation)."""
+    """The full-text index of the library. Thread-safe (one lock around every operation);
+    several processes may read while one writes (SQLite WAL)."""
 
     def __init__(self, directory: Path, *, writer_timeout: float = 5.0):
         self.directory = Path(directory)
         self.writer_timeout = writer_timeout
-        self._ix = None
-        self._searcher = None
-        self._key_col = None
-        self._key_map: dict[str, int] | None = None
+        self._db = None
         self._identity = None
-        self._lock = threading.RLock()  # searcher state
-        self._write_lock = threading.Lock()  # one writer per process (Whoosh locks across)
+        self._years: list[int] | None = None
+        self._allowed_cached: frozenset[str] | None = None
+        self._lock = threading.RLock()
+
+    @property
+    def path(self) -> Path:
+        return self.directory / INDEX_FILE
 
     # -- opening --------------------------------------------------------------------------
 
     def open(self) -> None:
-        """Open the index; raise IndexUnavailable when it is missing, corrupt or older."""
+        """Open the index; raise IndexUnavailable when it is missing, damaged or older."""
         with self._lock:
             self.close()
-            self._identity = self._dir_identity()
-            self._ix, self._searcher = self._open_dir(self.directory)
+            self._db = self._connect_checked(self.path, self.writer_timeout)
+            self._identity = self._file_identity()
 
     @staticmethod
-    def _open_dir(directory: Path):
-        """(index, searcher), checked: every segment's files opened and read a little."""
-        meta_path = directory / META_FILE
-        if not directory.is_dir():
-            raise IndexUnavailable(f"no search index at {directory}")
+    def _connect_checked(path: Path, timeout: float):
+        import sqlite3
+
+        if not path.is_file():
+            raise IndexUnavailable(f"no search index at {path.parent}")
+        _check_header(path)
         try:
-            meta = json.loads(meta_path.read_text("utf-8"))
-        except FileNotFoundError:
-            raise IndexUnavailable(f"no search index at {directory}") from None
-        except (OSError, ValueError) as exc:
-            raise IndexUnavailable(f"search index metadata unreadable: {exc}") from None
-        if not isinstance(meta, dict) or meta.get("schema") != SCHEMA_VERSION:
-            raise IndexUnavailable(
-                f"search index has schema {meta.get('schema') if isinstance(meta, dict) else '?'}, "
-                f"this version needs {SCHEMA_VERSION}"
-            )
-        w = _whoosh()
+            db = sqlite3.connect(path, timeout=timeout, check_same_thread=False,
+                                 isolation_level=None)
+        except sqlite3.Error as exc:
+            raise IndexUnavailable(f"search index is damaged ({exc})") from None
         try:
-            ix = w.index.open_dir(str(directory), indexname=INDEX_NAME)
-            expected = set(make_schema().names())
-            if set(ix.schema.names()) != expected:
-                raise IndexUnavailable("search index schema does not match")
-            # Touch every segment: open the readers, read the last key, look a term up.
-            # The searcher is kept for the first search (opening one costs as much again).
-            s = ix.searcher()
-            try:
-                reader = s.reader()
-                n = reader.doc_count_all()
-                if n:
-                    col = reader.column_reader("key")
-                    col[n - 1]
-                    s.document_number(key=col[0])
-                    reader.stored_fields(n - 1)
-                reader.doc_frequency("abstract", "model")
-            except BaseException:
-                s.close()
-                raise
+            db.execute("PRAGMA journal_mode = WAL")
+            names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+            if not set(_TABLES) <= names:
+                raise IndexUnavailable("search index is incomplete")
+            meta = dict(db.execute("SELECT name, value FROM meta"))
+            if meta.get("format") != FORMAT or meta.get("schema") != str(SCHEMA_VERSION):
+                raise IndexUnavailable(
+                    f"search index has schema {meta.get('schema', '?')}, this version needs "
+                    f"{SCHEMA_VERSION}")
+            # Touch each table's pages a little: damage usually shows here already.
+            db.execute("SELECT max(id), count(*) FROM docs").fetchone()
+            db.execute("SELECT rowid FROM full WHERE full MATCH 'model OR data' LIMIT 1").fetchall()
+            db.execute("SELECT rowid FROM names WHERE names MATCH 'mod*' LIMIT 1").fetchall()
+            db.execute("SELECT term FROM spell_vocab WHERE term = 'model'").fetchall()
         except IndexUnavailable:
+            db.close()
             raise
-        except Exception as exc:  # any storage error: truncated, scrambled, missing files
-            raise IndexUnavailable(f"search index is damaged ({type(exc).__name__}: {exc})") from None
-        return ix, s
+        except sqlite3.Error as exc:
+            db.close()
+            raise IndexUnavailable(f"search index is damaged ({exc})") from None
+        return db
 
-    def _require(self):
-        if self._ix is None:
-            self.open()
-        return self._ix
-
-    def _dir_identity(self):
+    def _file_identity(self):
         try:
-            st = os.stat(self.directory)
+            st = os.stat(self.path)
             return (st.st_dev, st.st_ino)
         except OSError:
             return None
 
-    def _get_searcher(self):
-        if self._ix is not None and self._dir_identity() != self._identity:
-            self.close()  # rebuilt (directory swapped) by another SearchIndex or process
-        ix = self._require()
-        s = self._searcher
-        if s is not None:
-            try:
-                if s.up_to_date():
-                    return s
-            except Exception:
-                pass
-            self._drop_searcher()
-        # A fresh searcher after every commit: whoosh3's refresh() returns stale copies.
-        try:
-            self._searcher = ix.searcher()
-        except Exception:
-            # Another process may have rebuilt the index (its directory was swapped under
-            # us): open the directory again; IndexUnavailable if that fails too.
+    def _conn(self):
+        """The open connection; reopened when another process replaced the file."""
+        if self._db is not None and self._file_identity() != self._identity:
             self.close()
-            self._identity = self._dir_identity()
-            self._ix, self._searcher = self._open_dir(self.directory)
-        return self._searcher
-
-    def _drop_searcher(self):
-        if self._searcher is not None:
-            try:
-                self._searcher.close()
-            except Exception:
-                pass
-        self._searcher = None
-        self._key_col = None
-        self._key_map = None
+        if self._db is None:
+            self.open()
+        return self._db
 
     def close(self) -> None:
         with self._lock:
-            self._drop_searcher()
-            if self._ix is not None:
+            if self._db is not None:
                 try:
-                    self._ix.close()
+                    self._db.close()
                 except Exception:
                     pass
-            self._ix = None
+            self._db = None
+            self._years = None
+            self._allowed_cached = None
 
     def doc_count(self) -> int:
-        with self._lock:
-            s = self._get_searcher()
-            return s.doc_count() - s.doc_frequency("dictionary", "y")
+        with self._reading():
+            return self._conn().execute("SELECT count(*) FROM docs").fetchone()[0]
+
+    def all_keys(self) -> list[str]:
+        """The key of every indexed document, once per copy in the full-text table (a key
+        missing from `docs` shows as None): what `doctor` compares with the library."""
+        with self._reading():
+            rows = self._conn().execute(
+                "SELECT d.key FROM full LEFT JOIN docs d ON d.id = full.rowid")
+            return [r[0] for r in rows]
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def _reading(self):
+        return _Guard(self)
+
+    def _busy(self, what: str = "") -> IndexBusy:
+        return IndexBusy(
+            f"the search index is being written by another papershelf process "
+            f"(waited {self.writer_timeout:g} s); try {what or 'again'} when it finishes")
 
     # -- writing --------------------------------------------------------------------------
 
-    def _writer(self, ix, batch: int):
-        w = _whoosh()
-        kwargs: dict[str, Any] = {"timeout": self.writer_timeout, "limitmb": WRITER_LIMITMB}
-        if batch >= FAST_BATCH:
-            kwargs.update(procs=WRITER_PROCS, multisegment=True, start_method=_mp_start_method())
-        try:
-            return ix.writer(**kwargs)
-        except w.index.LockError:
-            raise IndexBusy(
-                f"the search index is being written by another papershelf process "
-                f"(waited {self.writer_timeout:g} s); try again when it finishes"
-            ) from None
+    def _begin_write(self, db, what: str = "") -> None:
+        import sqlite3
 
-    def _lock_live_index(self):
-        """The live index's writer lock, held while a rebuild swaps directories, so the swap
-        never happens under another process that is writing the index."""
-        if not (self.directory / META_FILE).exists():
-            return None  # missing or half-made: nobody can be writing it
-        from whoosh.filedb.filestore import FileStorage
-        from whoosh.util.filelock import try_for
-
-        lock = FileStorage(str(self.directory)).lock(f"{INDEX_NAME}_WRITELOCK")
         try:
-            acquired = try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1)
-        except OSError:
-            return None  # a damaged directory that cannot hold a lock file
-        if not acquired:
-            raise IndexBusy(
-                f"the search index is being written by another papershelf process "
-                f"(waited {self.writer_timeout:g} s); try the rebuild again when it finishes"
-            )
-        return lock
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise self._busy(what) from None
+            raise
 
     def rebuild(
         self,
@@ -842,138 +549,153 @@ class SearchIndex:
         total: int | None = None,
         progress: Callable[[int, int], None] | None = None,
     ) -> None:
-        """Build a new index from scratch in a temp dir, then swap it in for the old one."""
-        import shutil  # lazily: `import index.search` must stay cheap
-        import tempfile
+        """Replace the whole index with `papers`, in one transaction: other processes see the
+        old index until the new one is complete. A damaged file is started afresh."""
+        import sqlite3
 
-        w = _whoosh()
-        papers = iter(papers)
-        head: list[Paper] = []
-        if total is None:
-            for p in papers:
-                head.append(p)
-                if len(head) >= FAST_BATCH:
-                    break
-        estimate = total if total is not None else len(head)
-        parent = self.directory.parent
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.build-", dir=parent))
-        try:
-            ix = w.index.create_in(str(tmp), make_schema(), indexname=INDEX_NAME)
-            writer = self._writer(ix, estimate)
-            done = 0
-            vocabulary: set[str] = set()
+        with self._lock:
             try:
-                for paper in _chain(head, papers):
-                    writer.add_document(**_document(paper))
-                    vocabulary |= _spell_words(paper)
-                    done += 1
-                    if progress is not None and done % 250 == 0:
-                        progress(done, max(total or 0, done))
-                for doc in _spell_docs(vocabulary, "0"):
-                    writer.add_document(**doc)
-                writer.commit()
-            except BaseException:
-                _cancel_quietly(writer)
-                raise
-            ix.close()
-            (tmp / META_FILE).write_text(
-                json.dumps({"format": "papershelf-whoosh", "schema": SCHEMA_VERSION}), "utf-8"
-            )
+                db = self._conn()
+            except IndexUnavailable:
+                self.close()
+                db = self._fresh_file()
+            self._years = None
+            self._allowed_cached = None
+            try:
+                self._begin_write(db, "the rebuild again")
+                try:
+                    for name in ("spell_vocab", "spell", "names", "full", "docs", "meta"):
+                        db.execute(f"DROP TABLE IF EXISTS {name}")
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            db.execute(statement)
+                    db.executemany("INSERT INTO meta VALUES (?, ?)",
+                                   [("format", FORMAT), ("schema", str(SCHEMA_VERSION))])
+                    done = self._insert(db, papers, 0, total, progress)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                self.close()
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    raise self._busy("the rebuild again") from None
+                if _is_disk_error(exc):
+                    raise OSError(str(exc)) from None
+                raise IndexUnavailable(f"search index could not be rebuilt ({exc})") from None
             if progress is not None:
                 progress(done, max(total or 0, done))
-            with self._lock:
-                live_lock = self._lock_live_index()
+            self._identity = self._file_identity()
+
+    def _fresh_file(self):
+        """Start a new, empty index file (the old one is damaged beyond opening)."""
+        import sqlite3
+
+        self.directory.parent.mkdir(parents=True, exist_ok=True)
+        if self.directory.exists() and not self.directory.is_dir():
+            self.directory.unlink()  # a file where the folder belongs
+        self.directory.mkdir(exist_ok=True)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(f"{self.path}{suffix}")
+            except FileNotFoundError:
+                pass
+        db = sqlite3.connect(self.path, timeout=self.writer_timeout, check_same_thread=False,
+                             isolation_level=None)
+        db.execute("PRAGMA journal_mode = WAL")
+        self._db = db
+        return db
+
+    def _insert(self, db, papers, done, total, progress) -> int:
+        """Insert papers that are not in the index yet, in chunks (progress between them)."""
+        chunk: list[Paper] = []
+        for paper in papers:
+            chunk.append(paper)
+            if len(chunk) >= 500:
+                self._insert_chunk(db, chunk)
+                done += len(chunk)
+                chunk = []
+                if progress is not None:
+                    progress(done, max(total or 0, done))
+        if chunk:
+            self._insert_chunk(db, chunk)
+            done += len(chunk)
+        return done
+
+    @staticmethod
+    def _insert_chunk(db, papers: Sequence[Paper]) -> None:
+        start = (db.execute("SELECT max(id) FROM docs").fetchone()[0] or 0) + 1
+        ids = range(start, start + len(papers))
+        rows = [_row(p) for p in papers]
+        db.executemany("INSERT INTO docs (id, key, added, year) VALUES (?, ?, ?, ?)",
+                       [(i, p.key, float(p.added or 0.0), p.year or None) for i, p in zip(ids, papers)])
+        db.executemany(f"INSERT INTO full (rowid, {', '.join(FULL_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(i, *r) for i, r in zip(ids, rows)])
+        db.executemany("INSERT INTO names (rowid, title, authors, tags) VALUES (?, ?, ?, ?)",
+                       [(i, r[0], r[1], r[2]) for i, r in zip(ids, rows)])
+        db.executemany("INSERT INTO spell (rowid, text) VALUES (?, ?)",
+                       [(i, _spell_text(r[0], r[3])) for i, r in zip(ids, rows)])
+
+    @staticmethod
+    def _remove(db, keys: Sequence[str]) -> None:
+        for key in keys:
+            row = db.execute(
+                "SELECT d.id, f.title, f.abstract FROM docs d LEFT JOIN full f ON f.rowid = d.id "
+                "WHERE d.key = ?", (key,)).fetchone()
+            if row is None:
+                continue
+            doc_id, title, abstract = row
+            if title is not None:
+                db.execute("INSERT INTO spell (spell, rowid, text) VALUES ('delete', ?, ?)",
+                           (doc_id, _spell_text(title, abstract)))
+            db.execute("DELETE FROM full WHERE rowid = ?", (doc_id,))
+            db.execute("DELETE FROM names WHERE rowid = ?", (doc_id,))
+            db.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
+
+    def _write(self, change: Callable[[Any], None]) -> None:
+        import sqlite3
+
+        with self._lock:
+            db = self._conn()
+            self._years = None
+            self._allowed_cached = None
+            try:
+                self._begin_write(db)
+                try:
+                    change(db)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except sqlite3.DatabaseError as exc:
+                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                    raise self._busy() from None
+                if _is_disk_error(exc):
+                    raise OSError(str(exc)) from None
                 self.close()
-                old = None
-                if self.directory.exists():
-                    old = parent / f".{self.directory.name}.old-{os.getpid()}-{threading.get_ident()}"
-                    os.replace(self.directory, old)
-                os.replace(tmp, self.directory)
-                if old is not None:
-                    shutil.rmtree(old, ignore_errors=True)
-                self._identity = self._dir_identity()
-                if live_lock is not None:
-                    live_lock.release()  # (its file went away with the old directory)
-                self._ix, self._searcher = self._open_dir(self.directory)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+                raise IndexUnavailable(f"search index is damaged ({exc})") from None
 
     def upsert(self, papers: Sequence[Paper]) -> None:
-        """Add or replace papers (by key) in one commit. Searches from other threads go on
-        against the previous state while this writes; the next search sees the commit."""
+        """Add or replace papers (by key) in one transaction. Searches from other threads and
+        processes go on against the previous state until it commits."""
         papers = list({p.key: p for p in papers}.values())  # one copy per key, the last wins
         if not papers:
             return
-        vocabulary: set[str] = set()
-        for paper in papers:
-            vocabulary |= _spell_words(paper)
-        with self._write_lock:
-            with self._lock:
-                ix = self._require()
-            writer = self._writer(ix, len(papers))
-            try:
-                reader = writer.reader()  # the committed state, now that we hold the lock
-                try:
-                    empty = reader.doc_count_all() == 0
-                    new_words = [w for w in vocabulary if ("spell", w) not in reader]
-                finally:
-                    reader.close()
-                for paper in papers:
-                    doc = _document(paper)
-                    if empty:
-                        writer.add_document(**doc)  # nothing to replace: skip the deletes
-                    else:
-                        writer.update_document(**doc)
-                for doc in _spell_docs(new_words, os.urandom(8).hex()):
-                    writer.add_document(**doc)
-                writer.commit()
-            except BaseException:
-                _cancel_quietly(writer)
-                raise
-            finally:
-                with self._lock:
-                    self._drop_searcher()
+
+        def change(db):
+            self._remove(db, [p.key for p in papers])
+            self._insert_chunk(db, papers)
+
+        self._write(change)
 
     def delete(self, keys: Sequence[str]) -> None:
         keys = list(keys)
-        if not keys:
-            return
-        with self._write_lock:
-            with self._lock:
-                ix = self._require()
-            writer = self._writer(ix, 0)
-            try:
-                for key in keys:
-                    writer.delete_by_term("key", key)
-                writer.commit()
-            except BaseException:
-                _cancel_quietly(writer)
-                raise
-            finally:
-                with self._lock:
-                    self._drop_searcher()
+        if keys:
+            self._write(lambda db: self._remove(db, keys))
 
     # -- reading --------------------------------------------------------------------------
-
-    def _keys_of(self, searcher, docnums) -> list[str]:
-        if self._key_col is None:
-            self._key_col = searcher.reader().column_reader("key")
-        col = self._key_col
-        return [col[d] for d in docnums]
-
-    def _allowed_filter(self, searcher, allowed: set[str]):
-        """A query (small sets) or a docnum set (large sets) restricting to `allowed`."""
-        w = _whoosh()
-        if len(allowed) <= SMALL_ALLOWED:
-            return w.query.Or([w.query.Term("key", k) for k in sorted(allowed)]), None
-        if self._key_map is None:
-            reader = searcher.reader()
-            col = reader.column_reader("key")
-            self._key_map = {col[d]: d for d in reader.all_doc_ids()}
-        km = self._key_map
-        return None, {km[k] for k in allowed if k in km}
 
     def search(
         self,
@@ -993,69 +715,100 @@ class SearchIndex:
         tree, errors = _parse(text, as_you_type)
         if errors:
             return SearchResult(error=errors[0])
-        with self._lock:
-            searcher = self._get_searcher()
+        with self._reading():
+            db = self._conn()
+            builder = _MatchBuilder(self._year_list)
             try:
-                return self._search(searcher, text, tree, limit, allowed, sort)
+                plan = builder.plan(tree)
             except QueryError as exc:
                 return SearchResult(error=str(exc))
-            except (IndexUnavailable, IndexBusy):
-                raise
-            except Exception as exc:  # storage errors surface lazily in Whoosh
-                self._drop_searcher()
-                raise IndexUnavailable(
-                    f"search index is damaged ({type(exc).__name__}: {exc})"
-                ) from None
-
-    def _search(self, searcher, text, tree, limit, allowed, sort) -> SearchResult:
-        w = _whoosh()
-        Q = w.query
-        schema = searcher.schema
-        builder = _QueryBuilder(schema, Q)
-        q = builder.build(tree)
-        terms = builder.terms
-        if allowed is not None and not allowed:
-            return SearchResult(terms=terms)
-        if q is None:
-            if tree.children:
+            if allowed is not None and not allowed:
+                return SearchResult(terms=builder.terms)
+            if plan is None and tree.children:
                 # only stop words, punctuation or too-short partial words ("the", "[/]", "a"):
-                # nothing to look for (listing everything would cost 0.2 s+ per keystroke)
-                return SearchResult(terms=terms)
-            q = Q.Every()
-            sort = "newest"
-        filter_q, filter_set = (None, None)
-        if allowed is not None:
-            filter_q, filter_set = self._allowed_filter(searcher, allowed)
-            if filter_q is not None:
-                # (Require would be the natural query here, but whoosh3 3.54's Require matcher
-                # fails an assertion in skip_to_quality; a constant-score AND ranks the same.)
-                q = filter_q if isinstance(q, Q.Every) else Q.And([q, Q.ConstantScoreQuery(filter_q, 0.0)])
-        # optimize=False: no block-quality skipping, so the collector counts every match in
-        # the same pass; with skipping, len(results) re-runs the query to count (2x slower).
-        kwargs: dict[str, Any] = {"limit": limit, "optimize": OPTIMIZE}
-        if builder.used_every or isinstance(q, Q.Every):
-            kwargs["mask"] = Q.Term("dictionary", "y")  # spelling dictionary documents
-        if filter_set is not None:
-            kwargs["filter"] = filter_set
-        if sort == "newest":
-            kwargs["sortedby"] = "added"
-            kwargs["reverse"] = True
-        results = searcher.search(q, **kwargs)
-        keys = self._keys_of(searcher, [docnum for _, docnum in results.top_n])
-        total = len(results)
-        suggestion = None
-        if total < SUGGEST_BELOW and builder.plain_words:
-            suggestion = self._suggest(searcher, text, builder, total, allowed)
-        return SearchResult(keys=keys, total=total, terms=terms, suggestion=suggestion)
+                # nothing to look for
+                return SearchResult(terms=builder.terms)
+            keys, total = self._run(db, plan, limit, allowed, sort)
+            suggestion = None
+            if total < SUGGEST_BELOW and builder.plain_words:
+                suggestion = self._suggest(db, text, builder, total, allowed)
+            return SearchResult(keys=keys, total=total, terms=builder.terms, suggestion=suggestion)
 
-    def _suggest(self, searcher, text, builder, total, allowed) -> str | None:
-        reader = searcher.reader()
+    def _year_list(self) -> list[int]:
+        if self._years is None:
+            self._years = [r[0] for r in self._db.execute(
+                "SELECT DISTINCT year FROM docs WHERE year IS NOT NULL ORDER BY year")]
+        return self._years
+
+    def _allowed_clause(self, db, allowed: set[str] | None) -> str:
+        """SQL restricting `docs d` to the allowed keys (kept in a temp table between calls:
+        the app sends the same filter with every keystroke)."""
+        if allowed is None:
+            return ""
+        frozen = frozenset(allowed)
+        if frozen != self._allowed_cached:
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS allowed (key TEXT PRIMARY KEY) WITHOUT ROWID")
+            db.execute("DELETE FROM temp.allowed")
+            db.executemany("INSERT OR IGNORE INTO temp.allowed VALUES (?)", ((k,) for k in frozen))
+            self._allowed_cached = frozen
+        return " AND d.key IN (SELECT key FROM temp.allowed)"
+
+    def _run(self, db, plan: _Plan | None, limit, allowed, sort) -> tuple[list[str], int]:
+        where = self._allowed_clause(db, allowed)
+        tail = " LIMIT ?" if limit is not None else ""
+        lim = (limit,) if limit is not None else ()
+        if plan is None:  # list everything (or every allowed paper), newest first
+            sql = f"FROM docs d WHERE 1{where}"
+            keys = [r[0] for r in db.execute(f"SELECT d.key {sql} ORDER BY d.added DESC{tail}", lim)]
+            total = db.execute(f"SELECT count(*) {sql}").fetchone()[0]
+            return keys, total
+        params: list[Any] = []
+        conds: list[str] = []
+        if plan.prefix:
+            conds.append("d.id IN (SELECT rowid FROM names WHERE names MATCH ?"
+                         + (" UNION SELECT rowid FROM full WHERE full MATCH ?" if plan.prefix_whole else "")
+                         + ")")
+            params.append(plan.prefix)
+            if plan.prefix_whole:
+                params.append(plan.prefix_whole)
+        if plan.match and not plan.negative:
+            source = "full JOIN docs d ON d.id = full.rowid"
+            conds.insert(0, "full MATCH ?")
+            params.insert(0, plan.match)
+            rank = f"bm25(full, {FULL_WEIGHTS})"
+        else:
+            source = "docs d"
+            if plan.match:  # only negative words: every paper that does not match
+                conds.append("d.id NOT IN (SELECT rowid FROM full WHERE full MATCH ?)")
+                params.append(plan.match)
+            if plan.prefix:
+                source += (" LEFT JOIN (SELECT rowid AS id, bm25(names, " + NAMES_WEIGHTS
+                           + ") AS score FROM names WHERE names MATCH ?) n ON n.id = d.id")
+                params.insert(0, plan.prefix)
+                rank = "coalesce(n.score, 0)"
+            else:
+                rank = None
+        sql = f"FROM {source} WHERE {' AND '.join(conds) or '1'}{where}"
+        order = "d.added DESC" if sort == "newest" or rank is None else f"{rank}, d.added DESC"
+        keys = [r[0] for r in db.execute(f"SELECT d.key {sql} ORDER BY {order}{tail}", (*params, *lim))]
+        if limit is not None and len(keys) < limit:
+            total = len(keys)
+        else:
+            count_params = params
+            count_sql = sql
+            if "LEFT JOIN (SELECT rowid AS id" in source:  # the ranking join does not filter
+                count_sql = f"FROM docs d WHERE {' AND '.join(conds) or '1'}{where}"
+                count_params = params[1:]
+            total = db.execute(f"SELECT count(*) {count_sql}", count_params).fetchone()[0]
+        return keys, total
+
+    def _suggest(self, db, text, builder, total, allowed) -> str | None:
         replacements = []
         for word in builder.plain_words:
             low = word.text.lower()
-            if not _SPELL_WORD.fullmatch(low) or ("spell", low) in reader:
+            if not _SPELL_WORD.fullmatch(low) or _in_vocabulary(db, low):
                 continue
-            best = _best_correction(reader, low)
+            best = _best_correction(db, low)
             if best and best != low:
                 replacements.append((word.span, best))
         if not replacements:
@@ -1071,50 +824,89 @@ class SearchIndex:
         tree, errors = _parse(out, False)
         if errors:
             return None
-        builder2 = _QueryBuilder(searcher.schema, _whoosh().query)
-        q2 = builder2.build(tree)
-        if q2 is None:
+        try:
+            plan = _MatchBuilder(self._year_list).plan(tree)
+        except QueryError:
             return None
-        kwargs = {"limit": 1}
-        if allowed is not None:
-            fq, fs = self._allowed_filter(searcher, allowed)
-            if fq is not None:
-                q2 = _whoosh().query.And([q2, _whoosh().query.ConstantScoreQuery(fq, 0.0)])
-            else:
-                kwargs["filter"] = fs
-        if len(searcher.search(q2, **kwargs)) <= total:
+        if plan is None:
             return None
-        return out
+        _, found = self._run(db, plan, 1, allowed, "relevance")
+        return out if found > total else None
 
     def similar(self, key: str, limit: int = 20, text: str | None = None) -> list[str]:
-        """Papers like `key` (more-like-this). Pass `text` (title + abstract, from the store)
-        for the best results: the abstract is not stored in the index; without it only the
-        stored title is used."""
-        with self._lock:
-            searcher = self._get_searcher()
-            try:
-                docnum = searcher.document_number(key=key)
-                if docnum is None:
-                    return []
-                if not text:
-                    text = searcher.stored_fields(docnum).get("title", "")
-                if not text.strip():
-                    return []
-                Q = _whoosh().query
-                kts = searcher.key_terms_from_text("abstract", text, numterms=12)
-                if not kts:
-                    return []
-                q = Q.Or(
-                    [Q.Term("abstract", t, boost=wt) for t, wt in kts]
-                    + [Q.Term("title", t, boost=wt) for t, wt in kts]
-                )
-                results = searcher.search(q, limit=limit, mask={docnum})
-                return self._keys_of(searcher, [d for _, d in results.top_n])
-            except Exception as exc:
-                self._drop_searcher()
-                raise IndexUnavailable(
-                    f"search index is damaged ({type(exc).__name__}: {exc})"
-                ) from None
+        """Papers like `key` (more-like-this): the text's most distinctive words (by tf-idf
+        over the library), any of them, ranked by BM25. Pass `text` (title + abstract, from
+        the store); without it the indexed title is used."""
+        with self._reading():
+            db = self._conn()
+            row = db.execute("SELECT d.id, f.title FROM docs d JOIN full f ON f.rowid = d.id "
+                             "WHERE d.key = ?", (key,)).fetchone()
+            if row is None:
+                return []
+            doc_id, title = row
+            words = _key_terms(db, text or title or "", 12)
+            if not words:
+                return []
+            match = _columns(("title", "abstract")) + " : (" + " OR ".join(map(_quote, words)) + ")"
+            rows = db.execute(
+                f"SELECT d.key FROM full JOIN docs d ON d.id = full.rowid WHERE full MATCH ? "
+                f"AND d.id != ? ORDER BY bm25(full, {FULL_WEIGHTS}) LIMIT ?",
+                (match, doc_id, limit))
+            return [r[0] for r in rows]
+
+
+class _Guard:
+    """Turns storage errors met while reading into IndexUnavailable (and drops the
+    connection, so the next call reopens and re-checks the file)."""
+
+    def __init__(self, index: SearchIndex):
+        self.index = index
+
+    def __enter__(self):
+        self.index._lock.acquire()
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        import sqlite3
+
+        try:
+            if isinstance(exc, sqlite3.DatabaseError):
+                self.index.close()
+                raise IndexUnavailable(f"search index is damaged ({exc})") from None
+        finally:
+            self.index._lock.release()
+        return False
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a file that is not an SQLite database or is shorter than its header says
+    (truncated); SQLite itself would only notice on the pages that are gone."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(100)
+        size = path.stat().st_size
+    except OSError as exc:
+        raise IndexUnavailable(f"search index unreadable ({exc.strerror or exc})") from None
+    if len(head) < 100 or not head.startswith(b"SQLite format 3\x00"):
+        raise IndexUnavailable("search index is damaged (not an SQLite file)")
+    page_size = int.from_bytes(head[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(head[28:32], "big")
+    valid_for = int.from_bytes(head[92:96], "big")
+    change_counter = int.from_bytes(head[24:28], "big")
+    if page_size < 512 or page_size & (page_size - 1):
+        raise IndexUnavailable("search index is damaged (bad page size)")
+    if valid_for == change_counter and pages * page_size > size:
+        raise IndexUnavailable("search index is damaged (file truncated)")
+
+
+def _is_disk_error(exc) -> bool:
+    text = str(exc).lower()
+    return "disk" in text and ("full" in text or "i/o" in text) or "readonly" in text
+
+
+def _in_vocabulary(db, word: str) -> bool:
+    return db.execute("SELECT 1 FROM spell_vocab WHERE term = ?", (word,)).fetchone() is not None
 
 
 def _edit_distance(a: str, b: str) -> int:
@@ -1132,184 +924,234 @@ def _edit_distance(a: str, b: str) -> int:
     return prev[-1]
 
 
-def _best_correction(reader, word: str) -> str | None:
-    """The closest spelling-field word (prefix of 1 kept, <= 2 edits), most common first."""
+def _best_correction(db, word: str) -> str | None:
+    """The closest vocabulary word with the same first letter (<= 1 edit for short words,
+    <= 2 otherwise), the most common first."""
     maxdist = 1 if len(word) <= 4 else 2
-    candidates = list(reader.terms_within("spell", word, maxdist, prefix=1))
-    if not candidates:
-        return None
-    stem = FastAnalyzer().words
-    def rank(c: str):
-        s = (stem(c) or [None])[0]
-        df = (reader.doc_frequency("abstract", s) + reader.doc_frequency("title", s)) if s else 0
-        return (_edit_distance(word, c), -df, c)
-    return min(candidates, key=rank)
+    first = word[0]
+    rows = db.execute(
+        "SELECT term, doc FROM spell_vocab WHERE term >= ? AND term < ? AND length(term) "
+        "BETWEEN ? AND ?", (first, first + "\U0010ffff", len(word) - maxdist, len(word) + maxdist))
+    best = None
+    for term, df in rows:
+        d = _edit_distance(word, term)
+        if d <= maxdist and (best is None or (d, -df, term) < best):
+            best = (d, -df, term)
+    return best[2] if best else None
 
 
-def _chain(head, rest):
-    yield from head
-    yield from rest
+def _key_terms(db, text: str, count: int) -> list[str]:
+    """The `count` words of `text` with the highest tf-idf over the library."""
+    from collections import Counter
+    import math
+
+    tf = Counter(w for w in _SPELL_WORD.findall(text.lower()) if w not in _STOP_WORDS)
+    if not tf:
+        return []
+    n = db.execute("SELECT count(*) FROM docs").fetchone()[0] or 1
+    scored = []
+    for word, freq in tf.items():
+        row = db.execute("SELECT doc FROM spell_vocab WHERE term = ?", (word,)).fetchone()
+        df = row[0] if row else 0
+        if df <= 1 and n > 1:
+            continue  # only in this paper: cannot make it similar to any other
+        scored.append((freq * math.log(1 + n / df), word))
+    scored.sort(reverse=True)
+    return [w for _, w in scored[:count]]
 
 
+@dataclass
+class _Plan:
+    """One query for SQLite: `match` over `full` (an FTS5 expression; `negative` when it
+    lists what to leave out), and `prefix` over `names` for the words being typed or typed
+    with '*' (`prefix_whole`: the same words as whole words over `full`, either may match)."""
 
-class _QueryBuilder:
-    """Turns our parse tree into Whoosh queries, and notes the terms to highlight."""
+    match: str | None = None
+    negative: bool = False
+    prefix: str | None = None
+    prefix_whole: str | None = None
 
-    def __init__(self, schema, Q):
-        self.schema = schema
-        self.Q = Q
+
+class _MatchBuilder:
+    """Turns our parse tree into FTS5 expressions, and notes the terms to highlight."""
+
+    def __init__(self, years: Callable[[], list[int]]):
+        self.years = years
         self.terms: set[str] = set()
         self.plain_words: list[_Word] = []
-        self.used_every = False
 
+    def plan(self, tree: _Node) -> _Plan | None:
+        """Prefix words at the top level go to `names`; everything else into one `full`
+        expression. A prefix inside OR / NOT falls back to a `full` prefix (stemmed)."""
+        prefix_words: list[_Word] = []
+        rest: list[_Node] = []
+        for child in _conjuncts(tree):
+            if child.op == "word" and (child.word.prefix or child.word.partial) and \
+                    child.word.field in (None, "title", "authors"):
+                prefix_words.append(child.word)
+            else:
+                rest.append(child)
+        prefix_parts, whole_parts = [], []
+        for word in prefix_words:
+            names_q, full_q = self.prefix_word(word)
+            if names_q is None:
+                continue
+            prefix_parts.append(names_q)
+            if full_q:
+                whole_parts.append(full_q)
+        expr = self.build(_Node("and", rest)) if rest else None
+        if expr is None and not prefix_parts:
+            return None
+        plan = _Plan()
+        if expr is not None:
+            kind, text = expr
+            plan.match, plan.negative = text, kind == "neg"
+        if prefix_parts:
+            plan.prefix = " AND ".join(f"({p})" for p in prefix_parts)
+            if len(prefix_parts) == 1 and whole_parts:
+                plan.prefix_whole = whole_parts[0]
+        return plan
+
+    # Each build step returns (kind, expression) with kind "pos" or "neg" (a NOT that still
+    # needs something to subtract from), or None when nothing is left to look for.
     def build(self, node: _Node, negated: bool = False):
-        Q = self.Q
         if node.op == "word":
-            return self.word(node.word, negated)
+            text = self.word(node.word, negated)
+            return None if text is None else ("pos", text)
         if node.op == "not":
             inner = self.build(node.children[0], not negated)
-            return None if inner is None else Q.Not(inner)
+            if inner is None:
+                return None
+            kind, text = inner
+            return ("neg", text) if kind == "pos" else ("pos", text)
         parts = [p for p in (self.build(c, negated) for c in node.children) if p is not None]
         if not parts:
             return None
         if node.op == "or":
-            return parts[0] if len(parts) == 1 else _or(Q, parts)
-        positives = [p for p in parts if not isinstance(p, Q.Not)]
-        negatives = [p.query for p in parts if isinstance(p, Q.Not)]
+            positives = [t for k, t in parts if k == "pos"]
+            if len(positives) < len(parts):
+                # "a OR NOT b" would match nearly everything: keep the positive side only
+                if not positives:
+                    return None
+            return ("pos", _join(positives, "OR"))
+        positives = [t for k, t in parts if k == "pos"]
+        negatives = [t for k, t in parts if k == "neg"]
         if not positives:
-            base = Q.Every()
-            self.used_every = True
-        else:
-            base = positives[0] if len(positives) == 1 else Q.And(positives)
+            return ("neg", _join(negatives, "OR"))
+        out = _join(positives, "AND")
         if negatives:
-            return Q.AndNot(base, _or(Q, negatives))
-        return base
+            out = f"({out}) NOT ({_join(negatives, 'OR')})"
+        return ("pos", out)
 
-    def analyse(self, fieldname: str, text: str) -> list[str]:
-        return list(self.schema[fieldname].process_text(text, mode="query"))
-
-    def word(self, word: _Word, negated: bool):
-        Q = self.Q
-        raw = word.text
-        fieldname = word.field
-        if fieldname == "year":
-            return self.year(raw)
-        if fieldname == "source":
-            value = raw.strip().lower().replace(",", ";")
-            return Q.Term("source", value) if value else None
-        fields = (fieldname,) if fieldname else SEARCH_FIELDS
-        if word.phrase:
-            pf = [f for f in fields if f in PHRASE_FIELDS] or ["title"]
-            subs = []
-            for f in pf:
-                toks = self.analyse(f, raw)
-                if len(toks) > 1:
-                    # Dropped stop words still take a position in the index ("order to
-                    # abstractive"): allow one step per dropped word between the others.
-                    dropped = len(_WORDCHARS.findall(raw)) - len(toks)
-                    subs.append(Q.Phrase(f, toks, slop=1 + max(dropped, 0)))
-                elif toks:
-                    subs.append(Q.Term(f, toks[0]))
-            if not negated:
-                self.terms.update(
-                    t.lower() for t in _WORDCHARS.findall(raw) if t.lower() not in _STOP_WORDS
-                )
-            return _or(Q, subs)
+    def note_terms(self, raw: str, word: _Word, negated: bool) -> list[str]:
         pieces = _WORDCHARS.findall(raw)
-        if not pieces:
-            return None
         if not negated:
             for i, p in enumerate(pieces):
                 low = p.lower()
                 is_prefix = i == len(pieces) - 1 and (word.prefix or word.partial)
                 if is_prefix or (len(low) >= 2 and low not in _STOP_WORDS):
                     self.terms.add(low)
+        return pieces
+
+    def prefix_word(self, word: _Word) -> tuple[str | None, str | None]:
+        """(expression over `names`, whole-word expression over `full` or None)."""
+        pieces = self.note_terms(word.text, word, False)
+        if not pieces:
+            return None, None
+        head, last = pieces[:-1], pieces[-1].lower()
+        fieldname = word.field
+        subs = []
+        if len(last) >= NGRAM_MIN and fieldname in (None, "title"):
+            subs.append(f"{{title}} : {_quote(last)}*")
+        if (word.prefix and fieldname in (None, "authors") or fieldname == "authors") and len(last) >= 2:
+            subs.append(f"{{authors}} : {_quote(last)}*")
+        whole = None
+        if word.partial:
+            # while typing, the partial word also counts as a whole word in the title
+            # (stemmed), authors and tags; never the abstract (a common word there would
+            # rank tens of thousands of papers per keystroke)
+            if fieldname in (None, "authors") and (len(last) >= 2 and last not in _STOP_WORDS):
+                subs.append(f"{{authors tags}} : {_quote(last)}")
+            if fieldname in (None, "title") and len(last) >= 2 and last not in _STOP_WORDS:
+                whole = f"{{title}} : {_quote(last)}"
+        if not subs:
+            return None, None
+        names_q = _join(subs, "OR")
+        if head:
+            # "state-of-the-ar": the earlier pieces are whole words of the title, authors, tags
+            names_q = f"{_columns(('title', 'authors', 'tags'))} : ({' AND '.join(_quote(h) for h in head)}) AND ({names_q})"
+            whole = None
+        return names_q, whole
+
+    def word(self, word: _Word, negated: bool) -> str | None:
+        raw = word.text
+        fieldname = word.field
+        if fieldname == "year":
+            return self.year(raw)
+        if fieldname == "source":
+            value = raw.strip().lower()
+            return f"{{source}} : {_quote(value)}" if _WORDCHARS.search(value) else None
+        fields = (fieldname,) if fieldname else SEARCH_FIELDS
+        if word.phrase:
+            pf = [f for f in fields if f in PHRASE_FIELDS] or ["title"]
+            pieces = _WORDCHARS.findall(raw)
+            if not pieces:
+                return None
+            if not negated:
+                self.terms.update(p.lower() for p in pieces if p.lower() not in _STOP_WORDS)
+            return f"{_columns(pf)} : {_quote(' '.join(pieces))}"
         if word.prefix or word.partial:
-            # The last piece is a prefix: title n-grams (+ author names for typed `word*`),
-            # plus, while typing, the piece as a whole word anywhere. Never the abstract.
-            head, last = pieces[:-1], pieces[-1].lower()
-            subs = []
-            if len(last) >= NGRAM_MIN and fieldname in (None, "title"):
-                subs.append(Q.Term("title_ng", last[:NGRAM_MAX]))
-            if (word.prefix and fieldname in (None, "authors") or fieldname == "authors") and len(last) >= 2:
-                folded = self.analyse("authors", last)
-                subs.append(Q.Prefix("authors", folded[0] if folded else last))
-            if word.partial:
-                # while typing, the partial word as a whole word: not over the abstract and
-                # notes (a common word there means scoring thousands of papers per keystroke)
-                typing_fields = tuple(f for f in fields if f in PARTIAL_WHOLE_FIELDS) or fields
-                whole = self.whole(last, typing_fields)
-                if whole is not None:
-                    subs.append(whole)
-            last_q = _or(Q, subs)
-            head_qs = [self.whole(p, fields) for p in head]
-            parts = [p for p in head_qs + [last_q] if p is not None]
-            return _and(Q, parts)
+            # a prefix inside OR / NOT, or on a field `names` does not hold: stemmed prefix
+            pieces = self.note_terms(raw, word, negated)
+            if not pieces:
+                return None
+            pf = [f for f in fields if f != "abstract" and f != "notes"] or list(fields)
+            last = pieces[-1].lower()
+            if len(last) < 2:
+                return None
+            exprs = [f"{_columns(pf)} : {_quote(p)}" for p in pieces[:-1]]
+            exprs.append(f"{_columns(pf)} : {_quote(last)}*")
+            return _join(exprs, "AND")
+        pieces = self.note_terms(raw, word, negated)
+        if not pieces:
+            return None
         if not negated and not fieldname and len(pieces) == 1:
             self.plain_words.append(word)
-        if len(pieces) > 1 and any(f in PHRASE_FIELDS for f in fields):
-            # A compound like "to-read" or "state-of-the-art" is a phrase (as in Whoosh's own
-            # parser), and it may also be one whole tag.
-            query = self.word(_Word(raw, fieldname, phrase=True, span=word.span), negated)
-            if "tags" in fields:
-                whole_tag = Q.Term("tags", normalise_tag(raw), boost=10.0)  # a whole tag is what was meant
-                query = whole_tag if query is None else Q.Or([query, whole_tag])
-            return query
-        parts = [p for p in (self.whole(p, fields) for p in pieces) if p is not None]
-        return _and(Q, parts)
-
-    def whole(self, piece: str, fields):
-        Q = self.Q
+        if len(pieces) > 1:
+            # A compound like "to-read" or "state-of-the-art" is a phrase (it may be a tag)
+            return f"{_columns(fields)} : {_quote(' '.join(pieces))}"
+        piece = pieces[0]
         if (piece.lower() in _STOP_WORDS or len(piece) < 2) and len(fields) > 1:
-            # "and", "the", "8": the analysers drop them at index time, so requiring them
-            # would match nothing (also from author names, tags), as Whoosh itself does.
+            # "and", "the", "8": too common (or too short) to narrow anything down
             return None
-        subs = []
-        for f in fields:
-            if f == "tags":
-                subs.append(Q.Term("tags", piece.lower()))
-                continue
-            for tok in self.analyse(f, piece):
-                subs.append(Q.Term(f, tok))
-        return _or(Q, subs)
+        return f"{_columns(fields)} : {_quote(piece)}"
 
-    def year(self, raw: str):
-        Q = self.Q
+    def year(self, raw: str) -> str:
         raw = raw.strip()
         if m := _YEAR.match(raw):
-            return Q.Term("year", m.group(1))
+            return f"{{year}} : {_quote(m.group(1))}"
+        lo = hi = None
         if (m := _YEAR_RANGE.match(raw)) and (m.group(1) or m.group(2)):
-            return Q.TermRange("year", m.group(1) or "0000", m.group(2) or "9999")
-        if m := _YEAR_CMP.match(raw):
+            lo, hi = int(m.group(1) or 0), int(m.group(2) or 9999)
+        elif m := _YEAR_CMP.match(raw):
             op, y = m.group(1), int(m.group(2))
-            lo, hi = {
-                ">=": (y, 9999), ">": (y + 1, 9999), "<=": (0, y), "<": (0, y - 1)
-            }[op]
-            return Q.TermRange("year", f"{lo:04d}", f"{hi:04d}")
-        raise QueryError(f"year:{raw} is not a year; use year:2023, year:2020..2023 or year:>=2021")
+            lo, hi = {">=": (y, 9999), ">": (y + 1, 9999), "<=": (0, y), "<": (0, y - 1)}[op]
+        if lo is None:
+            raise QueryError(f"year:{raw} is not a year; use year:2023, year:2020..2023 or year:>=2021")
+        present = [str(y) for y in self.years() if lo <= y <= hi]
+        if not present:
+            return _NO_MATCH
+        return "{year} : (" + " OR ".join(map(_quote, present)) + ")"
 
 
-def _cancel_quietly(writer) -> None:
-    """Cancel after a failure without hiding it: a writer whose commit failed half-way may
-    already be closed, and cancel() would then raise over the real error."""
-    try:
-        writer.cancel()
-    except Exception:  # noqa: BLE001 - the original exception is the one that matters
-        pass
+def _conjuncts(node: _Node) -> list[_Node]:
+    """The parts of a top-level AND, nested ANDs flattened."""
+    if node.op != "and":
+        return [node]
+    return [part for child in node.children for part in _conjuncts(child)]
 
 
-def _or(Q, subs):
-    if not subs:
-        return None
-    if len(subs) == 1:
-        return subs[0]
-    # Whoosh picks a "preloaded" array union for segments under 5,000 documents: it reads
-    # every posting of every clause up front and cannot skip, which made allowed-set
-    # intersections and multi-segment indexes slow. The binary union tree can skip.
-    return Q.DefaultOr(subs) if UNION_TREE else Q.Or(subs)
-
-
-def _and(Q, subs):
-    if not subs:
-        return None
-    return subs[0] if len(subs) == 1 else Q.And(subs)
+def _join(parts: Sequence[str], op: str) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    return f" {op} ".join(f"({p})" for p in parts)

@@ -1,4 +1,4 @@
-"""Canonical library state in SQLite (WAL). The Whoosh index is derived from this.
+"""Canonical library state in SQLite (WAL). The search index is derived from this.
 
 Every change is one transaction that also appends an operation to this device's log (the `ops`
 table), stamped with a hybrid logical clock, so that sync can publish and merge it later.

@@ -12,7 +12,7 @@ Each line is one operation as JSON with a trailing CRC-32 field over the rest of
 flipped byte is detected. Appends are flushed and fsynced; whole files are written temp + fsync +
 rename. Readers remember, per file, how many bytes they consumed (plus the 32 bytes before that
 point, to notice a replaced file) and read only what is new; a last line without a newline is a
-write in progress and is read next time. SQLite and Whoosh files never go into the folder.
+write in progress and is read next time. SQLite files (library or index) never go into the folder.
 
 One sync: check the folder, check that this device's log is ours (a copied data directory or a
 restored backup forks a new device id), publish new local operations, load a snapshot when this
@@ -614,7 +614,7 @@ def sync_now(lib, folder: str | os.PathLike, *, update_index: bool = True) -> Sy
     """Publish, receive, merge, apply and index. Raises SyncError with a one-line reason.
 
     update_index=False leaves the search index to a later `lib.flush_index()` (the changed
-    papers stay marked), so the app can show a big first sync before Whoosh catches up."""
+    papers stay marked), so the app can show a big first sync before the index catches up."""
     started = time.perf_counter()
     store = lib.store
     if store.read_only:

@@ -2,8 +2,8 @@
 
 Threads and SQLite. The Store's connection may be used from any thread, but its transactions
 (BEGIN IMMEDIATE ... COMMIT) belong to the connection, so two threads writing through one
-connection would mix their transactions. And opening the Whoosh index costs ~0.5 s and
-~600 MB resident at 100k papers, so it must be opened once. The app therefore uses three
+connection would mix their transactions. And the search index keeps its own connection and
+caches (the filter of the current view), so it is best opened once. The app therefore uses three
 Library objects on the same data directory, each confined to one kind of work:
 
 - `lib`, given by the caller: the UI thread only, and only reads (the visible rows, the
@@ -11,12 +11,12 @@ Library objects on the same data directory, each confined to one kind of work:
 - the store writer (`with_store`): star, status, tags and notes, in thread workers serialised
   by a lock. These touch SQLite only (tags and notes are only marked for the index), so a star
   never waits for a search, an index commit or a running import's search work.
-- the index owner (`with_index`): everything that opens Whoosh (searches, similar papers, the
-  start-up index check, index flushes, imports, exports, sync note resolution), serialised by
-  a second lock. The one Whoosh index in the process lives here.
+- the index owner (`with_index`): everything that uses the search index (searches, similar
+  papers, the start-up index check, index flushes, imports, exports, sync note resolution),
+  serialised by a second lock. The one search index of the process lives here.
 
 One lock around one Library would have been simpler, but a star would then wait for a running
-search or a ~0.4 s index commit, and a second Library per job would open Whoosh again.
+search or an index commit, and a second Library per job would open the index again.
 """
 
 from __future__ import annotations
