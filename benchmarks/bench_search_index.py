@@ -1,4 +1,4 @@
-"""Benchmark the Whoosh search index (index/search.py) on synthetic papers.
+"""Benchmark the search index (index/search.py) on synthetic papers.
 
     .venv/bin/python -m benchmarks.bench_search_index --sizes 10000 100000
 

@@ -8,7 +8,7 @@ snapshot); then an empty device B syncs, once starting from A's snapshot (and on
 copies the operations the snapshot covered into its ops table) and once (a third, fresh device C)
 replaying the logs only. Then A makes --ops changes (stars, statuses, tags,
 notes), syncs, and B syncs them in. Every sync time is split into the merge into SQLite and
-the search-index update (`flush_index`, Whoosh) that sync_now ends with. Prints medians.
+the search-index update (`flush_index`, SQLite FTS5) that sync_now ends with. Prints medians.
 """
 
 from __future__ import annotations

@@ -133,7 +133,7 @@ async def measure(directory: Path, cadence: float) -> dict:
         out["full list"] = screen.applied_at - t_launch
         out["papers"] = len(screen.results.keys)
 
-        # Warm the reader's Whoosh searcher (the first text search opens the index).
+        # Warm the search index (the first text search opens the index).
         warm = time.perf_counter()
         app.with_index(lambda lib: lib.search("warmup", limit=10, as_you_type=True))
         out["index open (first search)"] = time.perf_counter() - warm

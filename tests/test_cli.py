@@ -170,7 +170,7 @@ def test_newer_schema_is_refused_and_untouched(run, imported, data):
 
 
 def test_corrupt_index_is_rebuilt(run, imported, data):
-    for path in (data / "whoosh").iterdir():
+    for path in (data / "search").iterdir():
         if path.is_file():
             path.write_bytes(b"\x00garbage" * 10)
     out, _ = run("search", PAIRS[0][0].split()[0], "--json")
@@ -178,18 +178,22 @@ def test_corrupt_index_is_rebuilt(run, imported, data):
 
 
 def test_locked_index_does_not_lose_the_import(run, page, data, tmp_path, capsys):
-    """A second process holding the Whoosh writer: the store keeps the papers; the index catches up."""
+    """A second process writing the search index: the store keeps the papers; the index
+    catches up."""
     run("import", page)
     from index.library import Library
 
     with Library.open(data) as other:
-        writer = other.index._ix.writer()  # hold the writer lock like a busy second process
+        # hold the index's write lock like a busy second process
+        writer = sqlite3.connect(other.index.path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
         try:
             more = tmp_path / "more.txt"
             more.write_text(dense_page(make_papers(8)[6:]), encoding="utf-8")
             code = main(["--data-dir", str(data), "import", str(more)])
         finally:
-            writer.cancel()
+            writer.execute("ROLLBACK")
+            writer.close()
     capsys.readouterr()
     assert code in (0, 1)
     assert len(keys_in(data)) == 8  # nothing lost, whatever the index said

@@ -102,12 +102,12 @@ def test_starring_while_another_process_imports(tmp_path):
 
 
 def _hold_index_writer(data: Path, seconds: float) -> subprocess.Popen:
-    """A process that takes the Whoosh writer lock of the library's index and keeps it."""
+    """A process that takes the write lock of the library's search index and keeps it."""
     script = (
-        "import sys, time; from index.library import Library;"
-        "lib = Library.open(sys.argv[1]); ix = lib.index._require();"
-        "w = ix.writer(); print('HOLDING', flush=True); time.sleep(float(sys.argv[2]));"
-        "w.cancel()"
+        "import sqlite3, sys, time; from index.library import Library;"
+        "lib = Library.open(sys.argv[1]); path = lib.index.path;"
+        "db = sqlite3.connect(path, isolation_level=None); db.execute('BEGIN IMMEDIATE');"
+        "print('HOLDING', flush=True); time.sleep(float(sys.argv[2])); db.execute('ROLLBACK')"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(seconds)],
                             stdout=subprocess.PIPE, text=True, cwd=ROOT,
@@ -125,7 +125,7 @@ def indexed(tmp_path) -> Path:
 
 
 def test_a_held_index_writer_blocks_nobody_and_loses_nothing(indexed, tmp_path):
-    """Another process holds the Whoosh writer lock (longer than the 5 s writer timeout):
+    """Another process holds the search index's write lock (longer than the 5 s writer timeout):
     - a star does not wait for it (stars are answered from SQLite);
     - an import and a tag, run at the same time, both save their changes and report the busy
       index in one line (exit 0, no LockError traceback);

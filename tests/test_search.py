@@ -321,7 +321,7 @@ def test_no_suggestion_when_query_has_hits(ix):
 
 
 def test_update_then_search_finds_document_exactly_once(ix):
-    """Regression: whoosh3's searcher.refresh() returned both the old and the new copy."""
+    """An updated paper is found exactly once, with its new text only."""
     assert ix.search("visuomotor").keys == ["p:policy"]  # open a searcher before the update
     changed = paper("p:policy", "Diffusion Policy Revisited", "visuomotor control, again",
                     ["Cheng Chi"], added=300.0)

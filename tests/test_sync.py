@@ -19,7 +19,7 @@ from samples import dense_page, make_papers
 
 
 def _fast_index(lib: Library) -> Library:
-    """Tests of merging need no Whoosh: pending index updates are simply dropped."""
+    """Tests of merging need no search index: pending index updates are simply dropped."""
     lib.flush_index = lambda: lib.store.clear_dirty(lib.store.dirty_keys())
     return lib
 

@@ -110,16 +110,21 @@ class FailingConnection:
         setattr(self._conn, name, value)
 
 
-def arm_sqlite(monkeypatch, fail_at: int, error: Exception) -> list[FailingConnection]:
+def arm_sqlite(monkeypatch, fail_at: int, error: Exception,
+               database: str = "library.sqlite3") -> list[FailingConnection]:
+    """Make the Nth write to `database` (the library, or the search index) fail."""
     made: list[FailingConnection] = []
     real = sqlite3.connect
 
-    def connect(*args, **kwargs):
-        conn = FailingConnection(real(*args, **kwargs), fail_at, error)
+    def connect(path, *args, **kwargs):
+        conn = real(path, *args, **kwargs)
+        if Path(path).name != database:
+            return conn
+        conn = FailingConnection(conn, fail_at, error)
         made.append(conn)
         return conn
 
-    monkeypatch.setattr("index.store.sqlite3.connect", connect)
+    monkeypatch.setattr(sqlite3, "connect", connect)
     return made
 
 
@@ -247,18 +252,12 @@ def test_real_sqlite_full_message_is_one_line(data, tmp_path, monkeypatch, capsy
 
 # ---- the search index ------------------------------------------------------------------------
 
-def _arm_index(monkeypatch, error: OSError) -> None:
-    from whoosh import writing
-
-    def commit(self, *args, **kwargs):
-        raise error  # before anything is written; the caller's cancel() releases the lock
-
-    monkeypatch.setattr(writing.SegmentWriter, "commit", commit)
+def _arm_index(monkeypatch, error: sqlite3.Error) -> None:
+    """Every write to the search index fails (the first one of each connection)."""
+    arm_sqlite(monkeypatch, 1, error, database="search.sqlite")
 
 
-@pytest.mark.parametrize("error", [OSError(errno.ENOSPC, "No space left on device"),
-                                   OSError(errno.EIO, "Input/output error")],
-                         ids=["ENOSPC", "EIO"])
+@pytest.mark.parametrize("error", SQLITE_ERRORS, ids=["ENOSPC", "EIO"])
 def test_index_write_failure_keeps_the_store_and_catches_up(error, data, tmp_path,
                                                             monkeypatch, capsys):
     """The store is canonical: an index commit that fails loses nothing; the papers stay
@@ -289,7 +288,7 @@ def test_index_write_failure_is_reported_without_a_traceback(command, data, tmp_
                                                              monkeypatch, capsys):
     key = first_key(data)
     argv = COMMANDS[command](key, tmp_path)
-    _arm_index(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    _arm_index(monkeypatch, SQLITE_ERRORS[0])
     code, _, err = run_cli(["--data-dir", str(data), *argv], capsys)
     assert code == 0 and "Traceback" not in err  # the change itself is saved
     assert "catches up" in err
@@ -300,9 +299,9 @@ def test_index_write_failure_message_names_the_cause(command, data, tmp_path, mo
                                                      capsys):
     key = first_key(data)
     argv = COMMANDS[command](key, tmp_path)
-    _arm_index(monkeypatch, OSError(errno.ENOSPC, "No space left on device"))
+    _arm_index(monkeypatch, SQLITE_ERRORS[0])
     code, _, err = run_cli(["--data-dir", str(data), *argv], capsys)
-    assert "No space left" in err and "another papershelf" not in err
+    assert "disk is full" in err and "another papershelf" not in err
 
 
 # ---- config, backup and export files ---------------------------------------------------------
