@@ -127,6 +127,9 @@ class Library:
 
     def flush_index(self) -> int:
         """Write pending changes (new papers, tags, notes, deletes) to the index in one commit."""
+        if not self.store.has_dirty():
+            return 0
+        index = self.index  # first: when it has to be built, the build covers every change
         dirty = self.store.dirty_keys()
         if not dirty:
             return 0
@@ -134,9 +137,9 @@ class Library:
         live = {p.key for p in papers}
         gone = [k for k in dirty if k not in live]
         if papers:
-            self.index.upsert(papers)
+            index.upsert(papers)
         if gone:
-            self.index.delete(gone)
+            index.delete(gone)
         self.store.clear_dirty(dirty)
         return len(dirty)
 

@@ -40,13 +40,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.highlight import crude_stem
 from index.model import STATUSES, Paper, normalise_tag
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The shortest partial word looked up as a title prefix while typing (the `names` table keeps
 # a 3-letter prefix index for exactly this).
 NGRAM_MIN = 3
+# A query of only prefixes (a word being typed) is ranked by relevance up to this many hits,
+# and listed newest first above it (ranking a prefix costs ~4 us per hit).
+RANK_PREFIX_AT_MOST = 10_000
+# Words plus a word being typed: when the typed word matches at most this many papers, rank
+# the intersection in SQLite; above it, rank the words' matches once and filter that list
+# on each keystroke.
+INTERSECT_IN_SQL_AT_MOST = 5000
 # Suggest a corrected query only when the query found fewer hits than this.
 SUGGEST_BELOW = 3
 
@@ -372,7 +380,7 @@ CREATE INDEX docs_added ON docs (added);
 CREATE VIRTUAL TABLE full USING fts5 ({", ".join(FULL_COLUMNS)},
     tokenize = 'porter {_TOKENIZER}');
 CREATE VIRTUAL TABLE names USING fts5 (title, authors, tags, tokenize = '{_TOKENIZER}',
-    prefix = '3', detail = column);
+    prefix = '3');
 CREATE VIRTUAL TABLE spell USING fts5 (text, tokenize = '{_TOKENIZER}', content = '',
     detail = none);
 CREATE VIRTUAL TABLE spell_vocab USING fts5vocab (spell, 'row');
@@ -431,8 +439,7 @@ class SearchIndex:
         self.writer_timeout = writer_timeout
         self._db = None
         self._identity = None
-        self._years: list[int] | None = None
-        self._allowed_cached: frozenset[str] | None = None
+        self._cache = _ReadCache()
         self._lock = threading.RLock()
 
     @property
@@ -461,7 +468,7 @@ class SearchIndex:
         except sqlite3.Error as exc:
             raise IndexUnavailable(f"search index is damaged ({exc})") from None
         try:
-            db.execute("PRAGMA journal_mode = WAL")
+            _configure(db)
             names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
             if not set(_TABLES) <= names:
                 raise IndexUnavailable("search index is incomplete")
@@ -506,8 +513,7 @@ class SearchIndex:
                 except Exception:
                     pass
             self._db = None
-            self._years = None
-            self._allowed_cached = None
+            self._cache.clear()
 
     def doc_count(self) -> int:
         with self._reading():
@@ -559,8 +565,7 @@ class SearchIndex:
             except IndexUnavailable:
                 self.close()
                 db = self._fresh_file()
-            self._years = None
-            self._allowed_cached = None
+            self._cache.clear()
             try:
                 self._begin_write(db, "the rebuild again")
                 try:
@@ -584,6 +589,10 @@ class SearchIndex:
                 if _is_disk_error(exc):
                     raise OSError(str(exc)) from None
                 raise IndexUnavailable(f"search index could not be rebuilt ({exc})") from None
+            try:
+                db.execute("PRAGMA incremental_vacuum")  # give the old tables' pages back
+            except sqlite3.DatabaseError:
+                pass  # only space is at stake
             if progress is not None:
                 progress(done, max(total or 0, done))
             self._identity = self._file_identity()
@@ -603,7 +612,10 @@ class SearchIndex:
                 pass
         db = sqlite3.connect(self.path, timeout=self.writer_timeout, check_same_thread=False,
                              isolation_level=None)
-        db.execute("PRAGMA journal_mode = WAL")
+        # Incremental vacuum: a rebuild frees the old tables' pages, and the file should
+        # shrink back afterwards (set before the first table is created).
+        db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+        _configure(db)
         self._db = db
         return db
 
@@ -639,27 +651,25 @@ class SearchIndex:
 
     @staticmethod
     def _remove(db, keys: Sequence[str]) -> None:
-        for key in keys:
-            row = db.execute(
-                "SELECT d.id, f.title, f.abstract FROM docs d LEFT JOIN full f ON f.rowid = d.id "
-                "WHERE d.key = ?", (key,)).fetchone()
-            if row is None:
-                continue
-            doc_id, title, abstract = row
-            if title is not None:
-                db.execute("INSERT INTO spell (spell, rowid, text) VALUES ('delete', ?, ?)",
-                           (doc_id, _spell_text(title, abstract)))
-            db.execute("DELETE FROM full WHERE rowid = ?", (doc_id,))
-            db.execute("DELETE FROM names WHERE rowid = ?", (doc_id,))
-            db.execute("DELETE FROM docs WHERE id = ?", (doc_id,))
+        rows = db.execute(
+            "SELECT d.id, f.title, f.abstract FROM docs d LEFT JOIN full f ON f.rowid = d.id "
+            "WHERE d.key IN (SELECT value FROM json_each(?))", (json.dumps(list(keys)),)).fetchall()
+        if not rows:
+            return
+        # The spelling table keeps no text: deleting from it takes the exact text indexed.
+        db.executemany("INSERT INTO spell (spell, rowid, text) VALUES ('delete', ?, ?)",
+                       [(i, _spell_text(t, a)) for i, t, a in rows if t is not None])
+        ids = [(r[0],) for r in rows]
+        db.executemany("DELETE FROM full WHERE rowid = ?", ids)
+        db.executemany("DELETE FROM names WHERE rowid = ?", ids)
+        db.executemany("DELETE FROM docs WHERE id = ?", ids)
 
     def _write(self, change: Callable[[Any], None]) -> None:
         import sqlite3
 
         with self._lock:
             db = self._conn()
-            self._years = None
-            self._allowed_cached = None
+            self._cache.clear()
             try:
                 self._begin_write(db)
                 try:
@@ -711,12 +721,15 @@ class SearchIndex:
         An empty query lists every paper (or every allowed one), newest first. `sort` may be
         "relevance" or "newest". Malformed queries give `SearchResult.error`, never raise;
         a damaged index raises IndexUnavailable."""
+        import sqlite3
+
         text = text or ""
         tree, errors = _parse(text, as_you_type)
         if errors:
             return SearchResult(error=errors[0])
         with self._reading():
             db = self._conn()
+            self._cache.check(db)
             builder = _MatchBuilder(self._year_list)
             try:
                 plan = builder.plan(tree)
@@ -728,79 +741,115 @@ class SearchIndex:
                 # only stop words, punctuation or too-short partial words ("the", "[/]", "a"):
                 # nothing to look for
                 return SearchResult(terms=builder.terms)
-            keys, total = self._run(db, plan, limit, allowed, sort)
+            try:
+                keys, total = self._run(db, plan, limit, allowed, sort)
+            except sqlite3.OperationalError as exc:
+                if not str(exc).startswith("fts5:"):
+                    raise
+                # our expression builder quotes every word, so this is a bug of ours: say so
+                # in one line rather than treating the index as damaged
+                return SearchResult(terms=builder.terms, error=f"could not run this query ({exc})")
             suggestion = None
             if total < SUGGEST_BELOW and builder.plain_words:
                 suggestion = self._suggest(db, text, builder, total, allowed)
             return SearchResult(keys=keys, total=total, terms=builder.terms, suggestion=suggestion)
 
     def _year_list(self) -> list[int]:
-        if self._years is None:
-            self._years = [r[0] for r in self._db.execute(
-                "SELECT DISTINCT year FROM docs WHERE year IS NOT NULL ORDER BY year")]
-        return self._years
-
-    def _allowed_clause(self, db, allowed: set[str] | None) -> str:
-        """SQL restricting `docs d` to the allowed keys (kept in a temp table between calls:
-        the app sends the same filter with every keystroke)."""
-        if allowed is None:
-            return ""
-        frozen = frozenset(allowed)
-        if frozen != self._allowed_cached:
-            db.execute("CREATE TEMP TABLE IF NOT EXISTS allowed (key TEXT PRIMARY KEY) WITHOUT ROWID")
-            db.execute("DELETE FROM temp.allowed")
-            db.executemany("INSERT OR IGNORE INTO temp.allowed VALUES (?)", ((k,) for k in frozen))
-            self._allowed_cached = frozen
-        return " AND d.key IN (SELECT key FROM temp.allowed)"
+        """The years papers have (what a year range expands to)."""
+        return self._cache.get(("years",), lambda: _ids(
+            self._db, "SELECT DISTINCT year FROM docs WHERE year IS NOT NULL ORDER BY year"))
 
     def _run(self, db, plan: _Plan | None, limit, allowed, sort) -> tuple[list[str], int]:
-        where = self._allowed_clause(db, allowed)
-        tail = " LIMIT ?" if limit is not None else ""
-        lim = (limit,) if limit is not None else ()
+        """(keys of the first `limit` hits, number of hits).
+
+        BM25 costs ~1.5 us per matching paper in FTS5, so ranking is only ever done over the
+        papers that pass every condition: the words being typed and the user-state filter are
+        turned into rowid sets first (cheap, and kept between keystrokes), and the ranked
+        query filters on them."""
+        allowed_ids = self._allowed_ids(db, allowed) if allowed is not None else None
         if plan is None:  # list everything (or every allowed paper), newest first
-            sql = f"FROM docs d WHERE 1{where}"
-            keys = [r[0] for r in db.execute(f"SELECT d.key {sql} ORDER BY d.added DESC{tail}", lim)]
-            total = db.execute(f"SELECT count(*) {sql}").fetchone()[0]
-            return keys, total
-        params: list[Any] = []
-        conds: list[str] = []
+            ids = self._newest(db)
+        elif plan.negative:
+            matched = set(_ids(db, "SELECT rowid FROM full WHERE full MATCH ?", (plan.match,)))
+            ids = [i for i in self._newest(db) if i not in matched]
+        elif plan.match:
+            return self._run_full(db, plan, limit, allowed_ids, sort)
+        elif len(typed := self._names_set(db, plan.prefix)) <= RANK_PREFIX_AT_MOST:
+            ids = self._ranked_names(db, plan.prefix)
+        else:
+            # "tra" matches a quarter of a big library's titles, and ranking a prefix costs
+            # ~2 us per hit: newest first until the word narrows it down
+            ids = [i for i in self._newest(db) if i in typed]
+        if allowed_ids is not None:
+            ids = [i for i in ids if i in allowed_ids[0]]
+        if sort == "newest" and plan is not None:
+            chosen = set(ids)
+            ids = [i for i in self._newest(db) if i in chosen]
+        shown = ids if limit is None else ids[:limit]
+        return _keys_for(db, shown), len(ids)
+
+    def _run_full(self, db, plan: _Plan, limit, allowed_ids, sort) -> tuple[list[str], int]:
+        """A query with words over `full`, ranked in SQLite (see `_run`)."""
+        ranked = self._cache.peek(("full", plan.match))
+        if plan.prefix and sort != "newest" and (ranked is not None or len(
+                self._names_set(db, plan.prefix)) > INTERSECT_IN_SQL_AT_MOST):
+            # "diffusion mod", "diffusion mode", ...: rank "diffusion" once, then filter
+            if ranked is None:
+                ranked = self._cache.get(("full", plan.match), lambda: _ids(
+                    db, f"SELECT rowid FROM full WHERE full MATCH ? ORDER BY "
+                        f"bm25(full, {FULL_WEIGHTS}), rowid DESC", (plan.match,)))
+            typed = self._names_set(db, plan.prefix)
+            allowed = allowed_ids[0] if allowed_ids is not None else None
+            ids = [i for i in ranked if i in typed and (allowed is None or i in allowed)]
+            return _keys_for(db, ids if limit is None else ids[:limit]), len(ids)
+        sql = "FROM full WHERE full MATCH ?"
+        params: list[Any] = [plan.match]
+        # "+rowid": a plain `rowid IN (...)` is handed to FTS5 one value at a time, which
+        # re-runs the whole match per value (a minute at 100k papers).
         if plan.prefix:
-            conds.append("d.id IN (SELECT rowid FROM names WHERE names MATCH ?"
-                         + (" UNION SELECT rowid FROM full WHERE full MATCH ?" if plan.prefix_whole else "")
-                         + ")")
-            params.append(plan.prefix)
-            if plan.prefix_whole:
-                params.append(plan.prefix_whole)
-        if plan.match and not plan.negative:
-            source = "full JOIN docs d ON d.id = full.rowid"
-            conds.insert(0, "full MATCH ?")
-            params.insert(0, plan.match)
-            rank = f"bm25(full, {FULL_WEIGHTS})"
-        else:
-            source = "docs d"
-            if plan.match:  # only negative words: every paper that does not match
-                conds.append("d.id NOT IN (SELECT rowid FROM full WHERE full MATCH ?)")
-                params.append(plan.match)
-            if plan.prefix:
-                source += (" LEFT JOIN (SELECT rowid AS id, bm25(names, " + NAMES_WEIGHTS
-                           + ") AS score FROM names WHERE names MATCH ?) n ON n.id = d.id")
-                params.insert(0, plan.prefix)
-                rank = "coalesce(n.score, 0)"
-            else:
-                rank = None
-        sql = f"FROM {source} WHERE {' AND '.join(conds) or '1'}{where}"
-        order = "d.added DESC" if sort == "newest" or rank is None else f"{rank}, d.added DESC"
-        keys = [r[0] for r in db.execute(f"SELECT d.key {sql} ORDER BY {order}{tail}", (*params, *lim))]
-        if limit is not None and len(keys) < limit:
-            total = len(keys)
-        else:
-            count_params = params
-            count_sql = sql
-            if "LEFT JOIN (SELECT rowid AS id" in source:  # the ranking join does not filter
-                count_sql = f"FROM docs d WHERE {' AND '.join(conds) or '1'}{where}"
-                count_params = params[1:]
-            total = db.execute(f"SELECT count(*) {count_sql}", count_params).fetchone()[0]
-        return keys, total
+            sql += " AND +rowid IN (SELECT value FROM json_each(?))"
+            params.append(self._cache.get(("names-json", plan.prefix), lambda: json.dumps(
+                sorted(self._names_set(db, plan.prefix)))))
+        if allowed_ids is not None:
+            sql += " AND +rowid IN (SELECT value FROM json_each(?))"
+            params.append(allowed_ids[1])
+        if sort == "newest":
+            chosen = set(_ids(db, f"SELECT rowid {sql}", params))
+            ids = [i for i in self._newest(db) if i in chosen]
+            return _keys_for(db, ids if limit is None else ids[:limit]), len(ids)
+        order = f"ORDER BY bm25(full, {FULL_WEIGHTS}), rowid DESC"
+        if limit is None:
+            ids = _ids(db, f"SELECT rowid {sql} {order}", params)
+            return _keys_for(db, ids), len(ids)
+        ids = _ids(db, f"SELECT rowid {sql} {order} LIMIT ?", (*params, limit))
+        total = len(ids) if len(ids) < limit else \
+            db.execute(f"SELECT count(*) {sql}", params).fetchone()[0]
+        return _keys_for(db, ids), total
+
+    def _newest(self, db) -> list[int]:
+        return self._cache.get(("newest",), lambda: _ids(
+            db, "SELECT id FROM docs ORDER BY added DESC, id DESC"))
+
+    def _names_set(self, db, match: str) -> set[int]:
+        return self._cache.get(("names-set", match), lambda: set(_ids(
+            db, "SELECT rowid FROM names WHERE names MATCH ?", (match,))))
+
+    def _ranked_names(self, db, match: str) -> list[int]:
+        return self._cache.get(("names", match), lambda: _ids(
+            db, f"SELECT rowid FROM names WHERE names MATCH ? ORDER BY bm25(names, {NAMES_WEIGHTS}), "
+                "rowid DESC", (match,)))
+
+    def _allowed_ids(self, db, allowed: set[str]) -> tuple[set[int], str]:
+        """The rowids of the allowed keys, as a set and as JSON for SQL (kept between calls:
+        the app sends the same filter with every keystroke)."""
+        frozen = frozenset(allowed)
+
+        def compute():
+            ids = _ids(db, "SELECT id FROM docs WHERE key IN (SELECT value FROM json_each(?))",
+                       (json.dumps(sorted(frozen)),))
+            return set(ids), json.dumps(sorted(ids))
+
+        return self._cache.get(("allowed", frozen), compute)
 
     def _suggest(self, db, text, builder, total, allowed) -> str | None:
         replacements = []
@@ -855,6 +904,56 @@ class SearchIndex:
             return [r[0] for r in rows]
 
 
+class _ReadCache:
+    """Recent ranked id lists and allowed sets, dropped whenever the index changes (in this
+    process or any other: SQLite's data_version tells)."""
+
+    SIZE = 8
+
+    def __init__(self):
+        self._entries: dict[Any, Any] = {}
+        self._version: int | None = None
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._version = None
+
+    def check(self, db) -> None:
+        version = db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._entries.clear()
+            self._version = version
+
+    def peek(self, key):
+        return self._entries.get(key)
+
+    def get(self, key, compute: Callable[[], Any]):
+        if key in self._entries:
+            value = self._entries.pop(key)  # most recent last
+        else:
+            value = compute()
+            while len(self._entries) >= self.SIZE:
+                self._entries.pop(next(iter(self._entries)))
+        self._entries[key] = value
+        return value
+
+
+def _ids(db, sql: str, params: Sequence[Any] = ()) -> list[int]:
+    return [r[0] for r in db.execute(sql, params)]
+
+
+def _keys_for(db, ids: Sequence[int]) -> list[str]:
+    """The keys of `ids`, in that order."""
+    if not ids:
+        return []
+    keys: dict[int, str] = {}
+    for start in range(0, len(ids), 20_000):
+        part = ids[start:start + 20_000]
+        keys.update(db.execute("SELECT id, key FROM docs WHERE id IN (SELECT value FROM "
+                               "json_each(?))", (json.dumps(list(part)),)).fetchall())
+    return [keys[i] for i in ids if i in keys]
+
+
 class _Guard:
     """Turns storage errors met while reading into IndexUnavailable (and drops the
     connection, so the next call reopens and re-checks the file)."""
@@ -876,6 +975,12 @@ class _Guard:
         finally:
             self.index._lock.release()
         return False
+
+
+def _configure(db) -> None:
+    db.execute("PRAGMA journal_mode = WAL")
+    # A rebuild writes the whole index through the WAL: give that space back afterwards.
+    db.execute("PRAGMA journal_size_limit = 16777216")
 
 
 def _check_header(path: Path) -> None:
@@ -964,12 +1069,11 @@ def _key_terms(db, text: str, count: int) -> list[str]:
 class _Plan:
     """One query for SQLite: `match` over `full` (an FTS5 expression; `negative` when it
     lists what to leave out), and `prefix` over `names` for the words being typed or typed
-    with '*' (`prefix_whole`: the same words as whole words over `full`, either may match)."""
+    with '*'. A paper must match both."""
 
     match: str | None = None
     negative: bool = False
     prefix: str | None = None
-    prefix_whole: str | None = None
 
 
 class _MatchBuilder:
@@ -991,14 +1095,7 @@ class _MatchBuilder:
                 prefix_words.append(child.word)
             else:
                 rest.append(child)
-        prefix_parts, whole_parts = [], []
-        for word in prefix_words:
-            names_q, full_q = self.prefix_word(word)
-            if names_q is None:
-                continue
-            prefix_parts.append(names_q)
-            if full_q:
-                whole_parts.append(full_q)
+        prefix_parts = [q for q in map(self.prefix_word, prefix_words) if q is not None]
         expr = self.build(_Node("and", rest)) if rest else None
         if expr is None and not prefix_parts:
             return None
@@ -1007,9 +1104,7 @@ class _MatchBuilder:
             kind, text = expr
             plan.match, plan.negative = text, kind == "neg"
         if prefix_parts:
-            plan.prefix = " AND ".join(f"({p})" for p in prefix_parts)
-            if len(prefix_parts) == 1 and whole_parts:
-                plan.prefix_whole = whole_parts[0]
+            plan.prefix = _join(prefix_parts, "AND")
         return plan
 
     # Each build step returns (kind, expression) with kind "pos" or "neg" (a NOT that still
@@ -1053,35 +1148,33 @@ class _MatchBuilder:
                     self.terms.add(low)
         return pieces
 
-    def prefix_word(self, word: _Word) -> tuple[str | None, str | None]:
-        """(expression over `names`, whole-word expression over `full` or None)."""
+    def prefix_word(self, word: _Word) -> str | None:
+        """An expression over `names` (unstemmed titles, authors, tags) for a word typed as
+        a prefix (`word*`), or being typed (as you type: a title prefix, or a whole author
+        or tag word; never the abstract, where a common word would rank most of the library)."""
         pieces = self.note_terms(word.text, word, False)
         if not pieces:
-            return None, None
+            return None
         head, last = pieces[:-1], pieces[-1].lower()
         fieldname = word.field
         subs = []
         if len(last) >= NGRAM_MIN and fieldname in (None, "title"):
             subs.append(f"{{title}} : {_quote(last)}*")
+            stem = crude_stem(last)
+            if stem != last and len(stem) >= NGRAM_MIN:
+                subs.append(f"{{title}} : {_quote(stem)}*")  # "models" also finds "Model"
         if (word.prefix and fieldname in (None, "authors") or fieldname == "authors") and len(last) >= 2:
             subs.append(f"{{authors}} : {_quote(last)}*")
-        whole = None
-        if word.partial:
-            # while typing, the partial word also counts as a whole word in the title
-            # (stemmed), authors and tags; never the abstract (a common word there would
-            # rank tens of thousands of papers per keystroke)
-            if fieldname in (None, "authors") and (len(last) >= 2 and last not in _STOP_WORDS):
-                subs.append(f"{{authors tags}} : {_quote(last)}")
-            if fieldname in (None, "title") and len(last) >= 2 and last not in _STOP_WORDS:
-                whole = f"{{title}} : {_quote(last)}"
+        if word.partial and fieldname in (None, "authors") and len(last) >= 2 \
+                and last not in _STOP_WORDS:
+            subs.append(f"{{authors tags}} : {_quote(last)}")
         if not subs:
-            return None, None
+            return None
         names_q = _join(subs, "OR")
         if head:
             # "state-of-the-ar": the earlier pieces are whole words of the title, authors, tags
-            names_q = f"{_columns(('title', 'authors', 'tags'))} : ({' AND '.join(_quote(h) for h in head)}) AND ({names_q})"
-            whole = None
-        return names_q, whole
+            names_q = f"({' AND '.join(_quote(h) for h in head)}) AND ({names_q})"
+        return names_q
 
     def word(self, word: _Word, negated: bool) -> str | None:
         raw = word.text
