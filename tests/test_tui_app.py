@@ -396,3 +396,31 @@ async def test_a_star_that_cannot_be_saved_is_put_back(tmp_path, monkeypatch):
         await wait_for(pilot, lambda: rows(screen)[0][2] == " ")  # ... and put back
         assert not lib.get(screen.results.keys[0]).starred
     lib.close()
+
+
+async def test_moving_past_the_first_ranked_hits_fetches_the_rest(tmp_path, monkeypatch):
+    """A text search shows its best SEARCH_CAP hits at once; nearing their end (here with G)
+    brings in every other hit, with the cursor kept where it was."""
+    from index.model import PaperRecord
+    from tui.screens import main as main_screen
+
+    monkeypatch.setattr(main_screen, "SEARCH_CAP", 30)
+    monkeypatch.setattr(main_screen, "MORE_WITHIN", 5)
+    records = [PaperRecord(title=f"Heron Migration Study Number {i}", arxiv_id=f"2402.{i:05d}",
+                           abstract="Herons fly south.", source="test:h") for i in range(45)]
+    app, lib = make_app(tmp_path, records + PAPERS)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("slash", *"heron", "enter")
+        await settle(pilot)
+        assert len(screen.results.keys) == 30
+        assert "30 of 45 matches" in screen.status.text()
+        await pilot.press("G")
+        at = screen.results.current_key
+        await wait_for(pilot, lambda: len(screen.results.keys) == 45)
+        await settle(pilot)
+        assert "45 matches" in screen.status.text() and " of " not in screen.status.text()
+        assert screen.results.current_key == at
+        assert len(set(screen.results.keys)) == 45
+    lib.close()

@@ -30,6 +30,16 @@ class SearchDone(Message):
         return isinstance(message, SearchDone) and not message.partial and not self.partial
 
 
+class MoreResults(Message):
+    """Every hit of a ranked search whose first SEARCH_CAP were shown (the cursor neared
+    their end)."""
+
+    def __init__(self, generation: int, hits: SearchHits) -> None:
+        super().__init__()
+        self.generation = generation
+        self.hits = hits
+
+
 class PapersChanged(Message):
     """User state of these papers changed in the store: repaint their rows and the detail."""
 

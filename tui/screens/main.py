@@ -37,6 +37,7 @@ from tui.messages import (
     ImportProgress,
     IndexReady,
     JobFailed,
+    MoreResults,
     SyncDone,
     PapersChanged,
     SearchDone,
@@ -48,7 +49,8 @@ from tui.widgets.status_line import StatusLine
 from tui.widgets.welcome import Welcome
 
 FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading"}
-SEARCH_CAP = 500  # text searches rank at most this many hits (status: "500 of N"); filters list all
+SEARCH_CAP = 500  # text searches show this many ranked hits first (status: "500 of N")...
+MORE_WITHIN = 50  # ...and the rest once the cursor comes this close to the end of them
 FIRST_PAGE = 200  # rows listed before the whole list is counted
 _SHORT_TAIL = re.compile(r"(?:^|(?<=\s))[^\s\"():*]{1,2}$")
 _DANGLING = re.compile(r"(?:^|\s+)(?:OR|AND|NOT)\s*$")  # left by dropping the partial word
@@ -108,6 +110,7 @@ class MainScreen(Screen):
         self.suggestion: str | None = None
         self.hits: SearchHits | None = None
         self.note = ""  # "similar to ..." while similar papers are shown
+        self._fetching_more = False
         self._generation = 0
         self._in_flight = False
         self._last_start = 0.0
@@ -304,6 +307,34 @@ class MainScreen(Screen):
         # The list repaints at once; the detail (a relayout of wrapped text) follows when the
         # cursor or the results rest for a moment, so typing and holding j stay quick.
         self._schedule_detail()
+        self._maybe_fetch_more()
+
+    def _maybe_fetch_more(self) -> None:
+        """Near the end of a capped ranked list: fetch every hit, in a worker."""
+        hits = self.hits
+        if hits is None or self.note or self._fetching_more or self._in_flight \
+                or hits.total <= len(self.results.keys) \
+                or self.results.cursor < len(self.results.keys) - MORE_WITHIN:
+            return
+        self._fetching_more = True
+        self.more_worker(self._generation, self.search_query())
+
+    @work(thread=True, exclusive=True, group="more", exit_on_error=False)
+    def more_worker(self, generation: int, sent: str) -> None:
+        try:
+            hits = self.app.with_index(lambda lib: lib.search(sent, limit=None, as_you_type=True))
+        except Exception as exc:  # noqa: BLE001 - shown in the status line, never a crash
+            hits = SearchHits([], 0, error=f"search failed: {type(exc).__name__}: {exc}")
+        self.post_message(MoreResults(generation, hits))
+
+    @on(MoreResults)
+    def _more_results(self, message: MoreResults) -> None:
+        self._fetching_more = False
+        if message.generation != self._generation or message.hits.error:
+            return  # typed on meanwhile: that search's own results are on their way
+        self.hits = message.hits
+        self.results.set_results(message.hits.keys, self.terms, keep=True)
+        self.status.set(hits=self._hits_text(message.hits))
 
     def _schedule_detail(self) -> None:
         if self._detail_timer is not None:
