@@ -13,9 +13,11 @@ Query language (what `SearchIndex.search` accepts):
   abstract (a prefix over every abstract word would rank most of the library)
 - ``AND``, ``OR``, ``NOT`` (upper case), ``-word``, and ``( ... )`` groups
 - as you type (``as_you_type=True``): the last word, while the text does not end in a space,
-  is a prefix on the title (3+ letters) and a whole word on title, authors and
-  tags only (not the abstract: a common abstract word would score thousands of papers per
-  keystroke); earlier words match everywhere as usual
+  is a prefix on the title (3+ letters; "models" also as "model*") and a whole word in authors
+  and tags, never the abstract (a common abstract word would rank thousands of papers per
+  keystroke); earlier words match everywhere as usual. A query of only such a prefix that
+  matches more than RANK_PREFIX_AT_MOST titles lists them newest first (ranking a prefix is
+  the slow case of FTS5)
 - field filters: ``title:``, ``author:`` / ``authors:``, ``abstract:``, ``notes:``, ``source:``
   (the format, e.g. ``source:bibtex``, or a full source string), ``year:2023``,
   ``year:2020..2023``, ``year:>=2021``
@@ -33,7 +35,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
