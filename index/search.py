@@ -566,30 +566,21 @@ class SearchIndex:
             except IndexUnavailable:
                 self.close()
                 db = self._fresh_file()
-            self._cache.clear()
-            try:
-                self._begin_write(db, "the rebuild again")
-                try:
-                    for name in ("spell_vocab", "spell", "names", "full", "docs", "meta"):
-                        db.execute(f"DROP TABLE IF EXISTS {name}")
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            db.execute(statement)
-                    db.executemany("INSERT INTO meta VALUES (?, ?)",
-                                   [("format", FORMAT), ("schema", str(SCHEMA_VERSION))])
-                    done = self._insert(db, papers, 0, total, progress)
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-            except sqlite3.DatabaseError as exc:
-                self.close()
-                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                    raise self._busy("the rebuild again") from None
-                if _is_disk_error(exc):
-                    raise OSError(str(exc)) from None
-                raise IndexUnavailable(f"search index could not be rebuilt ({exc})") from None
+            counted = []
+
+            def replace_everything(db):
+                for name in ("spell_vocab", "spell", "names", "full", "docs", "meta"):
+                    db.execute(f"DROP TABLE IF EXISTS {name}")
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.executemany("INSERT INTO meta VALUES (?, ?)",
+                               [("format", FORMAT), ("schema", str(SCHEMA_VERSION))])
+                counted.append(self._insert(db, papers, 0, total, progress))
+
+            self._transaction(db, replace_everything, "the rebuild again",
+                              "search index could not be rebuilt")
+            done = counted[0]
             try:
                 db.execute("PRAGMA incremental_vacuum")  # give the old tables' pages back
             except sqlite3.DatabaseError:
@@ -666,27 +657,31 @@ class SearchIndex:
         db.executemany("DELETE FROM docs WHERE id = ?", ids)
 
     def _write(self, change: Callable[[Any], None]) -> None:
+        with self._lock:
+            self._transaction(self._conn(), change, "", "search index is damaged")
+
+    def _transaction(self, db, change: Callable[[Any], None], retry: str, failure: str) -> None:
+        """Run `change` in one write transaction. Another writer past the timeout is
+        IndexBusy, a full or failing disk OSError, anything else IndexUnavailable."""
         import sqlite3
 
-        with self._lock:
-            db = self._conn()
-            self._cache.clear()
+        self._cache.clear()
+        try:
+            self._begin_write(db, retry)
             try:
-                self._begin_write(db)
-                try:
-                    change(db)
-                    db.execute("COMMIT")
-                except BaseException:
-                    if db.in_transaction:
-                        db.execute("ROLLBACK")
-                    raise
-            except sqlite3.DatabaseError as exc:
-                if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
-                    raise self._busy() from None
-                if _is_disk_error(exc):
-                    raise OSError(str(exc)) from None
-                self.close()
-                raise IndexUnavailable(f"search index is damaged ({exc})") from None
+                change(db)
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+                raise self._busy(retry) from None
+            if _is_disk_error(exc):
+                raise OSError(str(exc)) from None
+            self.close()
+            raise IndexUnavailable(f"{failure} ({exc})") from None
 
     def upsert(self, papers: Sequence[Paper]) -> None:
         """Add or replace papers (by key) in one transaction. Searches from other threads and
