@@ -2,11 +2,11 @@
 
     .venv/bin/python -m benchmarks.bench_search_index --sizes 10000 100000
 
-For each size: build time (index.search.SearchIndex.rebuild, wall and CPU including the writer
-subprocesses), index size, cold open + first search, word-query p50/p95, as-you-type p50/p95
-(real vocabulary words typed letter by letter), the cost of restricting to `allowed` key sets of
-10 and of 50,000 keys (or half the library), a one-paper upsert (commit + fresh searcher), and
-`import index.search` in a fresh interpreter. Prints a table; --json writes the figures too.
+For each size: build time (index.search.SearchIndex.rebuild, wall and CPU), index size, cold
+open + first search, word-query p50/p95, as-you-type p50/p95 (real vocabulary words typed
+letter by letter), the cost of restricting to `allowed` key sets of 10 and of 50,000 keys (or
+half the library), a one-paper upsert (one commit), and `import index.search` in a fresh
+interpreter. Prints a table; --json writes the figures too.
 """
 
 from __future__ import annotations
@@ -136,7 +136,7 @@ def bench(n: int, workdir: Path, queries: int, sessions: int, keep: Path | None)
     directory = (keep / f"ix-{n}") if keep else (workdir / f"ix-{n}")
     ix = SearchIndex(directory)
     papers = None
-    if keep and (directory / "papershelf-index.json").exists():
+    if keep and ix.path.exists():
         ix.open()
         res["build_s"] = res["build_cpu_s"] = float("nan")
     else:

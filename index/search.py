@@ -56,6 +56,8 @@ RANK_PREFIX_AT_MOST = 10_000
 # the intersection in SQLite; above it, rank the words' matches once and filter that list
 # on each keystroke.
 INTERSECT_IN_SQL_AT_MOST = 5000
+# Similar papers: words found in more than this share of a big library are not used.
+COMMON_WORD_SHARE = 0.05
 # Suggest a corrected query only when the query found fewer hits than this.
 SUGGEST_BELOW = 3
 
@@ -889,15 +891,20 @@ class SearchIndex:
             if row is None:
                 return []
             doc_id, title = row
-            words = _key_terms(db, text or title or "", 12)
-            if not words:
+            families = _key_terms(db, text or title or "", 12)
+            if not families:
                 return []
-            match = _columns(("title", "abstract")) + " : (" + " OR ".join(map(_quote, words)) + ")"
+            any_word = " OR ".join(_quote(w) for _, words in families for w in words)
+            # Candidates have a word of one of the families ("heron*") in the unstemmed
+            # `spell` table: Porter stems are broader ("simuling" would find every
+            # "simulation"), which made this 2x slower at 100k. BM25 over `full` ranks them.
+            alike = " OR ".join(f"{_quote(stem)}*" for stem, _ in families)
             rows = db.execute(
-                f"SELECT d.key FROM full JOIN docs d ON d.id = full.rowid WHERE full MATCH ? "
-                f"AND d.id != ? ORDER BY bm25(full, {FULL_WEIGHTS}) LIMIT ?",
-                (match, doc_id, limit))
-            return [r[0] for r in rows]
+                f"SELECT full.rowid FROM full WHERE full MATCH ? AND +full.rowid IN "
+                f"(SELECT rowid FROM spell WHERE spell MATCH ?) AND full.rowid != ? "
+                f"ORDER BY bm25(full, {FULL_WEIGHTS}) LIMIT ?",
+                (f"{{title abstract}} : ({any_word})", alike, doc_id, limit))
+            return _keys_for(db, [r[0] for r in rows])
 
 
 class _ReadCache:
@@ -1041,24 +1048,32 @@ def _best_correction(db, word: str) -> str | None:
     return best[2] if best else None
 
 
-def _key_terms(db, text: str, count: int) -> list[str]:
-    """The `count` words of `text` with the highest tf-idf over the library."""
-    from collections import Counter
+def _key_terms(db, text: str, count: int) -> list[tuple[str, list[str]]]:
+    """The `count` most distinctive word families of `text` (tf-idf over the library): each
+    a crude stem ("heron" for "herons", "heron") with the text's words of that family."""
+    from collections import defaultdict
     import math
 
-    tf = Counter(w for w in _SPELL_WORD.findall(text.lower()) if w not in _STOP_WORDS)
-    if not tf:
+    families: dict[str, list[str]] = defaultdict(list)
+    for word in _SPELL_WORD.findall(text.lower()):
+        if word not in _STOP_WORDS:
+            families[crude_stem(word)].append(word)
+    if not families:
         return []
     n = db.execute("SELECT count(*) FROM docs").fetchone()[0] or 1
     scored = []
-    for word, freq in tf.items():
-        row = db.execute("SELECT doc FROM spell_vocab WHERE term = ?", (word,)).fetchone()
-        df = row[0] if row else 0
+    for stem, words in families.items():
+        # documents with any word starting with the stem (an estimate: a paper with
+        # "heron" and "herons" counts twice)
+        df = db.execute("SELECT sum(doc) FROM spell_vocab WHERE term >= ? AND term < ?",
+                        (stem, stem + "\U0010ffff")).fetchone()[0] or 0
         if df <= 1 and n > 1:
             continue  # only in this paper: cannot make it similar to any other
-        scored.append((freq * math.log(1 + n / df), word))
+        if n >= 1000 and df > n * COMMON_WORD_SHARE:
+            continue  # "model", "results": they match most of the library and say little
+        scored.append((len(words) * math.log(1 + n / df), stem, sorted(set(words))))
     scored.sort(reverse=True)
-    return [w for _, w in scored[:count]]
+    return [(stem, words) for _, stem, words in scored[:count]]
 
 
 @dataclass

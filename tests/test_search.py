@@ -410,6 +410,18 @@ def test_similar(ix):
     assert ix.similar("no:such") == []
 
 
+def test_similar_finds_other_forms_of_the_distinctive_words(tmp_path):
+    index = SearchIndex(tmp_path / "ix")
+    index.rebuild([
+        paper("a", "Herons Nesting in Colonies", "Herons nest in large colonies by lakes."),
+        paper("b", "A Heron Colony Census", "We count one heron colony each spring."),
+        paper("c", "Sparrow Songs at Dawn", "Sparrows sing before sunrise in cities."),
+    ])
+    result = index.similar("a", text="Herons Nesting in Colonies. Herons nest in colonies.")
+    assert result == ["b"]
+    index.close()
+
+
 # -- opening, versions, damage -----------------------------------------------------------------
 
 
