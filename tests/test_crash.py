@@ -68,6 +68,36 @@ def test_kill_in_the_middle_of_a_large_import(tmp_path):
     assert verify_library(data, [], None) == []
 
 
+@pytest.mark.parametrize("delay", [0.15, 0.5, 0.9])
+def test_kill_while_the_search_index_is_written(tmp_path, delay):
+    """A rebuild and large updates of the search index killed part-way: the next open finds
+    an index that agrees with the library (or rebuilds it), never a half-written one."""
+    data = tmp_path / "lib"
+    from crash_worker import records
+
+    from index.library import Library
+
+    with Library.open(data) as lib:
+        lib.add(records(2000, 5))
+    script = (
+        "import sys; from index.library import Library;"
+        "lib = Library.open(sys.argv[1]); papers = list(lib.all_papers());"
+        "print('START', flush=True);"
+        "[lib.reindex() if i % 2 else lib.index.upsert(papers) for i in range(50)]"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(data)], stdout=subprocess.PIPE,
+                            cwd=ROOT, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.stdout.readline().strip() == b"START"
+    time.sleep(delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate()
+    assert verify_library(data, [], None) == []
+    with Library.open(data) as lib:
+        from index import doctor
+
+        assert sorted(doctor.index_keys(lib)) == sorted(lib.store.filtered_keys())
+
+
 def test_harness_notices_a_lost_edit(tmp_path):
     """The verifier is not vacuous: an edit reported OK but absent is a failure."""
     from crash_worker import records
