@@ -133,11 +133,6 @@ class PapershelfApp(App):
             if minutes and minutes > 0:
                 self.set_interval(minutes * 60, self.action_sync)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
-        # Open the store writer now, off the UI thread: opened by the first star instead, it
-        # competed with that star's repaint (70 ms instead of 5).
-        self.call_after_refresh(lambda: self.run_worker(
-            lambda: self.with_store(lambda lib: None), thread=True, group="warm-up",
-            exit_on_error=False))
         if self.theme_errors:
             self.notify("\n".join(self.theme_errors), title="Themes", severity="warning",
                         markup=False, timeout=10)
