@@ -93,7 +93,7 @@ class NoteConflict:
     key: str
     title: str
     local: str  # this device's newest version (or the older one when neither is ours)
-    remote: str  # the other device's version
+    remote: str  # the other device's version (several: merged, with conflict markers)
     merged: str  # a three-way merge with conflict markers
     heads: list[str]
     base: str | None
@@ -748,13 +748,19 @@ def pending_conflicts(lib) -> list[NoteConflict]:
             continue
         mine = [h for h in heads if h.rsplit("-", 1)[0] == store.device]
         local = mine[-1] if mine else heads[0]
-        remote = next(h for h in reversed(heads) if h != local)
+        others = [h for h in heads if h != local]
+        # With three or more concurrent versions, "remote" is all the others merged (with
+        # markers where they disagree): settling the conflict supersedes every head, so
+        # none of them may be left unseen.
+        remote_text = graph.text(others[0])[0] if len(others) == 1 else graph.merge_of(others)[0]
         base_text = graph.text(base)[0] if base else ""
-        merged, _ = merge.diff3(base_text, graph.text(local)[0], graph.text(remote)[0],
-                                labels=("this device", "other device"))
+        local_text = graph.text(local)[0]
+        merged, _ = merge.diff3(base_text, local_text, remote_text,
+                                labels=("this device", "other device" if len(others) == 1
+                                        else "other devices"))
         row = store.db.execute("SELECT title FROM papers WHERE key = ?", (key,)).fetchone()
-        found.append(NoteConflict(key, row[0] if row else key, graph.text(local)[0],
-                                  graph.text(remote)[0], merged, heads, base))
+        found.append(NoteConflict(key, row[0] if row else key, local_text, remote_text, merged,
+                                  heads, base))
     return found
 
 

@@ -191,6 +191,31 @@ def test_concurrent_note_edits_merge_cleanly_or_conflict(folder, devices):
     assert len(sync.note_versions(a, key)) == 7  # every version ever written
 
 
+def test_three_concurrent_note_versions_are_all_shown_before_one_settles_them(folder, devices):
+    """Three machines edit the same line at once: the conflict shows this device's version
+    and every other one (none hidden behind another), and the settled note descends from all
+    three."""
+    a, b, c = devices("a"), devices("b"), devices("c")
+    a.add(records(1))
+    key = a.store.filtered_keys()[0]
+    a.set_note(key, "start\n")
+    exchange(folder, a, b, c)
+    a.set_note(key, "from a\n")
+    b.set_note(key, "from b\n")
+    c.set_note(key, "from c\n")
+    exchange(folder, a, b, c)
+    [conflict] = sync.pending_conflicts(a)
+    assert len(conflict.heads) == 3
+    assert conflict.local == "from a\n"
+    assert "from b" in conflict.remote and "from c" in conflict.remote
+    assert all(f"from {d}" in conflict.merged for d in "abc")
+    sync.resolve_conflict(a, key, "from a, b and c\n")
+    exchange(folder, a, b, c)
+    for device in (a, b, c):
+        assert device.get(key).note == "from a, b and c\n"
+        assert sync.pending_conflicts(device) == []
+
+
 def test_diff3():
     assert merge.diff3("a\nb\nc\n", "A\nb\nc\n", "a\nb\nC\n") == ("A\nb\nC\n", True)
     assert merge.diff3("a\n", "a\nmine\n", "a\n") == ("a\nmine\n", True)

@@ -517,7 +517,7 @@ class MainScreen(Screen):
                             "note conflict resolved", index=True)
 
         self.app.push_screen(NoteConflictScreen(paper.title, conflict.local, conflict.remote,
-                                                conflict.merged), done)
+                                                conflict.merged, len(conflict.heads) - 1), done)
 
     # ---- copy, open, similar -----------------------------------------------------------------
 

@@ -62,12 +62,14 @@ class NoteConflictScreen(ModalScreen[str | None]):
     MERGED_HINT = "1 keep mine   2 keep theirs   3 keep both   e edit the merge   escape later"
     EDITING_HINT = "ctrl+s save this merge   escape back to the choices"
 
-    def __init__(self, title: str, local: str, remote: str, merged: str | None = None) -> None:
+    def __init__(self, title: str, local: str, remote: str, merged: str | None = None,
+                 other_versions: int = 1) -> None:
         super().__init__()
         self.paper_title = title
         self.local = local
         self.remote = remote
         self.merged = merged
+        self.other_versions = other_versions  # several: `remote` holds them merged
 
     @property
     def choosing_hint(self) -> str:
@@ -87,7 +89,9 @@ class NoteConflictScreen(ModalScreen[str | None]):
                     yield Static(Content("1  Mine (this device)"), classes="side-label")
                     yield TextArea(self.local, read_only=True, soft_wrap=True, id="conflict-local")
                 with Vertical():
-                    yield Static(Content("2  Theirs (other device)"), classes="side-label")
+                    theirs = "other device" if self.other_versions == 1 else \
+                        f"{self.other_versions} other versions, merged"
+                    yield Static(Content(f"2  Theirs ({theirs})"), classes="side-label")
                     yield TextArea(self.remote, read_only=True, soft_wrap=True,
                                    id="conflict-remote")
             start = self.merged if self.merged is not None else keep_both(self.local, self.remote)
