@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,9 @@ def test_last_writer_wins_and_tags_add_wins(folder, devices):
     exchange(folder, a, b)
     key = a.store.filtered_keys()[0]
     a.set_status(key, "read")
+    # In a later millisecond: two writes in the same millisecond on two machines are a clock
+    # tie, which the device ids break (test_tag_add_wins_a_clock_tie has the tie rules).
+    time.sleep(0.005)
     b.set_status(key, "reading")  # later clock: wins
     a.add_tag(key, "x")
     b.add_tag(key, "y")
