@@ -44,7 +44,7 @@ from typing import Any
 from index.highlight import crude_stem
 from index.model import STATUSES, Paper, normalise_tag
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The shortest partial word looked up as a title prefix while typing (the `names` table keeps
 # a 3-letter prefix index for exactly this).
@@ -416,7 +416,7 @@ def _row(paper: Paper) -> tuple[str, ...]:
         if not s:
             continue
         fmt = s.split(":", 1)[0]
-        sources.append(fmt if fmt == s else f"{fmt} ; {s}")
+        sources.append(_format_token(fmt) if fmt == s else f"{_format_token(fmt)} ; {s}")
     return (
         paper.title or "",
         ", ".join(paper.authors),
@@ -426,6 +426,15 @@ def _row(paper: Paper) -> tuple[str, ...]:
         str(paper.year) if paper.year else "",
         " , ".join(sources),
     )
+
+
+_FORMAT_NAME = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def _format_token(fmt: str) -> str:
+    """A source format as one token: the tokenizer would split "dailypapers-json" in two, and
+    `source:dailypapers` would then find JSON imports too."""
+    return "format" + re.sub(r"[^a-z0-9]", "", fmt.lower())
 
 
 def _spell_text(title: str, abstract: str) -> str:
@@ -1194,7 +1203,11 @@ class _MatchBuilder:
             return self.year(raw)
         if fieldname == "source":
             value = raw.strip().lower()
-            return f"{{source}} : {_quote(value)}" if _WORDCHARS.search(value) else None
+            if not _WORDCHARS.search(value):
+                return None
+            if ":" not in value and _FORMAT_NAME.fullmatch(value):  # a format, as a whole
+                return f"{{source}} : {_quote(_format_token(value))}"
+            return f"{{source}} : {_quote(value)}"  # a file name or a whole source: a phrase
         fields = (fieldname,) if fieldname else SEARCH_FIELDS
         if word.phrase:
             pf = [f for f in fields if f in PHRASE_FIELDS] or ["title"]

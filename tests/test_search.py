@@ -177,6 +177,23 @@ def test_field_filters(ix):
     assert keys(ix.search("diffusion year:2023")) == ["p:policy"]
 
 
+def test_source_format_filter_is_exact(tmp_path):
+    index = SearchIndex(tmp_path / "ix")
+    index.rebuild([
+        paper("page", "Herons", sources=["dailypapers:hf-2024.txt"]),
+        paper("json", "Herons", sources=["dailypapers-json:daily.json"]),
+        paper("atom", "Herons", sources=["arxiv:feed.xml"]),
+        paper("ids", "Herons", sources=["arxiv-ids:list.txt"]),
+    ])
+    assert index.search("source:dailypapers").keys == ["page"]
+    assert index.search("source:dailypapers-json").keys == ["json"]
+    assert index.search("source:arxiv").keys == ["atom"]
+    assert index.search("source:arxiv-ids herons").keys == ["ids"]
+    assert index.search("source:daily.json").keys == ["json"]  # a file name
+    assert index.search("source:dailypapers-json:daily.json").keys == ["json"]
+    index.close()
+
+
 def test_prefix_matches_title_and_authors_not_abstract(ix):
     result = ix.search("transform*")
     assert "p:transformer" in result.keys  # title
