@@ -311,6 +311,32 @@ def test_as_you_type_treats_last_word_as_prefix(ix):
     assert ix.search("diffusion vis ", as_you_type=True).total == 0
 
 
+def test_as_you_type_paths_agree(ix, monkeypatch):
+    """Words plus a word being typed are ranked either in SQLite (few typed matches) or by
+    filtering a kept ranked list (many): both give the same answer, filters included."""
+    import index.search as search_mod
+
+    queries = [("diffusion den", None), ("model lan", None), ("image tra", None),
+               ("diffusion pol", {"p:policy", "p:llm"}), ("models lea", {"p:llm"})]
+    expected = [ix.search(q, as_you_type=True, allowed=a) for q, a in queries]
+    assert [r.keys for r in expected][:2] == [["p:diffusion"], ["p:llm"]]
+    monkeypatch.setattr(search_mod, "INTERSECT_IN_SQL_AT_MOST", 0)
+    for (q, a), want in zip(queries, expected):
+        got = ix.search(q, as_you_type=True, allowed=a)
+        assert (got.keys, got.total) == (want.keys, want.total), q
+
+
+def test_a_prefix_matching_many_titles_lists_newest_first(ix, monkeypatch):
+    import index.search as search_mod
+
+    ranked = ix.search("diff", as_you_type=True)
+    assert set(ranked.keys) == {"p:diffusion", "p:policy"}
+    monkeypatch.setattr(search_mod, "RANK_PREFIX_AT_MOST", 1)
+    listed = ix.search("diff", as_you_type=True)
+    assert listed.keys == ["p:policy", "p:diffusion"]  # added 300.0, then 200.0
+    assert listed.total == 2
+
+
 def test_as_you_type_short_and_odd_inputs(ix):
     for q in ("d", "di", "dif", '"dif', "title:dif", "-dif", "(dif", "dif*", "diffusion O"):
         result = ix.search(q, as_you_type=True)
