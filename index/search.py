@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from index.highlight import crude_stem
-from index.model import STATUSES, Paper, normalise_tag
+from index.model import STATUSES, Paper, PapershelfError, normalise_tag
 
 SCHEMA_VERSION = 4
 
@@ -75,11 +75,12 @@ FIELD_ALIASES = {
 }
 
 
-class IndexUnavailable(Exception):
-    """The index is missing, corrupt, or of an older schema: the caller rebuilds it."""
+class IndexUnavailable(PapershelfError):
+    """The index is missing, corrupt, or of an older schema: the caller rebuilds it (and
+    when even that fails, the message is the one line the user sees)."""
 
 
-class IndexBusy(Exception):
+class IndexBusy(PapershelfError):
     """Another process holds the index writer lock for longer than the timeout."""
 
 
@@ -689,6 +690,11 @@ class SearchIndex:
         except sqlite3.DatabaseError as exc:
             if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
                 raise self._busy(retry) from None
+            if "no such module" in str(exc):
+                self.close()
+                raise IndexUnavailable(
+                    f"this Python's SQLite has no full-text search ({exc}); papershelf needs "
+                    "SQLite with FTS5, which python.org and most Linux builds include") from None
             if _is_disk_error(exc):
                 raise OSError(str(exc)) from None
             self.close()

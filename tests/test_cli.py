@@ -387,3 +387,20 @@ def test_import_takes_one_automatic_backup_a_day(run, page, data, tmp_path):
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         db.close()
+
+
+def test_a_python_without_fts5_gets_one_clear_line(run, imported, data, monkeypatch, capsys):
+    """SQLite built without FTS5 cannot hold the index: search says so in one line, and the
+    library itself is untouched."""
+    import shutil
+
+    import index.search as search_mod
+
+    shutil.rmtree(data / "search")
+    monkeypatch.setattr(search_mod, "_SCHEMA", search_mod._SCHEMA.replace("USING fts5 ", "USING fts5x "))
+    before = keys_in(data)
+    code = main(["--data-dir", str(data), "search", "model"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "FTS5" in err and "fts5x" in err
+    assert keys_in(data) == before
