@@ -241,7 +241,7 @@ class Library:
 
     def search(self, query: str, limit: int | None = 50, *, as_you_type: bool = False) -> SearchHits:
         """Full-text search with user-state filters answered from the store."""
-        from index.search import parse_filters
+        from index.query import parse_filters
 
         parsed = parse_filters(query)
         if parsed.error:

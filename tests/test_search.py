@@ -3,7 +3,6 @@ locking."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -14,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from index.model import Paper
+from index.query import parse_filters
 from index.search import (
     SCHEMA_VERSION,
     IndexBusy,
     IndexUnavailable,
     SearchIndex,
-    parse_filters,
 )
 
 ROOT = Path(__file__).resolve().parents[1]

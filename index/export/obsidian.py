@@ -12,7 +12,6 @@ from __future__ import annotations
 from index.fileio import fsync_dir as _fsync_dir
 from index.fileio import write_atomic
 
-import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
