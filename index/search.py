@@ -82,7 +82,7 @@ class SearchResult:
 #   gives "did you mean" candidates and document frequencies for "similar papers".
 #
 # Why not Whoosh (the first engine): building its index in pure Python cost ~3.9 ms of CPU per
-# paper and a searcher over 100k papers held ~600 MB; FTS5 builds 10k papers in ~1.5 s and
+# paper and a searcher over 100k papers held ~600 MB; FTS5 builds 10k papers in ~1 s and
 # answers from a few MB of page cache. See benchmarks/RESULTS.md.
 
 INDEX_FILE = "search.sqlite"
