@@ -248,12 +248,12 @@ def _last_published(store, own: Path) -> tuple[int, str | None]:
             op, _ = parse_line(line)
             if op is None or op.device != store.device:
                 continue
-            row = store.db.execute("SELECT hlc FROM ops WHERE op_id = ?", (op.op_id,)).fetchone()
-            if row is None:
+            mine = _local_op(store, op.op_id)
+            if mine is None:
                 return op.seq, (f"the sync folder holds operations of device {store.device} that "
                                 "this library never wrote (a copied data directory or a restored "
                                 "backup)")
-            if row[0] != op.hlc:
+            if not _same_op(mine, op):
                 return op.seq, (f"device {store.device} wrote different operations on another "
                                 "machine (a copied data directory)")
             return op.seq, None
@@ -262,7 +262,7 @@ def _last_published(store, own: Path) -> tuple[int, str | None]:
 
 def _published_prefix(store, own: Path) -> int:
     """How many of this library's first operations the folder holds exactly as written here."""
-    there: dict[str, str] = {}
+    there: dict[str, Op] = {}
     for _, path in _segments(own):
         try:
             data = path.read_bytes()
@@ -271,14 +271,29 @@ def _published_prefix(store, own: Path) -> int:
         for line in data.split(b"\n"):
             op, _ = parse_line(line) if line.strip() else (None, None)
             if op is not None and op.device == store.device:
-                there.setdefault(op.op_id, op.hlc)
+                there.setdefault(op.op_id, op)
     count = 0
-    for op_id, hlc in store.db.execute("SELECT op_id, hlc FROM ops WHERE device = ? ORDER BY seq",
-                                       (store.device,)):
-        if there.get(op_id) != hlc:
+    for mine in store.ops_since(store.device, 0):
+        published = there.get(mine.op_id)
+        if published is None or not _same_op(mine, published):
             break
         count += 1
     return count
+
+
+def _local_op(store, op_id: str) -> Op | None:
+    row = store.db.execute("SELECT seq, device FROM ops WHERE op_id = ?", (op_id,)).fetchone()
+    if row is None:
+        return None
+    found = store.ops_since(row[1], row[0] - 1)
+    return found[0] if found else None
+
+
+def _same_op(a: Op, b: Op) -> bool:
+    """The same operation, not only the same id and clock: two copies of one data directory
+    number their operations alike, and changes made in the same millisecond on both also get
+    the same clock reading."""
+    return (a.hlc, a.type, a.key, a.field, a.value) == (b.hlc, b.type, b.key, b.field, b.value)
 
 
 def _fork(store, own: Path, reason: str) -> str:

@@ -431,6 +431,33 @@ def test_cloned_device_id_forks_and_loses_nothing(folder, devices, tmp_path):
     assert sync.sync_now(a, folder).forked_from is None
 
 
+def test_clones_writing_in_the_same_millisecond_still_lose_nothing(folder, devices, tmp_path):
+    """Two copies of one data directory number their operations alike; a change made on each
+    in the same millisecond also gets the same clock reading. The copy that forks must still
+    tell its change from the other's (it once took the other's star for its own tag: the star
+    never reached it, and its tag never left)."""
+    a = devices("a")
+    a.add(records(2))
+    sync.sync_now(a, folder)
+    a.close()
+    shutil.copytree(tmp_path / "a", tmp_path / "a2")
+    a, a2, b = devices("a"), devices("a2"), devices("b")
+    same_moment = a.store.clock.last.ms + 1000
+    for lib in (a, a2):
+        lib.store.clock = HybridClock(lib.store.device, lib.store.clock.last,
+                                      wall_ms=lambda: same_moment)
+    key = a.store.filtered_keys()[0]
+    a.set_star(key)
+    a2.add_tag(key, "from-the-copy")
+    assert a.store.ops_since(a.store.device, 0)[-1].hlc == a2.store.ops_since(a2.store.device, 0)[-1].hlc
+    sync.sync_now(a, folder)
+    assert sync.sync_now(a2, folder).forked_from == a.store.device
+    exchange(folder, a, a2, b)
+    assert state(a) == state(a2) == state(b)
+    paper = b.get(key)
+    assert paper.starred and paper.tags == ["from-the-copy"]
+
+
 def test_restored_backup_behind_the_log_forks_and_gets_its_ops_back(folder, devices, tmp_path):
     a = devices("a")
     a.add(records(2))
