@@ -98,16 +98,21 @@ class Library:
                 shutil.rmtree(old, ignore_errors=True)
 
     def index_ready(self) -> bool:
-        """True when the index can be opened as it is (no rebuild needed)."""
+        """True when the index can be opened as it is (no rebuild needed). An index opened
+        here is kept for the searches that follow (the app and the doctor ask first)."""
         from index.search import IndexUnavailable, SearchIndex
 
         try:
             probe = SearchIndex(self.data_dir / INDEX_DIR)
             probe.open()
-            probe.close()
-            return True
         except IndexUnavailable:
             return False
+        if self._index is None:
+            self._remove_old_indexes()
+            self._index = probe
+        else:
+            probe.close()
+        return True
 
     def _rebuild(self, index, progress: Progress | None) -> None:
         dirty = self.store.dirty_keys()

@@ -270,9 +270,10 @@ class SearchIndex:
             except IndexUnavailable:
                 self.close()
                 db = self._fresh_file()
-            counted = []
+            done = 0
 
             def replace_everything(db):
+                nonlocal done
                 for name in ("spell_vocab", "spell", "names", "full", "docs", "meta"):
                     db.execute(f"DROP TABLE IF EXISTS {name}")
                 for statement in _SCHEMA.split(";"):
@@ -280,11 +281,10 @@ class SearchIndex:
                         db.execute(statement)
                 db.executemany("INSERT INTO meta VALUES (?, ?)",
                                [("format", FORMAT), ("schema", str(SCHEMA_VERSION))])
-                counted.append(self._insert(db, papers, 0, total, progress))
+                done = self._insert(db, papers, 0, total, progress)
 
             self._transaction(db, replace_everything, "the rebuild again",
                               "search index could not be rebuilt")
-            done = counted[0]
             try:
                 db.execute("PRAGMA incremental_vacuum")  # give the old tables' pages back
             except sqlite3.DatabaseError:

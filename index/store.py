@@ -122,6 +122,11 @@ class Op:
                    data["key"], data.get("field"), data.get("value"))
 
 
+def _row_to_op(r: sqlite3.Row) -> Op:
+    return Op(r["op_id"], r["device"], r["seq"], r["hlc"], r["type"], r["key"], r["field"],
+              json.loads(r["value"]) if r["value"] is not None else None)
+
+
 def _row_to_paper(row: sqlite3.Row, tags: list[str]) -> Paper:
     return Paper(
         key=row["key"], title=row["title"], abstract=row["abstract"],
@@ -270,8 +275,11 @@ class Store:
     def ops_since(self, device: str, after_seq: int) -> list[Op]:
         rows = self.db.execute(
             "SELECT * FROM ops WHERE device = ? AND seq > ? ORDER BY seq", (device, after_seq))
-        return [Op(r["op_id"], r["device"], r["seq"], r["hlc"], r["type"], r["key"], r["field"],
-                   json.loads(r["value"]) if r["value"] is not None else None) for r in rows]
+        return [_row_to_op(r) for r in rows]
+
+    def op(self, op_id: str) -> Op | None:
+        row = self.db.execute("SELECT * FROM ops WHERE op_id = ?", (op_id,)).fetchone()
+        return _row_to_op(row) if row is not None else None
 
     def register(self, key: str, field: str) -> tuple[str, str] | None:
         row = self.db.execute("SELECT hlc, op_id FROM registers WHERE key = ? AND field = ?",

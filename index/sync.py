@@ -248,7 +248,7 @@ def _last_published(store, own: Path) -> tuple[int, str | None]:
             op, _ = parse_line(line)
             if op is None or op.device != store.device:
                 continue
-            mine = _local_op(store, op.op_id)
+            mine = store.op(op.op_id)
             if mine is None:
                 return op.seq, (f"the sync folder holds operations of device {store.device} that "
                                 "this library never wrote (a copied data directory or a restored "
@@ -279,14 +279,6 @@ def _published_prefix(store, own: Path) -> int:
             break
         count += 1
     return count
-
-
-def _local_op(store, op_id: str) -> Op | None:
-    row = store.db.execute("SELECT seq, device FROM ops WHERE op_id = ?", (op_id,)).fetchone()
-    if row is None:
-        return None
-    found = store.ops_since(row[1], row[0] - 1)
-    return found[0] if found else None
 
 
 def _same_op(a: Op, b: Op) -> bool:

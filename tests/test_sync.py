@@ -404,13 +404,18 @@ def test_snapshot_starts_a_new_device_and_a_corrupt_one_falls_back(folder, devic
     assert state(d) == state(a)
 
 
-def test_cloned_device_id_forks_and_loses_nothing(folder, devices, tmp_path):
+def _cloned(folder, devices, tmp_path) -> tuple[Library, Library, Library]:
+    """Device a with two synced papers, a2 a copy of its data directory, and b."""
     a = devices("a")
     a.add(records(2))
     sync.sync_now(a, folder)
     a.close()
     shutil.copytree(tmp_path / "a", tmp_path / "a2")
-    a, a2, b = devices("a"), devices("a2"), devices("b")
+    return devices("a"), devices("a2"), devices("b")
+
+
+def test_cloned_device_id_forks_and_loses_nothing(folder, devices, tmp_path):
+    a, a2, b = _cloned(folder, devices, tmp_path)
     assert a.store.device == a2.store.device
     key = a.store.filtered_keys()[0]
     a.set_star(key)
@@ -436,12 +441,7 @@ def test_clones_writing_in_the_same_millisecond_still_lose_nothing(folder, devic
     in the same millisecond also gets the same clock reading. The copy that forks must still
     tell its change from the other's (it once took the other's star for its own tag: the star
     never reached it, and its tag never left)."""
-    a = devices("a")
-    a.add(records(2))
-    sync.sync_now(a, folder)
-    a.close()
-    shutil.copytree(tmp_path / "a", tmp_path / "a2")
-    a, a2, b = devices("a"), devices("a2"), devices("b")
+    a, a2, b = _cloned(folder, devices, tmp_path)
     same_moment = a.store.clock.last.ms + 1000
     for lib in (a, a2):
         lib.store.clock = HybridClock(lib.store.device, lib.store.clock.last,
