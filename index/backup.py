@@ -295,7 +295,7 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
 
     Returns {"papers", "ops", "schema", "previous": path of the safety backup or None}.
     """
-    from index.library import INDEX_DIR
+    from index.search import ENGINES
     from index.store import DB_NAME
 
     lib_dir = Path(lib_dir)
@@ -365,7 +365,8 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
     finally:
         if current is not None:
             current.close()
-    index_dir = lib_dir / INDEX_DIR
-    if index_dir.exists():
-        shutil.rmtree(index_dir, ignore_errors=True)
+    for name in ENGINES.values():  # every engine's index: derived from the replaced store
+        index_dir = lib_dir / name
+        if index_dir.exists():
+            shutil.rmtree(index_dir, ignore_errors=True)
     return info | {"previous": str(previous) if previous else None}

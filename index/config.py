@@ -30,6 +30,10 @@ DEFAULT_CONFIG = """\
 # star = "s"
 # tag-add = "t"
 
+[search]
+# engine = "whoosh"              # or "sqlite" (SQLite FTS5): faster for very large libraries;
+#                                # switch with `papershelf reindex --engine sqlite`
+
 [sync]
 # folder = "~/Sync"              # a folder Dropbox, Syncthing or iCloud replicates
 # interval_minutes = 5
@@ -43,9 +47,13 @@ _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "ui": {"theme": (str,), "debounce_ms": (int,), "last_query": (str,),
            "last_filter": (str,), "last_selected": (str,)},
     "keys": {},  # any binding id -> str, checked below
+    "search": {"engine": (str,)},
     "sync": {"folder": (str,), "interval_minutes": (int, float)},
     "backup": {"keep": (int,)},
 }
+
+
+SEARCH_ENGINES = ("whoosh", "sqlite")
 
 
 class ConfigError(PapershelfError):
@@ -144,3 +152,6 @@ def _check(path: Path, data: dict) -> None:
             if not isinstance(item, accepted) or isinstance(item, bool):
                 raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
                                   f"({type(item).__name__})")
+            if (section, key) == ("search", "engine") and item not in SEARCH_ENGINES:
+                raise ConfigError(f"{path}: [search] engine must be \"whoosh\" or \"sqlite\", "
+                                  f"not {item!r}")

@@ -219,7 +219,7 @@ def _check_index(lib, report: DoctorReport) -> None:
     else:
         detail = ""
     if not ready:
-        report.add("index", WARNING, "search index missing or unreadable" + detail
+        report.add("index", WARNING, f"search index ({lib.engine_name}) missing or unreadable" + detail
                    + "; it is rebuilt from the library on next use", fix="reindex")
         return
     try:
@@ -250,7 +250,8 @@ def _check_index(lib, report: DoctorReport) -> None:
         report.add("index", INFO, f"index catching up: {len(dirty)} pending updates",
                    fix="flush")
     if not found:
-        report.add("index", INFO, f"search index agrees with the library ({len(live)} papers)")
+        report.add("index", INFO, f"search index ({lib.engine_name}) agrees with the library "
+                                  f"({len(live)} papers)")
 
 
 def index_keys(lib) -> list[str]:

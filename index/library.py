@@ -29,9 +29,10 @@ from index.model import (
 from index.store import Store
 
 Progress = Callable[[int, int], None]
-INDEX_DIR = "search"
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
+# Past this many papers the app suggests the FTS5 engine (once; it never switches by itself).
+SUGGEST_FTS5_FROM = 50_000
 
 
 @dataclass
@@ -40,13 +41,15 @@ class SearchHits:
     total: int
     terms: set[str] = field(default_factory=set)
     suggestion: str | None = None
-    error: str | None = None
+    error: str | None = None  # the query could not run
+    hint: str | None = None  # part of it was read leniently (see index/query.py)
 
 
 class Library:
-    def __init__(self, data_dir: Path, store: Store):
+    def __init__(self, data_dir: Path, store: Store, engine: str | None = None):
         self.data_dir = data_dir
         self.store = store
+        self.engine_name = engine or _configured_engine()
         self._index = None  # opened on first use: the CLI's `star` never pays for the index
         # Why the index could not be written in this session, once it has failed: later
         # flushes give up at once instead of waiting on the same lock or disk again.
@@ -54,9 +57,9 @@ class Library:
         self.index_problem_reported = False
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None) -> Library:
+    def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None) -> Library:
         directory = config_mod.data_dir(data_dir)
-        return cls(directory, Store(directory))
+        return cls(directory, Store(directory), engine)
 
     def close(self) -> None:
         if self._index is not None:
@@ -73,16 +76,22 @@ class Library:
 
     @property
     def index(self):
-        """The search index, rebuilt from the store when missing, corrupt or of an old schema."""
+        """The search index, rebuilt from the store when missing, damaged or of an old schema."""
         if self._index is None:
             self._index = self.open_index()
         return self._index
 
+    def _new_index(self, engine: str | None = None):
+        from index.search import SearchIndex, engine_dir
+
+        name = engine or self.engine_name
+        return SearchIndex(engine_dir(self.data_dir, name), name)
+
     def open_index(self, progress: Progress | None = None):
-        from index.search import IndexUnavailable, SearchIndex
+        from index.search import IndexUnavailable
 
         self._remove_old_indexes()
-        index = SearchIndex(self.data_dir / INDEX_DIR)
+        index = self._new_index()
         try:
             index.open()
         except IndexUnavailable:
@@ -90,6 +99,7 @@ class Library:
         return index
 
     def _remove_old_indexes(self) -> None:
+        """0.1's Whoosh folder (`whoosh/`, another layout): derived data, removed when found."""
         import shutil
 
         for name in OLD_INDEX_DIRS:
@@ -100,10 +110,10 @@ class Library:
     def index_ready(self) -> bool:
         """True when the index can be opened as it is (no rebuild needed). An index opened
         here is kept for the searches that follow (the app and the doctor ask first)."""
-        from index.search import IndexUnavailable, SearchIndex
+        from index.search import IndexUnavailable
 
         try:
-            probe = SearchIndex(self.data_dir / INDEX_DIR)
+            probe = self._new_index()
             probe.open()
         except IndexUnavailable:
             return False
@@ -114,20 +124,49 @@ class Library:
             probe.close()
         return True
 
-    def _rebuild(self, index, progress: Progress | None) -> None:
+    def _rebuild(self, index, progress: Progress | None, *, remove_others: bool = True) -> None:
         dirty = self.store.dirty_keys()
         index.rebuild(self.store.iter_papers(), total=self.store.count(), progress=progress)
         self.store.clear_dirty(dirty)
+        if remove_others:
+            self._remove_other_indexes(index.name)
 
-    def reindex(self, progress: Progress | None = None) -> int:
-        """Rebuild the full-text index from the store. Returns the number of papers indexed."""
-        from index.search import SearchIndex
+    def _remove_other_indexes(self, active: str) -> None:
+        """Other engines' indexes (and 0.1's) stop being kept up to date once this one is
+        complete: remove them, so a later switch back builds afresh instead of reading one
+        that missed changes."""
+        import shutil
 
+        from index.search import ENGINES
+
+        if self.store.read_only:
+            return
+        others = [d for name, d in ENGINES.items() if name != active] + list(OLD_INDEX_DIRS)
+        for name in others:
+            old = self.data_dir / name
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+
+    def reindex(self, progress: Progress | None = None, *, engine: str | None = None) -> int:
+        """Rebuild the full-text index from the store, on `engine` when given (switching to
+        it: the new index is complete before the old one is removed). Returns the number of
+        papers indexed."""
+        from index.search import ENGINES
+
+        if engine is not None and engine not in ENGINES:
+            raise PapershelfError(f"unknown search engine {engine!r}; use {' or '.join(ENGINES)}")
+        index = self._new_index(engine)
+        switching = engine is not None and engine != _configured_engine()
+        self._rebuild(index, progress, remove_others=not switching)
+        if switching:
+            # the new index is complete: only now does config.toml name it (that one key),
+            # and only then does the old engine's index go
+            config_mod.load_config().set("search", "engine", index.name)
+            self._remove_other_indexes(index.name)
         if self._index is not None:
             self._index.close()
-        index = SearchIndex(self.data_dir / INDEX_DIR)
-        self._rebuild(index, progress)
         self._index = index
+        self.engine_name = index.name
         return self.store.count()
 
     def flush_index(self) -> int:
@@ -173,7 +212,7 @@ class Library:
             except IndexBusy:
                 self.index_problem = "it is busy: another papershelf is writing it"
             except OSError as exc:
-                self.index_problem = exc.strerror or str(exc)
+                self.index_problem = _disk_problem(exc)
         return self.index_problem
 
     def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
@@ -244,31 +283,52 @@ class Library:
             tags=[normalise_tag(tag)] if tag else (), limit=limit)
         return self.store.get_many(keys)
 
-    def search(self, query: str, limit: int | None = 50, *, as_you_type: bool = False) -> SearchHits:
-        """Full-text search with user-state filters answered from the store."""
-        from index.query import parse_filters
+    def search(self, text: str, limit: int | None = 50, *, typing: bool = False) -> SearchHits:
+        """Full-text search, the user-state filters answered from the store. `typing`: the
+        last word may still be being typed (the app, while keys come in)."""
+        from index.query import parse
 
-        parsed = parse_filters(query)
-        if parsed.error:
-            return SearchHits([], 0, error=parsed.error)
-        has_filters = parsed.starred is not None or parsed.statuses or parsed.tags
+        query = parse(text, typing=typing)
+        if query.error:
+            return SearchHits([], 0, error=query.error, hint=query.hint)
+        filters = query.filters
         allowed = None
-        if has_filters:
+        if filters.active:
             allowed_keys = self.store.filtered_keys(
-                starred=parsed.starred, statuses=sorted(parsed.statuses), tags=sorted(parsed.tags))
-            if not parsed.text.strip():
+                starred=filters.starred, statuses=sorted(filters.statuses),
+                tags=sorted(filters.tags))
+            if not query.has_text:
                 shown = allowed_keys if limit is None else allowed_keys[:limit]
-                return SearchHits(shown, len(allowed_keys))
+                return SearchHits(shown, len(allowed_keys), hint=query.hint)
             allowed = set(allowed_keys)
-        elif not parsed.text.strip():
+        elif not query.has_text:  # nothing typed yet (or only a word's first letters)
             keys = self.store.filtered_keys()
-            return SearchHits(keys if limit is None else keys[:limit], len(keys))
+            return SearchHits(keys if limit is None else keys[:limit], len(keys),
+                              hint=query.hint)
         if self.store.has_dirty():
             self.try_flush_index()  # tags, notes or papers changed since the last commit
-        result = self._with_index(lambda index: index.search(
-            parsed.text, limit=limit, allowed=allowed, as_you_type=as_you_type))
+        result = self._with_index(lambda index: index.search(query, limit=limit, allowed=allowed))
         return SearchHits(result.keys, result.total, set(result.terms), result.suggestion,
-                          result.error)
+                          result.error, result.hint)
+
+    def has_words(self, text: str, *, typing: bool = False) -> bool:
+        """True when the query has something for the full-text index (not only filters)."""
+        from index.query import parse
+
+        return parse(text, typing=typing).has_text
+
+    def first_page(self, text: str, count: int) -> list[str] | None:
+        """The newest `count` papers for a query of filters alone (None when it has words or
+        an error): the app shows these while the whole list is counted."""
+        from index.query import parse
+
+        query = parse(text)
+        if query.error or query.has_text:
+            return None
+        filters = query.filters
+        return self.store.filtered_keys(
+            starred=filters.starred, statuses=sorted(filters.statuses), tags=sorted(filters.tags),
+            limit=count)
 
     def similar(self, key: str, limit: int = 20) -> list[str]:
         paper = self.get(key)
@@ -295,6 +355,7 @@ class Library:
     def stats(self) -> dict:
         return {
             "papers": self.store.count(),
+            "engine": self.engine_name,
             "starred": self.store.count(starred=True),
             "status": self.store.status_counts(),
             "tags": len(self.store.tag_counts()),
@@ -363,3 +424,22 @@ class Library:
         if paper is None:
             raise KeyNotFound(f"no paper with key {key}")
         return paper
+
+
+def _configured_engine() -> str:
+    """The engine config.toml's [search] engine names (whoosh by default)."""
+    from index.search import DEFAULT_ENGINE
+
+    try:
+        return config_mod.load_config(create=False).get("search", "engine", DEFAULT_ENGINE)
+    except config_mod.ConfigError:
+        return DEFAULT_ENGINE  # the front ends report a broken config themselves
+
+
+def _disk_problem(exc: OSError) -> str:
+    """One plain phrase for a failed index write."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full"
+    return exc.strerror or str(exc)

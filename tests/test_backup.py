@@ -97,12 +97,14 @@ def test_restore_brings_back_the_backup_and_saves_the_current_state(tmp_path):
     after = dump(lib.store.db)
     old_device = lib.store.device
     lib.close()
-    (tmp_path / "lib" / "search").mkdir(exist_ok=True)
-    (tmp_path / "lib" / "search" / "junk").write_text("x")
+    for name in ("search", "search-whoosh"):  # both engines' index folders
+        (tmp_path / "lib" / name).mkdir(exist_ok=True)
+        (tmp_path / "lib" / name / "junk").write_text("x")
 
     info = backup_mod.restore(tmp_path / "lib", saved, keep=3)
     assert info["papers"] == 30
     assert not (tmp_path / "lib" / "search").exists()  # rebuilt from the store on next use
+    assert not (tmp_path / "lib" / "search-whoosh").exists()
     with Library.open(tmp_path / "lib") as restored:
         now = dump(restored.store.db)
         for table in ("papers", "tags", "ops", "registers", "aliases"):

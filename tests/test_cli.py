@@ -8,6 +8,7 @@ import stat
 import sys
 
 import pytest
+from pathlib import Path
 
 from samples import SAMPLE_PAPERS, dense_page, make_papers, spaced_page
 from tui.cli import main
@@ -169,7 +170,7 @@ def test_newer_schema_is_refused_and_untouched(run, imported, data):
 
 
 def test_corrupt_index_is_rebuilt(run, imported, data):
-    for path in (data / "search").iterdir():
+    for path in (data / "search-whoosh").iterdir():
         if path.is_file():
             path.write_bytes(b"\x00garbage" * 10)
     out, _ = run("search", PAIRS[0][0].split()[0], "--json")
@@ -182,17 +183,17 @@ def test_locked_index_does_not_lose_the_import(run, page, data, tmp_path, capsys
     run("import", page)
     from index.library import Library
 
+    from whoosh import index as whoosh_index
+
     with Library.open(data) as other:
-        # hold the index's write lock like a busy second process
-        writer = sqlite3.connect(other.index.path, isolation_level=None)
-        writer.execute("BEGIN IMMEDIATE")
+        # hold the (Whoosh) index's write lock like a busy second process
+        writer = whoosh_index.open_dir(str(other.index.directory), indexname="papers").writer()
         try:
             more = tmp_path / "more.txt"
             more.write_text(dense_page(make_papers(8)[6:]), encoding="utf-8")
             code = main(["--data-dir", str(data), "import", str(more)])
         finally:
-            writer.execute("ROLLBACK")
-            writer.close()
+            writer.cancel()
     capsys.readouterr()
     assert code in (0, 1)
     assert len(keys_in(data)) == 8  # nothing lost, whatever the index said
@@ -393,9 +394,14 @@ def test_a_python_without_fts5_gets_one_clear_line(run, imported, data, monkeypa
     library itself is untouched."""
     import shutil
 
-    import index.search as search_mod
+    import os
 
-    shutil.rmtree(data / "search")
+    import index.search.fts5 as search_mod
+
+    config = Path(os.environ["PAPERSHELF_CONFIG_DIR"]) / "config.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text('[search]\nengine = "sqlite"\n')
+    shutil.rmtree(data / "search", ignore_errors=True)
     monkeypatch.setattr(search_mod, "_SCHEMA", search_mod._SCHEMA.replace("USING fts5 ", "USING fts5x "))
     before = keys_in(data)
     code = main(["--data-dir", str(data), "search", "model"])

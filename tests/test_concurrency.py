@@ -104,10 +104,10 @@ def test_starring_while_another_process_imports(tmp_path):
 def _hold_index_writer(data: Path, seconds: float) -> subprocess.Popen:
     """A process that takes the write lock of the library's search index and keeps it."""
     script = (
-        "import sqlite3, sys, time; from index.library import Library;"
-        "lib = Library.open(sys.argv[1]); path = lib.index.path;"
-        "db = sqlite3.connect(path, isolation_level=None); db.execute('BEGIN IMMEDIATE');"
-        "print('HOLDING', flush=True); time.sleep(float(sys.argv[2])); db.execute('ROLLBACK')"
+        "import sys, time; from index.library import Library; from whoosh import index\n"
+        "lib = Library.open(sys.argv[1]); assert lib.engine_name == 'whoosh'\n"
+        "w = index.open_dir(str(lib.index.directory), indexname='papers').writer()\n"
+        "print('HOLDING', flush=True); time.sleep(float(sys.argv[2])); w.cancel()"
     )
     proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(seconds)],
                             stdout=subprocess.PIPE, text=True, cwd=ROOT,

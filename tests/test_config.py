@@ -13,7 +13,8 @@ def test_created_with_commented_defaults(tmp_path):
     config = load_config(tmp_path)
     text = (tmp_path / "config.toml").read_text()
     assert "# theme =" in text and "[sync]" in text
-    assert tomllib.loads(text) == {"ui": {}, "keys": {}, "sync": {}, "backup": {}}
+    assert tomllib.loads(text) == {"ui": {}, "keys": {}, "search": {}, "sync": {}, "backup": {}}
+    assert "# engine = \"whoosh\"" in text
     assert config.get("ui", "theme") is None
 
 

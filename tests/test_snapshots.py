@@ -23,7 +23,7 @@ def test_main_screen_with_results(tmp_path, snap_compare):
 
     async def run_before(pilot):
         await settle(pilot)
-        await pilot.press("slash", *"quant", "escape")
+        await pilot.press("slash", *"quant*", "escape")
         await settle(pilot)
 
     try:

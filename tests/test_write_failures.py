@@ -252,12 +252,22 @@ def test_real_sqlite_full_message_is_one_line(data, tmp_path, monkeypatch, capsy
 
 # ---- the search index ------------------------------------------------------------------------
 
-def _arm_index(monkeypatch, error: sqlite3.Error) -> None:
-    """Every write to the search index fails (the first one of each connection)."""
-    arm_sqlite(monkeypatch, 1, error, database="search.sqlite")
+INDEX_ERRORS = [OSError(errno.ENOSPC, "No space left on device"),
+                OSError(errno.EIO, "Input/output error")]
 
 
-@pytest.mark.parametrize("error", SQLITE_ERRORS, ids=["ENOSPC", "EIO"])
+def _arm_index(monkeypatch, error: OSError) -> None:
+    """Every file the (Whoosh) search index creates fails to be written, as on a full or
+    failing disk."""
+    from whoosh.filedb.filestore import FileStorage
+
+    def create_file(self, name, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(FileStorage, "create_file", create_file)
+
+
+@pytest.mark.parametrize("error", INDEX_ERRORS, ids=["ENOSPC", "EIO"])
 def test_index_write_failure_keeps_the_store_and_catches_up(error, data, tmp_path,
                                                             monkeypatch, capsys):
     """The store is canonical: an index commit that fails loses nothing; the papers stay
@@ -288,7 +298,7 @@ def test_index_write_failure_is_reported_without_a_traceback(command, data, tmp_
                                                              monkeypatch, capsys):
     key = first_key(data)
     argv = COMMANDS[command](key, tmp_path)
-    _arm_index(monkeypatch, SQLITE_ERRORS[0])
+    _arm_index(monkeypatch, INDEX_ERRORS[0])
     code, _, err = run_cli(["--data-dir", str(data), *argv], capsys)
     assert code == 0 and "Traceback" not in err  # the change itself is saved
     assert "catches up" in err
@@ -299,7 +309,7 @@ def test_index_write_failure_message_names_the_cause(command, data, tmp_path, mo
                                                      capsys):
     key = first_key(data)
     argv = COMMANDS[command](key, tmp_path)
-    _arm_index(monkeypatch, SQLITE_ERRORS[0])
+    _arm_index(monkeypatch, INDEX_ERRORS[0])
     code, _, err = run_cli(["--data-dir", str(data), *argv], capsys)
     assert "disk is full" in err and "another papershelf" not in err
 

@@ -25,6 +25,9 @@ COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 # Commands that bring in many changes at once start with the day's automatic backup.
 DAILY_BACKUP_COMMANDS = {"import", "add", "sync"}
+# Commands that read or write the search index: when it has to be built first (a new engine,
+# a library from an older version), they show that with a progress bar.
+INDEX_COMMANDS = {"search", "import", "add", "export", "copy"}
 
 
 def version() -> str:
@@ -107,7 +110,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_note)
 
     p = sub.add_parser("reindex", help="rebuild the full-text index from the library")
-    p.set_defaults(handler=cmd_reindex)
+    p.add_argument("--engine", choices=("whoosh", "sqlite"),
+                   help="switch to this search engine (whoosh: the default; sqlite: SQLite FTS5, "
+                        "faster for very large libraries); remembered in config.toml")
+    p.set_defaults(handler=cmd_reindex, flush_index=False)
 
     p = sub.add_parser("stats", help="counts and locations")
     p.add_argument("--json", action="store_true")
@@ -150,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
             backup_warning = None
             if args.command in DAILY_BACKUP_COMMANDS:
                 backup_warning = take_daily_backup(lib)
+            if args.command in INDEX_COMMANDS and not getattr(args, "dry_run", False):
+                prepare_index(lib)
             code = args.handler(args, lib)
             if backup_warning and code == EXIT_OK:  # a failed command's own error says enough
                 print(backup_warning, file=sys.stderr)
@@ -169,6 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         # at /dev/null so the interpreter's final flush does not raise again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+
+
+def prepare_index(lib) -> None:
+    """Open the search index, building it first (with a progress bar) when it is missing,
+    damaged or of another version."""
+    if lib.index_ready():
+        return
+    with progress_bar(f"building the search index ({lib.engine_name})") as bar:
+        lib.reindex(progress=bar.update)
 
 
 def take_daily_backup(lib) -> str | None:
@@ -270,8 +287,8 @@ def cmd_search(args, lib) -> int:
     from index.highlight import snippet
 
     hits = lib.search(" ".join(args.query), limit=args.limit)
-    if hits.error:
-        raise PapershelfError(f"bad query: {hits.error}")
+    if hits.error or hits.hint:
+        raise PapershelfError(f"bad query: {hits.error or hits.hint}")
     papers = lib.get_many(hits.keys)
     if args.json:
         print_json({"total": hits.total, "suggestion": hits.suggestion,
@@ -397,9 +414,11 @@ def _edit_in_editor(current: str) -> str | None:
 
 
 def cmd_reindex(args, lib) -> int:
-    with progress_bar("indexing") as bar:
-        count = lib.reindex(progress=bar.update)
-    print(f"indexed {count} papers")
+    engine = args.engine or lib.engine_name
+    with progress_bar(f"indexing ({engine})") as bar:
+        count = lib.reindex(progress=bar.update, engine=args.engine)
+    print(f"indexed {count} papers with the {engine} engine"
+          + (" (now the engine in config.toml)" if args.engine else ""))
     return EXIT_OK
 
 
@@ -412,6 +431,7 @@ def cmd_stats(args, lib) -> int:
     print(f"papers:   {stats['papers']}  (starred {stats['starred']}, unread {status['unread']}, "
           f"reading {status['reading']}, read {status['read']})")
     print(f"tags:     {stats['tags']}")
+    print(f"engine:   {stats['engine']} (search index)")
     print(f"data dir: {stats['data_dir']}")
     return EXIT_OK
 

@@ -16,8 +16,9 @@ class SearchDone(Message):
     """A search finished; `generation` says which request it answers (stale ones are dropped)."""
 
     def __init__(self, generation: int, query: str, hits: SearchHits, seconds: float,
-                 note: str = "", partial: bool = False) -> None:
+                 note: str = "", partial: bool = False, typing: bool = False) -> None:
         super().__init__()
+        self.typing = typing  # the query's last word was still being typed
         self.partial = partial  # a first page; the full results follow from the same worker
         self.generation = generation
         self.query = query

@@ -13,7 +13,6 @@ writer Library; searches on its reader Library (see tui/app.py for why two).
 
 from __future__ import annotations
 
-import re
 import time
 import webbrowser
 from collections.abc import Callable
@@ -52,8 +51,7 @@ FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading":
 SEARCH_CAP = 500  # text searches show this many ranked hits first (status: "500 of N")...
 MORE_WITHIN = 50  # ...and the rest once the cursor comes this close to the end of them
 FIRST_PAGE = 200  # rows listed before the whole list is counted
-_SHORT_TAIL = re.compile(r"(?:^|(?<=\s))[^\s\"():*]{1,2}$")
-_DANGLING = re.compile(r"(?:^|\s+)(?:OR|AND|NOT)\s*$")  # left by dropping the partial word
+TYPING_PAUSE = 0.3  # seconds without a keystroke after which the last word counts as finished
 DETAIL_DELAY = 0.06  # seconds the cursor rests before the detail pane follows it
 FLUSH_DELAY = 1.5  # seconds after the last tag/note edit before the index catches up
 
@@ -115,6 +113,9 @@ class MainScreen(Screen):
         self._in_flight = False
         self._last_start = 0.0
         self._search_timer: Timer | None = None
+        self._pause_timer: Timer | None = None
+        self._typing = False  # the last word may still be being typed (see _query_changed)
+        self.typing_pause = TYPING_PAUSE
         self._flush_timer: Timer | None = None
         self._detail_timer: Timer | None = None
         self._importing = False
@@ -122,6 +123,7 @@ class MainScreen(Screen):
         self._keep_selection = True  # the restored selection, then after filters and imports
         self.last_search_seconds = 0.0
         self.applied_query: str | None = None  # the full query whose results are shown
+        self._applied_typing = False  # ...and whether its last word was still being typed
         self.applied_at = 0.0  # perf_counter() when they were applied (tests, benchmarks)
         self.changed_at = 0.0
 
@@ -173,23 +175,39 @@ class MainScreen(Screen):
     # ---- searching ---------------------------------------------------------------------------
 
     def full_query(self) -> str:
-        return " ".join(part for part in (self.query_text.strip(), FILTERS[self.filter]) if part)
-
-    def search_query(self) -> str:
-        """What is sent to the index: the full query, less a trailing partial word shorter
-        than the index's 3-letter prefixes (it would match nothing, blanking the list while
-        the person is still typing it)."""
-        text = _DANGLING.sub("", _SHORT_TAIL.sub("", self.query_text)).strip()
-        return " ".join(part for part in (text, FILTERS[self.filter]) if part)
+        """What is sent to the library, as `papershelf search` would be given it: the quick
+        filter's words first (so the word being typed stays last), then the text as typed.
+        The library parses it; the screen never does."""
+        return " ".join(part for part in (FILTERS[self.filter], self.query_text) if part)
 
     @on(Input.Changed, "#search")
     def _query_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
         self.note = ""
+        # While keys come in, the last word matches title and author word starts; once
+        # typing pauses, every word matches everywhere, as on the command line.
+        self._typing = True
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+        self._pause_timer = self.set_timer(self.typing_pause, self._typing_paused)
         self.request_search()
+
+    def _typing_paused(self) -> None:
+        self._pause_timer = None
+        self._finish_typing()
+
+    def _finish_typing(self) -> None:
+        if self._typing:
+            self._typing = False
+            self._keep_selection = True  # the same text, now finished: stay on the paper
+            self.request_search(immediate=True)
 
     @on(SearchBar.Leave)
     def _leave_search(self) -> None:
+        if self._pause_timer is not None:
+            self._pause_timer.stop()
+            self._pause_timer = None
+        self._finish_typing()  # Enter finishes the word as a pause does
         self.results.focus()
 
     def request_search(self, immediate: bool = False) -> None:
@@ -210,38 +228,39 @@ class MainScreen(Screen):
         self._search_timer = None
         self._in_flight = True
         self._last_start = time.monotonic()
-        self.search_worker(self._generation, self.full_query(), self.search_query())
+        self.search_worker(self._generation, self.full_query(), self._typing)
 
     @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def search_worker(self, generation: int, query: str, sent: str) -> None:
+    def search_worker(self, generation: int, query: str, typing: bool) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
         try:
-            if _no_text(sent):
-                hits = self._list_everything(generation, query, sent, worker)
+            if not self.lib.has_words(query, typing=typing):
+                hits = self._list_everything(generation, query, query, worker)
             else:
                 self.app.index_ready.wait()  # the start-up check may be rebuilding it
-                hits = self.app.with_index(lambda lib: _search(lib, sent))
+                hits = self.app.with_index(lambda lib: _search(lib, query, typing))
         except PapershelfError as exc:
             hits = SearchHits([], 0, error=str(exc))
         except Exception as exc:  # a damaged index must not take the app down
             hits = SearchHits([], 0, error=f"search failed: {type(exc).__name__}: {exc}")
         if not worker.is_cancelled:
-            self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started))
+            self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started,
+                                         typing=typing))
 
     def _list_everything(self, generation: int, query: str, sent: str, worker) -> SearchHits:
         """Filters alone list every paper, newest first. The whole key list takes ~0.4-1 s at
         100k papers, so the first page goes out at once and the full list follows; the
         unfiltered list is kept until an import changes it."""
-        cached = self._all_keys if not sent else None
+        cached = self._all_keys if not FILTERS[self.filter] and not sent.strip() else None
         if cached is not None:
             return SearchHits(cached, len(cached))
-        first = self.app.with_index(lambda lib: _first_page(lib, sent))
+        first = self.app.with_index(lambda lib: lib.first_page(sent, FIRST_PAGE))
         if first is not None and not worker.is_cancelled:
             self.post_message(SearchDone(generation, query, SearchHits(first, len(first)),
                                          0.0, partial=True))
         hits = self.app.with_index(lambda lib: lib.search(sent, limit=None))
-        if not sent and not hits.error:
+        if not sent.strip() and not hits.error:
             self._all_keys = hits.keys
         return hits
 
@@ -260,6 +279,7 @@ class MainScreen(Screen):
             return
         self.last_search_seconds = message.seconds
         self.applied_query, self.applied_at = message.query, time.perf_counter()
+        self._applied_typing = message.typing
         hits = message.hits
         if hits.error:
             self.status.set(error=_one_line(hits.error), suggestion=None)
@@ -271,15 +291,15 @@ class MainScreen(Screen):
         self.results.set_results(hits.keys, self.terms, select=self._select,
                                  keep=self._keep_selection)
         self._select, self._keep_selection = None, False
-        self.status.set(hits=self._hits_text(hits), error="", suggestion=hits.suggestion,
-                        note=self.note)
+        self.status.set(hits=self._hits_text(hits), suggestion=hits.suggestion, note=self.note,
+                        error=_one_line(hits.hint) if hits.hint else "")
         if not hits.keys:
             self.detail.show(None)
         if had_suggestion != bool(hits.suggestion):
             self.refresh_bindings()  # the footer's ctrl+d (rebuilding the footer is not free)
 
     def _hits_text(self, hits: SearchHits) -> str:
-        noun = "paper" if _no_text(self.full_query()) else "match"
+        noun = "match" if hits.terms or self.note else "paper"
         shown = f"{len(hits.keys):,} of {hits.total:,}" if hits.total > len(hits.keys) \
             else f"{hits.total:,}"
         return f"{shown} {noun}{'' if hits.total == 1 else ('es' if noun == 'match' else 's')}"
@@ -317,12 +337,12 @@ class MainScreen(Screen):
                 or self.results.cursor < len(self.results.keys) - MORE_WITHIN:
             return
         self._fetching_more = True
-        self.more_worker(self._generation, self.search_query())
+        self.more_worker(self._generation, self.applied_query or "", self._applied_typing)
 
     @work(thread=True, exclusive=True, group="more", exit_on_error=False)
-    def more_worker(self, generation: int, sent: str) -> None:
+    def more_worker(self, generation: int, sent: str, typing: bool) -> None:
         try:
-            hits = self.app.with_index(lambda lib: lib.search(sent, limit=None, as_you_type=True))
+            hits = self.app.with_index(lambda lib: lib.search(sent, limit=None, typing=typing))
         except Exception as exc:  # noqa: BLE001 - shown in the status line, never a crash
             hits = SearchHits([], 0, error=f"search failed: {type(exc).__name__}: {exc}")
         self.post_message(MoreResults(generation, hits))
@@ -765,37 +785,14 @@ def note_conflict(lib: Library, key: str):
     return next((c for c in pending_conflicts(lib) if c.key == key), None)
 
 
-def _search(lib: Library, query: str) -> SearchHits:
-    if _no_text(query):
-        return lib.search(query, limit=None)
-    hits = lib.search(query, limit=SEARCH_CAP, as_you_type=True)
-    if not hits.total and not hits.error and not hits.suggestion:
-        # as-you-type reads the last word as a prefix, which has no spelling suggestion: ask
-        # the whole-word query for one (only when nothing matched, so it costs nothing else)
+def _search(lib: Library, query: str, typing: bool) -> SearchHits:
+    hits = lib.search(query, limit=SEARCH_CAP, typing=typing)
+    if typing and not hits.total and not hits.error and not hits.suggestion:
+        # the word being typed is a prefix, which has no spelling suggestion: ask the
+        # finished query for one (only when nothing matched, so it costs nothing else)
         whole = lib.search(query, limit=1)
         hits.suggestion = whole.suggestion if not whole.error else None
     return hits
-
-
-def _first_page(lib: Library, query: str) -> list[str] | None:
-    """The newest papers for a query of simple filters (None when it has others)."""
-    starred, status, tag = None, None, None
-    for word in query.split():
-        if word == "is:starred" and starred is None:
-            starred = True
-        elif word in ("is:unread", "is:reading", "is:read") and status is None:
-            status = word[3:]
-        elif word.startswith("tag:") and len(word) > 4 and tag is None:
-            tag = word[4:]
-        else:
-            return None
-    return [p.key for p in lib.list_papers(starred=starred, tag=tag, status=status,
-                                          limit=FIRST_PAGE)]
-
-
-def _no_text(query: str) -> bool:
-    """True for a query of filters only (is:, tag:): those list everything, newest first."""
-    return all(word.startswith(("is:", "tag:")) for word in query.split())
 
 
 def _count(papers: list) -> str:

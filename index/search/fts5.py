@@ -1,34 +1,32 @@
-"""Full-text search over the library: the index (SQLite FTS5), running queries, "did you
-mean" suggestions and "similar papers". The query language itself is index/query.py.
-
-This is the only module that knows how the index is stored, so the engine can be swapped
-(it was Whoosh until the measurements in benchmarks/RESULTS.md).
+"""The SQLite FTS5 engine: the choice for very large libraries (see the README's "Choosing a
+search engine"). It implements index.search.engine.Engine; only this module touches the FTS5
+index file, and nothing here knows the query language beyond the tree it is handed.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
+import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from index.highlight import crude_stem
-from index.model import Paper, PapershelfError, normalise_tag
-from index.query import (
-    STOP_WORDS,
-    MatchBuilder,
-    Plan,
-    QueryError,
-    format_token,
-    parse_query,
-    quote,
+from index.model import Paper
+from index.query import Node
+from index.search.engine import (
+    Hits,
+    IndexBusy,
+    IndexUnavailable,
+    Progress,
+    busy,
+    edit_distance,
+    indexed,
 )
+from index.search.fts5_match import MatchBuilder, Plan, format_token
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # A query of only prefixes (a word being typed) is ranked by relevance up to this many hits,
 # and listed newest first above it (ranking a prefix costs ~4 us per hit).
@@ -37,34 +35,6 @@ RANK_PREFIX_AT_MOST = 10_000
 # the intersection in SQLite; above it, rank the words' matches once and filter that list
 # on each keystroke.
 INTERSECT_IN_SQL_AT_MOST = 5000
-# Similar papers: words found in more than this share of a big library are not used.
-COMMON_WORD_SHARE = 0.05
-# Suggest a corrected query only when the query found fewer hits than this.
-SUGGEST_BELOW = 3
-
-
-class IndexUnavailable(PapershelfError):
-    """The index is missing, corrupt, or of an older schema: the caller rebuilds it (and
-    when even that fails, the message is the one line the user sees)."""
-
-
-class IndexBusy(PapershelfError):
-    """Another process holds the index writer lock for longer than the timeout."""
-
-
-# ---------------------------------------------------------------------------------------------
-# Results
-
-
-@dataclass
-class SearchResult:
-    keys: list[str] = field(default_factory=list)
-    total: int = 0
-    terms: set[str] = field(default_factory=set)
-    suggestion: str | None = None
-    error: str | None = None
-
-
 # ---------------------------------------------------------------------------------------------
 # SQLite FTS5 (the engine)
 #
@@ -81,9 +51,8 @@ class SearchResult:
 # - `spell`: titles and abstracts unstemmed, contentless: its vocabulary (`spell_vocab`)
 #   gives "did you mean" candidates and document frequencies for "similar papers".
 #
-# Why not Whoosh (the first engine): building its index in pure Python cost ~3.9 ms of CPU per
-# paper and a searcher over 100k papers held ~600 MB; FTS5 builds 10k papers in ~1 s and
-# answers from a few MB of page cache. See benchmarks/RESULTS.md.
+# Compared with the Whoosh engine (benchmarks/RESULTS.md): builds 5-6x faster, answers phrases
+# and two-word queries 5-10x faster at 100k papers, and takes more disk (it keeps the text).
 
 INDEX_FILE = "search.sqlite"
 FORMAT = "papershelf-fts5"
@@ -107,25 +76,18 @@ CREATE VIRTUAL TABLE spell_vocab USING fts5vocab (spell, 'row');
 """
 _TABLES = ("meta", "docs", "full", "names", "spell", "spell_vocab")
 
-_SPELL_WORD = re.compile(r"[^\W\d_]{3,30}", re.UNICODE)
-
 
 def _row(paper: Paper) -> tuple[str, ...]:
     """The `full` columns of one paper."""
-    sources = []
-    for s in paper.sources:
-        s = s.strip()
-        if not s:
-            continue
-        fmt = s.split(":", 1)[0]
-        sources.append(format_token(fmt) if fmt == s else f"{format_token(fmt)} ; {s}")
+    doc = indexed(paper)
+    sources = [format_token(f) for f in doc.formats] + doc.sources
     return (
-        paper.title or "",
-        ", ".join(paper.authors),
-        " , ".join(normalise_tag(t) for t in paper.tags),
-        paper.abstract or "",
-        paper.note or "",
-        str(paper.year) if paper.year else "",
+        doc.title,
+        doc.authors,
+        " , ".join(doc.tags),
+        doc.abstract,
+        doc.notes,
+        str(doc.year) if doc.year else "",
         " , ".join(sources),
     )
 
@@ -135,9 +97,11 @@ def _spell_text(title: str, abstract: str) -> str:
     return f"{title}\n{abstract}"
 
 
-class SearchIndex:
-    """The full-text index of the library. Thread-safe (one lock around every operation);
-    several processes may read while one writes (SQLite WAL)."""
+class Fts5Engine:
+    """The FTS5 index of the library. Thread-safe (one lock around every operation); several
+    processes may read while one writes (SQLite WAL)."""
+
+    name = "sqlite"
 
     def __init__(self, directory: Path, *, writer_timeout: float = 5.0):
         self.directory = Path(directory)
@@ -162,8 +126,6 @@ class SearchIndex:
 
     @staticmethod
     def _connect_checked(path: Path, timeout: float):
-        import sqlite3
-
         if not path.is_file():
             raise IndexUnavailable(f"no search index at {path.parent}")
         _check_header(path)
@@ -238,15 +200,11 @@ class SearchIndex:
         return _Guard(self)
 
     def _busy(self, what: str = "") -> IndexBusy:
-        return IndexBusy(
-            f"the search index is being written by another papershelf process "
-            f"(waited {self.writer_timeout:g} s); try {what or 'again'} when it finishes")
+        return busy(self.writer_timeout, what)
 
     # -- writing --------------------------------------------------------------------------
 
     def _begin_write(self, db, what: str = "") -> None:
-        import sqlite3
-
         try:
             db.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -258,12 +216,10 @@ class SearchIndex:
         self,
         papers: Iterable[Paper],
         total: int | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> None:
         """Replace the whole index with `papers`, in one transaction: other processes see the
         old index until the new one is complete. A damaged file is started afresh."""
-        import sqlite3
-
         with self._lock:
             try:
                 db = self._conn()
@@ -295,8 +251,6 @@ class SearchIndex:
 
     def _fresh_file(self):
         """Start a new, empty index file (the old one is damaged beyond opening)."""
-        import sqlite3
-
         self.directory.parent.mkdir(parents=True, exist_ok=True)
         if self.directory.exists() and not self.directory.is_dir():
             self.directory.unlink()  # a file where the folder belongs
@@ -367,8 +321,6 @@ class SearchIndex:
     def _transaction(self, db, change: Callable[[Any], None], retry: str, failure: str) -> None:
         """Run `change` in one write transaction. Another writer past the timeout is
         IndexBusy, a full or failing disk OSError, anything else IndexUnavailable."""
-        import sqlite3
-
         self._cache.clear()
         try:
             self._begin_write(db, retry)
@@ -412,59 +364,30 @@ class SearchIndex:
 
     # -- reading --------------------------------------------------------------------------
 
-    def search(
-        self,
-        text: str,
-        limit: int | None = 50,
-        allowed: set[str] | None = None,
-        as_you_type: bool = False,
-        *,
-        sort: str = "relevance",
-    ) -> SearchResult:
-        """Run a query. `allowed` restricts the results to those keys (user-state filters).
-
-        An empty query lists every paper (or every allowed one), newest first. `sort` may be
-        "relevance" or "newest". Malformed queries give `SearchResult.error`, never raise;
-        a damaged index raises IndexUnavailable."""
-        import sqlite3
-
-        text = text or ""
-        tree, errors = parse_query(text, as_you_type)
-        if errors:
-            return SearchResult(error=errors[0])
+    def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None) -> Hits:
+        """The papers matching `tree`, best first; a damaged index raises IndexUnavailable."""
         with self._reading():
             db = self._conn()
             self._cache.check(db)
-            builder = MatchBuilder(self._year_list)
+            plan = MatchBuilder(self._year_list).plan(tree)
+            if plan is None or (allowed is not None and not allowed):
+                return Hits()
             try:
-                plan = builder.plan(tree)
-            except QueryError as exc:
-                return SearchResult(error=str(exc))
-            if allowed is not None and not allowed:
-                return SearchResult(terms=builder.terms)
-            if plan is None and tree.children:
-                # only stop words, punctuation or too-short partial words ("the", "[/]", "a"):
-                # nothing to look for
-                return SearchResult(terms=builder.terms)
-            try:
-                keys, total = self._run(db, plan, limit, allowed, sort)
+                keys, total = self._run(db, plan, limit, allowed)
             except sqlite3.OperationalError as exc:
                 if not str(exc).startswith("fts5:"):
                     raise
-                # our expression builder quotes every word, so this is a bug of ours: say so
-                # in one line rather than treating the index as damaged
-                return SearchResult(terms=builder.terms, error=f"could not run this query ({exc})")
-            suggestion = None
-            if total < SUGGEST_BELOW and builder.plain_words:
-                suggestion = self._suggest(db, text, builder, total, allowed)
-            return SearchResult(keys=keys, total=total, terms=builder.terms, suggestion=suggestion)
+                # the compiler quotes every word, so this is a bug of ours: say so in one line
+                # rather than treating the index as damaged
+                raise IndexUnavailable(f"could not run this query ({exc})") from None
+            return Hits(keys=keys, total=total)
 
     def _year_list(self) -> list[int]:
         """The years papers have (what a year range expands to)."""
         return self._cache.get(("years",), lambda: _ids(
             self._db, "SELECT DISTINCT year FROM docs WHERE year IS NOT NULL ORDER BY year"))
 
-    def _run(self, db, plan: Plan | None, limit, allowed, sort) -> tuple[list[str], int]:
+    def _run(self, db, plan: Plan, limit, allowed) -> tuple[list[str], int]:
         """(keys of the first `limit` hits, number of hits).
 
         BM25 costs ~1.5 us per matching paper in FTS5, so ranking is only ever done over the
@@ -472,13 +395,15 @@ class SearchIndex:
         turned into rowid sets first (cheap, and kept between keystrokes), and the ranked
         query filters on them."""
         allowed_ids = self._allowed_ids(db, allowed) if allowed is not None else None
-        if plan is None:  # list everything (or every allowed paper), newest first
-            ids = self._newest(db)
-        elif plan.negative:
+        if plan.negative:
             matched = set(_ids(db, "SELECT rowid FROM full WHERE full MATCH ?", (plan.match,)))
-            ids = [i for i in self._newest(db) if i not in matched]
+            if plan.prefix:
+                typed = self._names_set(db, plan.prefix)
+                ids = [i for i in self._ranked_names(db, plan.prefix) if i in typed and i not in matched]
+            else:
+                ids = [i for i in self._newest(db) if i not in matched]
         elif plan.match:
-            return self._run_full(db, plan, limit, allowed_ids, sort)
+            return self._run_full(db, plan, limit, allowed_ids)
         elif len(typed := self._names_set(db, plan.prefix)) <= RANK_PREFIX_AT_MOST:
             ids = self._ranked_names(db, plan.prefix)
         else:
@@ -487,16 +412,13 @@ class SearchIndex:
             ids = [i for i in self._newest(db) if i in typed]
         if allowed_ids is not None:
             ids = [i for i in ids if i in allowed_ids[0]]
-        if sort == "newest" and plan is not None:
-            chosen = set(ids)
-            ids = [i for i in self._newest(db) if i in chosen]
         shown = ids if limit is None else ids[:limit]
         return _keys_for(db, shown), len(ids)
 
-    def _run_full(self, db, plan: Plan, limit, allowed_ids, sort) -> tuple[list[str], int]:
+    def _run_full(self, db, plan: Plan, limit, allowed_ids) -> tuple[list[str], int]:
         """A query with words over `full`, ranked in SQLite (see `_run`)."""
         ranked = self._cache.peek(("full", plan.match))
-        if plan.prefix and sort != "newest" and (ranked is not None or len(
+        if plan.prefix and (ranked is not None or len(
                 self._names_set(db, plan.prefix)) > INTERSECT_IN_SQL_AT_MOST):
             # "diffusion mod", "diffusion mode", ...: rank "diffusion" once, then filter
             if ranked is None:
@@ -518,10 +440,6 @@ class SearchIndex:
         if allowed_ids is not None:
             sql += " AND +rowid IN (SELECT value FROM json_each(?))"
             params.append(allowed_ids[1])
-        if sort == "newest":
-            chosen = set(_ids(db, f"SELECT rowid {sql}", params))
-            ids = [i for i in self._newest(db) if i in chosen]
-            return _keys_for(db, ids if limit is None else ids[:limit]), len(ids)
         order = f"ORDER BY bm25(full, {FULL_WEIGHTS}), rowid DESC"
         if limit is None:
             ids = _ids(db, f"SELECT rowid {sql} {order}", params)
@@ -556,62 +474,34 @@ class SearchIndex:
 
         return self._cache.get(("allowed", frozen), compute)
 
-    def _suggest(self, db, text, builder, total, allowed) -> str | None:
-        replacements = []
-        for word in builder.plain_words:
-            low = word.text.lower()
-            if not _SPELL_WORD.fullmatch(low) or _in_vocabulary(db, low):
-                continue
-            best = _best_correction(db, low)
-            if best and best != low:
-                replacements.append((word.span, best))
-        if not replacements:
-            return None
-        out = text
-        for (a, b), new in sorted(replacements, reverse=True):
-            old = out[a:b]
-            star = "*" if old.endswith("*") else ""
-            out = out[:a] + new + star + out[b:]
-        if out == text:
-            return None
-        # Only offer it when it finds more than the original.
-        tree, errors = parse_query(out, False)
-        if errors:
-            return None
-        try:
-            plan = MatchBuilder(self._year_list).plan(tree)
-        except QueryError:
-            return None
-        if plan is None:
-            return None
-        _, found = self._run(db, plan, 1, allowed, "relevance")
-        return out if found > total else None
+    # -- term statistics (suggestions, similar papers) ---------------------------------
 
-    def similar(self, key: str, limit: int = 20, text: str | None = None) -> list[str]:
-        """Papers like `key` (more-like-this): the text's most distinctive words (by tf-idf
-        over the library), any of them, ranked by BM25. Pass `text` (title + abstract, from
-        the store); without it the indexed title is used."""
+    def spelling_candidates(self, word: str, maxdist: int) -> list[str]:
         with self._reading():
-            db = self._conn()
-            row = db.execute("SELECT d.id, f.title FROM docs d JOIN full f ON f.rowid = d.id "
-                             "WHERE d.key = ?", (key,)).fetchone()
-            if row is None:
-                return []
-            doc_id, title = row
-            families = _key_terms(db, text or title or "", 12)
-            if not families:
-                return []
-            any_word = " OR ".join(quote(w) for _, words in families for w in words)
-            # Candidates have a word of one of the families ("heron*") in the unstemmed
-            # `spell` table: Porter stems are broader ("simuling" would find every
-            # "simulation"), which made this 2x slower at 100k. BM25 over `full` ranks them.
-            alike = " OR ".join(f"{quote(stem)}*" for stem, _ in families)
-            rows = db.execute(
-                f"SELECT full.rowid FROM full WHERE full MATCH ? AND +full.rowid IN "
-                f"(SELECT rowid FROM spell WHERE spell MATCH ?) AND full.rowid != ? "
-                f"ORDER BY bm25(full, {FULL_WEIGHTS}) LIMIT ?",
-                (f"{{title abstract}} : ({any_word})", alike, doc_id, limit))
-            return _keys_for(db, [r[0] for r in rows])
+            rows = self._conn().execute(
+                "SELECT term FROM spell_vocab WHERE term >= ? AND term < ? AND length(term) "
+                "BETWEEN ? AND ?", (word[0], word[0] + "\U0010ffff", len(word) - maxdist,
+                                    len(word) + maxdist))
+            return [term for (term,) in rows if edit_distance(word, term) <= maxdist]
+
+    def has_word(self, word: str) -> bool:
+        with self._reading():
+            return self._conn().execute("SELECT 1 FROM spell_vocab WHERE term = ?",
+                                        (word,)).fetchone() is not None
+
+    def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        with self._reading():
+            rows = self._conn().execute(
+                "SELECT term, doc FROM spell_vocab WHERE term IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(set(words))),))
+            return dict(rows.fetchall())
+
+    def prefix_doc_frequency(self, prefix: str) -> int:
+        # a paper with "heron" and "herons" counts twice: an estimate is all similar needs
+        with self._reading():
+            return self._conn().execute(
+                "SELECT sum(doc) FROM spell_vocab WHERE term >= ? AND term < ?",
+                (prefix, prefix + "\U0010ffff")).fetchone()[0] or 0
 
 
 class _ReadCache:
@@ -668,7 +558,7 @@ class _Guard:
     """Turns storage errors met while reading into IndexUnavailable (and drops the
     connection, so the next call reopens and re-checks the file)."""
 
-    def __init__(self, index: SearchIndex):
+    def __init__(self, index: Fts5Engine):
         self.index = index
 
     def __enter__(self):
@@ -676,8 +566,6 @@ class _Guard:
         return self
 
     def __exit__(self, kind, exc, tb):
-        import sqlite3
-
         try:
             if isinstance(exc, sqlite3.DatabaseError):
                 self.index.close()
@@ -718,68 +606,3 @@ def _check_header(path: Path) -> None:
 def _is_disk_error(exc) -> bool:
     text = str(exc).lower()
     return "disk" in text and ("full" in text or "i/o" in text) or "readonly" in text
-
-
-def _in_vocabulary(db, word: str) -> bool:
-    return db.execute("SELECT 1 FROM spell_vocab WHERE term = ?", (word,)).fetchone() is not None
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Damerau-Levenshtein (optimal string alignment) distance."""
-    prev2: list[int] = []
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            cost = ca != cb
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cur[j] = min(cur[j], prev2[j - 2] + 1)
-        prev2, prev = prev, cur
-    return prev[-1]
-
-
-def _best_correction(db, word: str) -> str | None:
-    """The closest vocabulary word with the same first letter (<= 1 edit for short words,
-    <= 2 otherwise), the most common first."""
-    maxdist = 1 if len(word) <= 4 else 2
-    first = word[0]
-    rows = db.execute(
-        "SELECT term, doc FROM spell_vocab WHERE term >= ? AND term < ? AND length(term) "
-        "BETWEEN ? AND ?", (first, first + "\U0010ffff", len(word) - maxdist, len(word) + maxdist))
-    best = None
-    for term, df in rows:
-        d = _edit_distance(word, term)
-        if d <= maxdist and (best is None or (d, -df, term) < best):
-            best = (d, -df, term)
-    return best[2] if best else None
-
-
-def _key_terms(db, text: str, count: int) -> list[tuple[str, list[str]]]:
-    """The `count` most distinctive word families of `text` (tf-idf over the library): each
-    a crude stem ("heron" for "herons", "heron") with the text's words of that family."""
-    from collections import defaultdict
-    import math
-
-    families: dict[str, list[str]] = defaultdict(list)
-    for word in _SPELL_WORD.findall(text.lower()):
-        if word not in STOP_WORDS:
-            families[crude_stem(word)].append(word)
-    if not families:
-        return []
-    n = db.execute("SELECT count(*) FROM docs").fetchone()[0] or 1
-    scored = []
-    for stem, words in families.items():
-        # documents with any word starting with the stem (an estimate: a paper with
-        # "heron" and "herons" counts twice)
-        df = db.execute("SELECT sum(doc) FROM spell_vocab WHERE term >= ? AND term < ?",
-                        (stem, stem + "\U0010ffff")).fetchone()[0] or 0
-        if df <= 1 and n > 1:
-            continue  # only in this paper: cannot make it similar to any other
-        if n >= 1000 and df > n * COMMON_WORD_SHARE:
-            continue  # "model", "results": they match most of the library and say little
-        scored.append((len(words) * math.log(1 + n / df), stem, sorted(set(words))))
-    scored.sort(reverse=True)
-    return [(stem, words) for _, stem, words in scored[:count]]
-
-

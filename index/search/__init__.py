@@ -1,0 +1,154 @@
+"""Full-text search over the library: one engine behind the query language.
+
+`SearchIndex` takes the raw text (or an already parsed `Query`), hands the tree to the active
+engine, and adds what is written once for every engine: "did you mean" (words only, filters
+kept), similar papers, and the terms to highlight. The engines live in whoosh.py (the
+default) and fts5.py; see engine.py for the interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from index.model import Paper
+from index.query import Query, parse
+from index.search.engine import (
+    Engine,
+    Hits,
+    IndexBusy,
+    IndexUnavailable,
+    Progress,
+)
+from index.search.similar import similar_tree
+from index.search.suggest import corrections
+
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "SearchIndex", "SearchResult", "IndexBusy",
+           "IndexUnavailable", "Hits", "make_engine", "engine_dir"]
+
+DEFAULT_ENGINE = "whoosh"
+# Engine name (as config.toml and `reindex --engine` spell it) -> its folder in the data dir.
+ENGINES = {"whoosh": "search-whoosh", "sqlite": "search"}
+# Suggest a corrected query only when the query found fewer hits than this.
+SUGGEST_BELOW = 3
+
+
+def engine_dir(data_dir: Path, name: str) -> Path:
+    return Path(data_dir) / ENGINES[name]
+
+
+def make_engine(name: str, directory: Path, *, writer_timeout: float = 5.0) -> Engine:
+    """An engine object (nothing opened yet). Each engine module is imported only here, so a
+    library on one engine never loads the other."""
+    if name == "whoosh":
+        from index.search.whoosh import WhooshEngine
+
+        return WhooshEngine(directory, writer_timeout=writer_timeout)
+    if name == "sqlite":
+        from index.search.fts5 import Fts5Engine
+
+        return Fts5Engine(directory, writer_timeout=writer_timeout)
+    raise ValueError(f"unknown search engine {name!r}; use {' or '.join(ENGINES)}")
+
+
+@dataclass
+class SearchResult:
+    keys: list[str] = field(default_factory=list)
+    total: int = 0
+    terms: set[str] = field(default_factory=set)
+    suggestion: str | None = None
+    error: str | None = None  # the query cannot run (nothing was searched)
+    hint: str | None = None  # part of the query was read leniently (see index/query.py)
+
+
+class SearchIndex:
+    """The library's full-text index on one engine (thread-safe as the engines are)."""
+
+    def __init__(self, directory: Path, engine: str = DEFAULT_ENGINE, *,
+                 writer_timeout: float = 5.0):
+        self.engine = make_engine(engine, Path(directory), writer_timeout=writer_timeout)
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    @property
+    def directory(self) -> Path:
+        return self.engine.directory
+
+    # -- the engine's own work ----------------------------------------------------------------
+
+    def open(self) -> None:
+        self.engine.open()
+
+    def close(self) -> None:
+        self.engine.close()
+
+    def rebuild(self, papers: Iterable[Paper], total: int | None = None,
+                progress: Progress | None = None) -> None:
+        self.engine.rebuild(papers, total=total, progress=progress)
+
+    def upsert(self, papers: Sequence[Paper]) -> None:
+        self.engine.upsert(papers)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        self.engine.delete(keys)
+
+    def doc_count(self) -> int:
+        return self.engine.doc_count()
+
+    def all_keys(self) -> list[str]:
+        return self.engine.all_keys()
+
+    def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        return self.engine.doc_frequencies(words)
+
+    # -- searching ------------------------------------------------------------------------------
+
+    def search(self, query: str | Query, limit: int | None = 50,
+               allowed: set[str] | None = None, *, typing: bool = False) -> SearchResult:
+        """Run a query; `allowed` restricts the results to those keys (the user-state filters,
+        which the caller answers). A query with no words finds nothing here: listing the
+        library is the store's job. Malformed queries give `error`, never raise; a damaged
+        index raises IndexUnavailable."""
+        if isinstance(query, str):
+            query = parse(query, typing=typing)
+        if query.error:
+            return SearchResult(error=query.error, hint=query.hint)
+        terms = query.terms
+        if not query.has_text or (allowed is not None and not allowed):
+            return SearchResult(terms=terms, hint=query.hint)
+        hits = self.engine.search(query.tree, limit=limit, allowed=allowed)
+        suggestion = None
+        if hits.total < SUGGEST_BELOW and query.plain_words:
+            suggestion = self._suggest(query, hits.total, allowed)
+        return SearchResult(keys=hits.keys, total=hits.total, terms=terms,
+                            suggestion=suggestion, hint=query.hint)
+
+    def _suggest(self, query: Query, total: int, allowed: set[str] | None) -> str | None:
+        """The query with its misspelt words corrected (filters and everything else kept as
+        typed), or else with its last word as a prefix ("qua" -> "qua*": a word left
+        unfinished), when that finds more than the query did."""
+        replacements = corrections(self.engine, query.plain_words)
+        if not replacements and query.plain_words and total == 0:
+            last = query.plain_words[-1]
+            if len(last.text) >= 3 and last.text.isalpha():
+                replacements = [(last.span, last.text + "*")]
+        if not replacements:
+            return None
+        text = query.with_replacements(replacements)
+        corrected = parse(text)
+        if corrected.error or not corrected.has_text:
+            return None
+        found = self.engine.search(corrected.tree, limit=1, allowed=allowed).total
+        return text if found > total else None
+
+    def similar(self, key: str, limit: int = 20, text: str = "") -> list[str]:
+        """Papers like `key`: the most distinctive words of `text` (its title and abstract),
+        any of them, ranked by the engine."""
+        tree = similar_tree(self.engine, text)
+        if tree is None:
+            return []
+        hits = self.engine.search(tree, limit=limit + 1)
+        return [k for k in hits.keys if k != key][:limit]

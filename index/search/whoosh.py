@@ -1,0 +1,600 @@
+"""The Whoosh engine (the default, as papershelf was specified): a pure-Python index in its
+own folder of the data dir, derived from the library and never synced.
+
+What makes it fast enough (research/whoosh-study, benchmarks/RESULTS.md):
+- segments as separate files (`compound=False`): Whoosh copies a compound segment into the
+  heap when it opens it (455 MB at 100k papers); separate files are mapped, 27 MB;
+- the lean fields and the bulk writer of whoosh_fields.py, with the garbage collector frozen
+  while a rebuild runs, and a segment written every `SEGMENT_PAPERS` papers so a big build
+  stays within its memory budget;
+- a fresh searcher after each commit: whoosh3's `refresh()` returns both the old and the new
+  copy of an updated paper;
+- totals counted from the matcher: `len(results)` undercounts OR queries under a limit.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh import query as Q
+from whoosh.filedb.filestore import FileStorage
+from whoosh.util.filelock import try_for
+from whoosh.writing import SegmentWriter
+
+from index.highlight import crude_stem
+from index.model import Paper, normalise_tag
+from index.query import PARTIAL_MIN, PHRASE_FIELDS, SEARCH_FIELDS, STOP_WORDS, Node, Word
+from index.search.engine import (
+    Hits,
+    IndexUnavailable,
+    Progress,
+    busy,
+    edit_distance,
+    indexed,
+)
+from index.search.whoosh_fields import (
+    NGRAM_MAX,
+    SPELL_WORD,
+    BulkWriter,
+    fold,
+    query_terms,
+    schema,
+    stem,
+)
+
+SCHEMA_VERSION = 1
+FORMAT = "papershelf-whoosh"
+META_FILE = "papershelf-index.json"
+INDEX_NAME = "papers"
+BULK_AT_LEAST = 2000  # batches this big go through the bulk writer
+SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its memory)
+POSITIONS = ("title", "abstract")  # fields with word positions: phrases elsewhere are ANDs
+DICTIONARY = Q.Term("dictionary", "y")
+
+
+class WhooshEngine:
+    """Thread-safe: one lock for the searcher, one for writing (Whoosh locks across
+    processes with its own lock file)."""
+
+    name = "whoosh"
+
+    def __init__(self, directory: Path, *, writer_timeout: float = 5.0):
+        self.directory = Path(directory)
+        self.writer_timeout = writer_timeout
+        self._ix = None
+        self._searcher = None
+        self._keys = None  # the key column of the current searcher
+        self._docnums: dict[str, int] | None = None
+        self._identity = None
+        self._lock = threading.RLock()
+        self._write_lock = threading.Lock()
+
+    # -- opening --------------------------------------------------------------------------
+
+    def open(self) -> None:
+        with self._lock:
+            self.close()
+            self._identity = self._dir_identity()
+            self._ix, self._searcher = _open_checked(self.directory)
+
+    def close(self) -> None:
+        with self._lock:
+            self._drop_searcher()
+            if self._ix is not None:
+                try:
+                    self._ix.close()
+                except Exception:  # noqa: BLE001 - closing a damaged index
+                    pass
+            self._ix = None
+
+    def _dir_identity(self):
+        try:
+            st = os.stat(self.directory)
+            return (st.st_dev, st.st_ino)
+        except OSError:
+            return None
+
+    def _drop_searcher(self) -> None:
+        if self._searcher is not None:
+            try:
+                self._searcher.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._searcher, self._keys, self._docnums = None, None, None
+
+    def _get_searcher(self):
+        """The current searcher: a fresh one after any commit, and the whole index reopened
+        when another process rebuilt it (swapped the folder)."""
+        if self._ix is not None and self._dir_identity() != self._identity:
+            self.close()
+        if self._ix is None:
+            self.open()
+        s = self._searcher
+        if s is not None:
+            try:
+                if s.up_to_date():
+                    return s
+            except Exception:  # noqa: BLE001 - files of an old generation went away
+                pass
+            self._drop_searcher()
+        try:
+            self._searcher = self._ix.searcher()
+        except Exception:  # noqa: BLE001
+            self.close()
+            self.open()
+        return self._searcher
+
+    def _reading(self, read):
+        """Run `read(searcher)`; storage errors (Whoosh raises them lazily) mean damage."""
+        with self._lock:
+            try:
+                return read(self._get_searcher())
+            except IndexUnavailable:
+                raise
+            except Exception as exc:  # noqa: BLE001
+                self._drop_searcher()
+                raise IndexUnavailable(
+                    f"search index is damaged ({type(exc).__name__}: {exc})") from None
+
+    # -- writing --------------------------------------------------------------------------
+
+    def rebuild(self, papers: Iterable[Paper], total: int | None = None,
+                progress: Progress | None = None) -> None:
+        """Build a new index in a temporary folder, then swap it in: other processes keep
+        the old one until the new one is complete."""
+        parent = self.directory.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned_builds(parent, self.directory.name)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.build-{os.getpid()}-",
+                                    dir=parent))
+        try:
+            done = _build(tmp, papers, total, progress)
+            (tmp / META_FILE).write_text(json.dumps({"format": FORMAT, "schema": SCHEMA_VERSION}))
+            _open_checked(tmp)[0].close()  # what goes live must open
+            with self._lock:
+                lock = self._lock_live_index()
+                try:
+                    self.close()
+                    old = None
+                    if self.directory.exists():
+                        old = parent / f".{self.directory.name}.old-{os.getpid()}-{threading.get_ident()}"
+                        os.replace(self.directory, old)
+                    os.replace(tmp, self.directory)
+                finally:
+                    if lock is not None:
+                        lock.release()
+                if old is not None:
+                    shutil.rmtree(old, ignore_errors=True)
+                self.open()
+            if progress is not None:
+                progress(done, max(total or 0, done))
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def _lock_live_index(self):
+        """The live index's writer lock, held while a rebuild swaps folders, so the swap never
+        happens under another process that is writing."""
+        if not (self.directory / META_FILE).exists():
+            return None  # missing or half-made: nobody can be writing it
+        lock = FileStorage(str(self.directory)).lock(f"{INDEX_NAME}_WRITELOCK")
+        try:
+            acquired = try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1)
+        except OSError:
+            return None  # a damaged folder that cannot hold a lock file
+        if not acquired:
+            raise busy(self.writer_timeout, "the rebuild again")
+        return lock
+
+    def upsert(self, papers: Sequence[Paper]) -> None:
+        papers = list({p.key: p for p in papers}.values())  # one copy per key, the last wins
+        if papers:
+            self._commit(lambda w, empty: _add(w, papers, replace=not empty), len(papers))
+
+    def delete(self, keys: Sequence[str]) -> None:
+        keys = list(keys)
+        if keys:
+            self._commit(lambda w, empty: [w.delete_by_term("key", k) for k in keys], 0)
+
+    def _commit(self, change, batch: int) -> None:
+        """One commit. The writer lock is taken here rather than by the writer: a writer
+        that fails while it starts (a full disk) would otherwise keep the lock for the rest of
+        this process's life."""
+        with self._write_lock:
+            with self._lock:
+                if self._ix is None or self._dir_identity() != self._identity:
+                    self.open()
+                ix = self._ix
+            lock = ix.lock("WRITELOCK")
+            if not try_for(lock.acquire, timeout=self.writer_timeout, delay=0.1):
+                raise busy(self.writer_timeout)
+            try:
+                bulk = batch >= BULK_AT_LEAST
+                writer = (BulkWriter if bulk else SegmentWriter)(ix, _lk=False, compound=False)
+                try:
+                    with writer.reader() as reader:
+                        empty = reader.doc_count_all() == 0
+                    change(writer, empty)
+                    writer.commit(merge=not bulk)
+                except BaseException:
+                    _cancel_quietly(writer)
+                    raise
+            finally:
+                lock.release()
+                with self._lock:
+                    self._drop_searcher()
+
+    # -- reading --------------------------------------------------------------------------
+
+    def doc_count(self) -> int:
+        return self._reading(lambda s: s.doc_count() - s.doc_frequency("dictionary", "y"))
+
+    def all_keys(self) -> list[str]:
+        def read(s):
+            if not s.reader().doc_count_all():
+                return []  # an empty index has no key column to read
+            keys = s.reader().column_reader("key")
+            found = (keys[d] for d in s.reader().all_doc_ids())
+            # (a document that lost its key shows as None; dictionary documents are not papers)
+            return [k or None for k in found if not (k or "").startswith("\x00")]
+        return self._reading(read)
+
+    def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None) -> Hits:
+        def read(s):
+            builder = _Compiler(s)
+            q = builder.build(tree)
+            if q is None or (allowed is not None and not allowed) or not s.doc_count():
+                return Hits()
+            allowed_docs = self._docnums_of(s, allowed) if allowed is not None else None
+            mask = self._dictionary(s) if builder.used_every else None
+            results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
+            top = results.top_n
+            keys = self._key_column(s)
+            total = len(top)
+            if limit is not None and total >= limit:
+                total = _count(s, q, allowed_docs, mask)
+            return Hits(keys=[keys[d] for _, d in top], scores=[score for score, _ in top],
+                        total=total)
+        return self._reading(read)
+
+    def _key_column(self, s):
+        if self._keys is None:
+            self._keys = s.reader().column_reader("key")
+        return self._keys
+
+    def _docnums_of(self, s, allowed: set[str]) -> set[int]:
+        if self._docnums is None:
+            keys = self._key_column(s)
+            self._docnums = {keys[d]: d for d in s.reader().all_doc_ids()}
+        docnums = self._docnums
+        return {docnums[k] for k in allowed if k in docnums}
+
+    @staticmethod
+    def _dictionary(s) -> set[int]:
+        return set(s.docs_for_query(DICTIONARY))
+
+    # -- term statistics ------------------------------------------------------------------
+
+    def spelling_candidates(self, word: str, maxdist: int) -> list[str]:
+        def read(s):
+            found = s.reader().terms_within("spell", word, maxdist, prefix=1)
+            return [w for w in found if edit_distance(word, w) <= maxdist]
+        return self._reading(read)
+
+    def has_word(self, word: str) -> bool:
+        return self._reading(lambda s: ("spell", fold(word)) in s.reader())
+
+    def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """Papers with the word's stem in the title or abstract (the larger of the two)."""
+        def read(s):
+            reader = s.reader()
+            out = {}
+            for w in set(words):
+                t = stem(fold(w))
+                df = max(reader.doc_frequency("title", t), reader.doc_frequency("abstract", t))
+                if df:
+                    out[w] = df
+            return out
+        return self._reading(read)
+
+    def prefix_doc_frequency(self, prefix: str) -> int:
+        def read(s):
+            reader = s.reader()
+            start = stem(fold(prefix))  # the index holds Porter stems ("diffus")
+            return max(sum(reader.doc_frequency(f, t) for t in reader.expand_prefix(f, start))
+                       for f in ("title", "abstract"))
+        return self._reading(read)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building and opening
+
+
+def _build(directory: Path, papers: Iterable[Paper], total, progress) -> int:
+    """Write `papers` into a new index at `directory` with the bulk writer, a segment every
+    SEGMENT_PAPERS papers. Returns how many were written."""
+    ix = whoosh_index.create_in(str(directory), schema(), indexname=INDEX_NAME)
+    done = 0
+    vocabulary: set[str] = set()
+    threshold = gc.get_threshold()
+    gc.freeze()  # the papers already in memory are not garbage: don't scan them over and over
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        writer = BulkWriter(ix, compound=False)
+        in_segment = 0
+        try:
+            for paper in papers:
+                _add_one(writer, paper, vocabulary)
+                done += 1
+                in_segment += 1
+                if in_segment >= SEGMENT_PAPERS:
+                    writer.commit(merge=False)
+                    writer, in_segment = BulkWriter(ix, compound=False), 0
+                if progress is not None and done % 500 == 0:
+                    progress(done, max(total or 0, done))
+            for doc in _dictionary_docs(vocabulary, "0"):
+                writer.add_document(**doc)
+            writer.commit(merge=False)
+        except BaseException:
+            _cancel_quietly(writer)
+            raise
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+        ix.close()
+    return done
+
+
+def _open_checked(directory: Path):
+    """(index, searcher), checked: every segment opened and read a little."""
+    if not directory.is_dir():
+        raise IndexUnavailable(f"no search index at {directory}")
+    try:
+        meta = json.loads((directory / META_FILE).read_text("utf-8"))
+    except FileNotFoundError:
+        raise IndexUnavailable(f"no search index at {directory}") from None
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"search index metadata unreadable: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT \
+            or meta.get("schema") != SCHEMA_VERSION:
+        found = meta.get("schema", "?") if isinstance(meta, dict) else "?"
+        raise IndexUnavailable(
+            f"search index has schema {found}, this version needs {SCHEMA_VERSION}")
+    try:
+        ix = whoosh_index.open_dir(str(directory), indexname=INDEX_NAME)
+        if set(ix.schema.names()) != set(schema().names()):
+            ix.close()
+            raise IndexUnavailable("search index schema does not match")
+        s = ix.searcher()
+        try:
+            reader = s.reader()
+            n = reader.doc_count_all()
+            if n:
+                keys = reader.column_reader("key")
+                keys[0], keys[n - 1]
+            reader.doc_frequency("abstract", "model")
+            list(s.docs_for_query(Q.Term("title", "model")))
+        except BaseException:
+            s.close()
+            ix.close()
+            raise
+    except IndexUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - truncated, scrambled or missing files
+        raise IndexUnavailable(f"search index is damaged ({type(exc).__name__}: {exc})") from None
+    return ix, s
+
+
+def _remove_abandoned_builds(parent: Path, name: str) -> None:
+    """Temporary folders of rebuilds whose process is gone (killed mid-build)."""
+    for path in parent.glob(f".{name}.build-*"):
+        try:
+            pid = int(path.name.split("build-", 1)[1].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError, OSError):
+            continue
+
+
+def _document(paper: Paper) -> dict:
+    doc = indexed(paper)
+    values = {
+        "key": doc.key,
+        "title": doc.title,
+        "abstract": doc.abstract,
+        "authors": doc.authors,
+        "tstarts": doc.title,
+        "astarts": doc.authors,
+    }
+    if doc.notes:
+        values["notes"] = doc.notes
+    if doc.tags:
+        values["tags"] = ",".join(t.replace(",", " ") for t in doc.tags)
+    if doc.year:
+        values["year"] = f"{doc.year:04d}"
+    sources = [f"format:{f}" for f in doc.formats]
+    for source in doc.sources:
+        sources.append(source)
+        sources.append(source.split(":", 1)[-1])  # the file name alone
+    if sources:
+        values["source"] = ",".join(s.replace(",", ";") for s in sources)
+    return values
+
+
+def _spell_words(paper: Paper) -> set[str]:
+    return set(SPELL_WORD.findall(fold(f"{paper.title} {paper.abstract}")))
+
+
+def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
+    words = sorted(words)
+    chunk = 20_000
+    return [{"key": f"\x00dictionary:{tag}:{i}", "dictionary": "y",
+             "spell": " ".join(words[i:i + chunk])} for i in range(0, len(words), chunk)]
+
+
+def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
+    writer.add_document(**_document(paper))
+    vocabulary |= _spell_words(paper)
+
+
+def _add(writer, papers: Sequence[Paper], *, replace: bool) -> None:
+    vocabulary: set[str] = set()
+    for paper in papers:
+        if replace:
+            writer.delete_by_term("key", paper.key)
+        _add_one(writer, paper, vocabulary)
+    with writer.reader() as reader:
+        new = [w for w in vocabulary if ("spell", w) not in reader]
+    for doc in _dictionary_docs(new, os.urandom(8).hex()):
+        writer.add_document(**doc)
+
+
+def _cancel_quietly(writer) -> None:
+    """Cancel after a failure without hiding it (a half-committed writer may be closed)."""
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - the original exception is the one that matters
+        pass
+
+
+def _count(s, q, allowed: set[int] | None, mask: set[int] | None) -> int:
+    """The exact number of matches (Whoosh's own count undercounts OR queries)."""
+    n = 0
+    for docnum in s.docs_for_query(q):
+        if (allowed is None or docnum in allowed) and (mask is None or docnum not in mask):
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# The query tree in Whoosh's terms
+
+
+class _Compiler:
+    def __init__(self, searcher):
+        self.searcher = searcher
+        self.used_every = False
+
+    def build(self, node: Node):
+        if node.op == "word":
+            return self.word(node.word)
+        if node.op == "not":
+            inner = self.build(node.children[0])
+            return None if inner is None else Q.Not(inner)
+        parts = [p for p in map(self.build, node.children) if p is not None]
+        if not parts:
+            return None
+        if node.op == "or":
+            positives = [p for p in parts if not isinstance(p, Q.Not)]
+            return _or(positives)  # "a OR NOT b" would match nearly everything
+        positives = [p for p in parts if not isinstance(p, Q.Not)]
+        negatives = [p.query for p in parts if isinstance(p, Q.Not)]
+        if not positives:
+            self.used_every = True
+            base = Q.Every()
+        else:
+            base = _and(positives)
+        return Q.AndNot(base, _or(negatives)) if negatives else base
+
+    def word(self, word: Word):
+        if word.field == "year":
+            lo, hi = word.years
+            return Q.TermRange("year", f"{max(lo, 0):04d}", f"{min(hi, 9999):04d}")
+        if word.field == "source":
+            value = word.text.strip().lower().replace(",", ";")
+            if not value:
+                return None
+            return _or([Q.Term("source", f"format:{value}"), Q.Term("source", value)])
+        fields = (word.field,) if word.field else SEARCH_FIELDS
+        pieces = word.pieces
+        if not pieces:
+            return None
+        if word.phrase:
+            return self.phrase(word.text, [f for f in fields if f in PHRASE_FIELDS] or ["title"])
+        if word.prefix or word.partial:
+            last = pieces[-1].lower()
+            head = [self.whole(p, fields) for p in pieces[:-1]]
+            return _and([q for q in head + [self.starts(last, word, fields)] if q is not None])
+        if len(pieces) > 1:
+            # A compound like "to-read" or "state-of-the-art" is a phrase, and may be a tag
+            query = self.phrase(" ".join(pieces), [f for f in fields if f in PHRASE_FIELDS])
+            if "tags" in fields:
+                tag = Q.Term("tags", normalise_tag(word.text), boost=10.0)
+                query = tag if query is None else Q.Or([query, tag])
+            return query
+        return self.whole(pieces[0], fields, word.boost)
+
+    def whole(self, piece: str, fields, boost: float = 1.0):
+        if (piece.lower() in STOP_WORDS or len(piece) < 2) and len(fields) > 1:
+            return None  # dropped at index time: requiring them would match nothing
+        subs = []
+        for f in fields:
+            if f == "tags":
+                subs.append(Q.Term("tags", normalise_tag(piece), boost=boost))
+            else:
+                subs.extend(Q.Term(f, t, boost=boost) for t in query_terms(piece, _mode(f)))
+        return _or(subs)
+
+    def phrase(self, text: str, fields):
+        subs = []
+        for f in fields:
+            terms = query_terms(text, _mode(f))
+            if len(terms) > 1 and f in POSITIONS:
+                # dropped stop words still take a position ("order to abstractive")
+                dropped = len(fold(text).split()) - len(terms)
+                subs.append(Q.Phrase(f, terms, slop=1 + max(dropped, 0)))
+            elif len(terms) > 1:
+                subs.append(Q.And([Q.Term(f, t) for t in terms]))  # no positions kept
+            elif terms:
+                subs.append(Q.Term(f, terms[0]))
+        return _or(subs)
+
+    def starts(self, last: str, word: Word, fields):
+        """A word start (typed with '*' or being typed): title and author word starts."""
+        last = fold(last)
+        subs = []
+        if word.field in (None, "title") and len(last) >= PARTIAL_MIN:
+            subs.append(_start("tstarts", last))
+            variant = crude_stem(last)
+            if variant != last and len(variant) >= PARTIAL_MIN:
+                subs.append(_start("tstarts", variant))  # "models" also finds "Model"
+        if word.field in (None, "authors") and len(last) >= 2:
+            subs.append(_start("astarts", last) if len(last) >= PARTIAL_MIN
+                        else Q.Term("authors", last))
+        if word.partial and word.field is None and len(last) >= 2 and last not in STOP_WORDS:
+            subs.append(Q.Term("tags", last))
+        if word.field not in (None, "title", "authors"):
+            # a prefix on abstracts or notes (typed as abstract:word*): stemmed prefix
+            subs.extend(Q.Prefix(f, last) for f in fields)
+        return _or(subs)
+
+
+def _start(field: str, prefix: str):
+    return Q.Term(field, prefix) if len(prefix) <= NGRAM_MAX else Q.Prefix(field, prefix)
+
+
+def _mode(field: str) -> str:
+    return "names" if field == "authors" else "stem"
+
+
+def _or(subs):
+    subs = [s for s in subs if s is not None]
+    if not subs:
+        return None
+    return subs[0] if len(subs) == 1 else Q.Or(subs)
+
+
+def _and(subs):
+    subs = [s for s in subs if s is not None]
+    if not subs:
+        return None
+    return subs[0] if len(subs) == 1 else Q.And(subs)

@@ -1,0 +1,113 @@
+"""What only the Whoosh engine does: its metadata file, its writer lock across processes,
+separate segment files, segments flushed during big builds, and the bulk writer agreeing
+with Whoosh's own writer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+import index.search.whoosh as whoosh_mod
+from index.search import IndexBusy, IndexUnavailable, SearchIndex
+from tests.test_search import PAPERS, ROOT, paper
+
+
+@pytest.fixture
+def ix(tmp_path):
+    index = SearchIndex(tmp_path / "index", "whoosh", writer_timeout=0.5)
+    index.rebuild(PAPERS, total=len(PAPERS))
+    yield index
+    index.close()
+
+
+def _synthetic(n, seed=7):
+    from benchmarks.synthetic import make_records
+
+    return [paper(r.key, r.title, r.abstract, r.authors, year=r.year, added=float(i))
+            for i, r in enumerate(make_records(n, seed=seed))]
+
+
+def test_older_schema_or_other_format_raises_unavailable(ix):
+    meta = ix.directory / whoosh_mod.META_FILE
+    meta.write_text(json.dumps({"format": whoosh_mod.FORMAT, "schema": whoosh_mod.SCHEMA_VERSION - 1}))
+    with pytest.raises(IndexUnavailable, match="schema"):
+        SearchIndex(ix.directory, "whoosh").open()
+    meta.write_text(json.dumps({"format": "papershelf-fts5", "schema": whoosh_mod.SCHEMA_VERSION}))
+    with pytest.raises(IndexUnavailable):
+        SearchIndex(ix.directory, "whoosh").open()
+    ix.rebuild(PAPERS)
+    assert ix.search("visuomotor").keys == ["p:policy"]
+
+
+def test_segments_are_separate_files_not_compound(ix):
+    names = [p.name for p in ix.directory.iterdir()]
+    assert not [n for n in names if n.endswith(".seg")], names  # compound files are copied into memory
+    assert any(n.endswith(".trm") for n in names)
+
+
+def test_a_big_build_writes_several_segments_and_loses_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(whoosh_mod, "SEGMENT_PAPERS", 150)
+    papers = _synthetic(400)
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(papers)
+    segments = {p.name.split(".")[0] for p in index.directory.glob("*.trm")}
+    assert len(segments) >= 3
+    assert index.doc_count() == 400
+    assert sorted(index.all_keys()) == sorted(p.key for p in papers)
+    word = max(papers[390].title.split(), key=len)
+    assert papers[390].key in index.search(f"title:{word}", limit=None).keys
+    index.close()
+
+
+def test_bulk_and_stock_writers_index_the_same(tmp_path, monkeypatch):
+    papers = _synthetic(300, seed=11)
+    bulk = SearchIndex(tmp_path / "bulk", "whoosh")
+    bulk.rebuild(papers)  # bulk writer
+    stock = SearchIndex(tmp_path / "stock", "whoosh")
+    stock.rebuild([])
+    monkeypatch.setattr(whoosh_mod, "BULK_AT_LEAST", 10**9)
+    stock.upsert(papers)  # Whoosh's own writer, through the same lean fields
+    queries = ["model", "learning data", '"language model"', "trans*", "year:2020..2022",
+               "model OR graph", "-model", "learn"]
+    for q in queries:
+        a, b = bulk.search(q, limit=None), stock.search(q, limit=None)
+        assert a.total == b.total, q
+        assert set(a.keys) == set(b.keys), q
+    bulk.close()
+    stock.close()
+
+
+def test_writer_lock_held_by_another_process_raises_busy(ix):
+    code = (
+        "import sys, time\n"
+        "from whoosh import index\n"
+        "ix = index.open_dir(sys.argv[1], indexname='papers')\n"
+        "w = ix.writer()\n"
+        "print('locked', flush=True)\n"
+        "time.sleep(30)\n"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code, str(ix.directory)],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        t0 = time.monotonic()
+        with pytest.raises(IndexBusy, match="another papershelf process"):
+            ix.upsert([paper("x", "blocked")])
+        assert time.monotonic() - t0 < 5
+        with pytest.raises(IndexBusy):
+            ix.delete(["p:llm"])
+        with pytest.raises(IndexBusy):
+            ix.rebuild(PAPERS)
+        # reading is not blocked by a writer, and nothing was half-written
+        assert ix.search("visuomotor").keys == ["p:policy"]
+        assert ix.search("blocked").total == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    # SIGKILL frees the lock
+    ix.upsert([paper("x", "unblocked")])
+    assert ix.search("unblocked").keys == ["x"]
