@@ -1,12 +1,16 @@
-"""Whole-process timings of the command line at 10,000 papers (issue 2's targets).
+"""Whole-process timings of the command line at 10,000 papers (issues 2 and 11).
 
-    .venv/bin/python benchmarks/bench_cli.py [--papers 10000] [--runs 3]
+    .venv/bin/python benchmarks/bench_cli.py [--papers 10000] [--runs 3] [--engines whoosh sqlite]
+
+Each engine is chosen the way a user does, with `[search] engine` in a config.toml of its own.
 
 Generates a synthetic Daily Papers page (80-character titles, ~1,200-character abstracts),
 then times, as separate processes exactly as a person runs them:
   * `papershelf import page.txt` into an empty data dir (store + full-text index), --runs times;
   * `papershelf search WORD` for several queries, 10 runs each.
-Prints medians. Targets: import <= 8 s, search <= 0.25 s.
+Prints medians and the import's peak RSS. Targets (Whoosh, the default): import 10k <= 8 s,
+search at 10k <= 0.25 s; import 100k <= 120 s within 500 MB; search at 100k with a state filter
+<= 0.3 s.
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ QUERIES = ["transformer", "diffusion models", '"language model"', "reasoning age
 CPU: list[float] = []  # child CPU seconds of the last timed() call, for a loaded machine
 
 
-def timed(argv: list[str]) -> float:
+def timed(argv: list[str], env: dict | None = None) -> float:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=ENV)
+    result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, env=env or ENV)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     CPU[:] = [after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime]
@@ -50,41 +54,68 @@ def timed(argv: list[str]) -> float:
     return elapsed
 
 
+def peak_rss_mb(argv: list[str], env: dict) -> tuple[float, float]:
+    """(seconds, peak RSS in MB) of one process, read by /usr/bin/time-like wait4()."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss / 1024
+
+
+def engine_env(work: Path, engine: str) -> dict:
+    config = work / f"config-{engine}"
+    config.mkdir(exist_ok=True)
+    (config / "config.toml").write_text(f'[search]\nengine = "{engine}"\n')
+    return dict(ENV, PAPERSHELF_CONFIG_DIR=str(config))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--papers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--engines", nargs="+", default=["whoosh", "sqlite"],
+                        choices=["whoosh", "sqlite"])
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="papershelf-bench-"))
     try:
         page = work / "page.txt"
         page.write_text(make_page_text(args.papers, seed=1), encoding="utf-8")
-        imports, cpus = [], []
-        for run in range(args.runs):
-            data = work / f"data{run}"
-            imports.append(timed([*PAPERSHELF, "--data-dir", str(data), "import", str(page)]))
-            cpus.append(CPU[0])
         print(f"load average before: {os.getloadavg()[0]:.1f}")
-        print(f"import {args.papers} papers: median {statistics.median(imports):.2f} s wall, "
-              f"{statistics.median(cpus):.2f} s CPU (runs: {', '.join(f'{t:.2f}' for t in imports)})")
-
-        data = work / "data0"
-        timed([*PAPERSHELF, "--data-dir", str(data), "search", "warmup"])
-        rows = []
-        for query in QUERIES:
-            times, cpus = [], []
-            for _ in range(10):
-                times.append(timed([*PAPERSHELF, "--data-dir", str(data), "search", query]))
-                cpus.append(CPU[0])
-            rows.append((query, statistics.median(times), max(times), statistics.median(cpus)))
+        for engine in args.engines:
+            env = engine_env(work, engine)
+            imports, rss = [], []
+            for run in range(args.runs):
+                data = work / f"{engine}-data{run}"
+                seconds, peak = peak_rss_mb(
+                    [*PAPERSHELF, "--data-dir", str(data), "import", str(page)], env)
+                imports.append(seconds)
+                rss.append(peak)
+            print(f"[{engine}] import {args.papers} papers: median {statistics.median(imports):.2f} s "
+                  f"wall, peak RSS {max(rss):.0f} MB (runs: {', '.join(f'{t:.2f}' for t in imports)})")
+            data = work / f"{engine}-data0"
+            timed([*PAPERSHELF, "--data-dir", str(data), "search", "warmup"], env)
+            rows = []
+            for query in QUERIES:
+                times, cpus = [], []
+                for _ in range(10):
+                    times.append(timed([*PAPERSHELF, "--data-dir", str(data), "search", query], env))
+                    cpus.append(CPU[0])
+                rows.append((query, statistics.median(times), max(times), statistics.median(cpus)))
+            for query, median, worst, cpu in rows:
+                print(f"[{engine}] search {query!r:26} median {median * 1000:5.0f} ms   max "
+                      f"{worst * 1000:5.0f} ms   CPU {cpu * 1000:4.0f} ms")
+            print(f"[{engine}] search overall median: "
+                  f"{statistics.median(r[1] for r in rows) * 1000:.0f} ms wall, "
+                  f"{statistics.median(r[3] for r in rows) * 1000:.0f} ms CPU")
+            for run in range(1, args.runs):
+                shutil.rmtree(work / f"{engine}-data{run}", ignore_errors=True)
         baseline = [timed([sys.executable, "-c", "pass"]) for _ in range(10)]
         print(f"bare python startup: median {statistics.median(baseline) * 1000:.0f} ms")
-        for query, median, worst, cpu in rows:
-            print(f"search {query!r:26} median {median * 1000:5.0f} ms   max {worst * 1000:5.0f} ms"
-                  f"   CPU {cpu * 1000:4.0f} ms")
-        print(f"search overall median: {statistics.median(r[1] for r in rows) * 1000:.0f} ms wall, "
-              f"{statistics.median(r[3] for r in rows) * 1000:.0f} ms CPU")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

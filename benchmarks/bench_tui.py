@@ -1,6 +1,11 @@
 """The Textual app at 100,000 papers, headless (issue 3's targets).
 
     .venv/bin/python benchmarks/bench_tui.py [--papers 100000] [--seed 7] [--cadence-ms 150]
+                                             [--engine whoosh|sqlite] [--drop-caches]
+
+--engine picks the search engine as a user does (`[search] engine` in config.toml); each engine
+gets its own library folder. --drop-caches empties the kernel's page cache before the launch
+(needs root), so the index is read from disk as after a reboot.
 
 Builds (once; reused afterwards) a synthetic library under benchmarks/_work/ in a separate
 process, so this process's peak RSS is the app's alone. Then runs the app with
@@ -42,8 +47,20 @@ QUERIES = ["transformer", "diffusion models", "reasoning agents", "graph neural"
 TARGETS = {"first paint": 1.0, "keystroke p95": 0.100, "star visible": 0.050}
 
 
+ENGINE = "whoosh"
+
+
 def library_dir(papers: int, seed: int) -> Path:
-    return WORK / f"tui-{papers}-{seed}"
+    return WORK / f"tui-{papers}-{seed}-{ENGINE}"
+
+
+def use_engine(engine: str) -> None:
+    """Point PAPERSHELF_CONFIG_DIR at a config.toml that names `engine`."""
+    global ENGINE
+    ENGINE = engine
+    config_dir = Path(tempfile.mkdtemp(prefix="papershelf-bench-config-"))
+    (config_dir / "config.toml").write_text(f'[search]\nengine = "{engine}"\n')
+    os.environ["PAPERSHELF_CONFIG_DIR"] = str(config_dir)
 
 
 def build(directory: Path, papers: int, seed: int) -> None:
@@ -68,7 +85,7 @@ def ensure_library(papers: int, seed: int) -> Path:
     print(f"building a {papers:,}-paper library in {directory} (once) ...", flush=True)
     directory.mkdir(parents=True, exist_ok=True)
     subprocess.run([sys.executable, __file__, "--build", str(directory), "--papers", str(papers),
-                    "--seed", str(seed)], check=True)
+                    "--seed", str(seed), "--engine", ENGINE], check=True)
     return directory
 
 
@@ -114,8 +131,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def measure(directory: Path, cadence: float) -> dict:
-    config_dir = Path(tempfile.mkdtemp(prefix="papershelf-bench-config-"))
-    os.environ["PAPERSHELF_CONFIG_DIR"] = str(config_dir)
+    config_dir = Path(os.environ["PAPERSHELF_CONFIG_DIR"])
     paints = Paints()
     from index.config import load_config
     from index.library import Library
@@ -135,7 +151,7 @@ async def measure(directory: Path, cadence: float) -> dict:
 
         # Warm the search index (the first text search opens the index).
         warm = time.perf_counter()
-        app.with_index(lambda lib: lib.search("warmup", limit=10, as_you_type=True))
+        app.with_index(lambda lib: lib.search("warmup", limit=10, typing=True))
         out["index open (first search)"] = time.perf_counter() - warm
 
         latencies: list[float] = []
@@ -232,15 +248,22 @@ def main() -> None:
     parser.add_argument("--papers", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--cadence-ms", type=int, default=150)
+    parser.add_argument("--engine", choices=("whoosh", "sqlite"), default="whoosh")
+    parser.add_argument("--drop-caches", action="store_true")
     parser.add_argument("--build", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    use_engine(args.engine)
     if args.build:
         build(Path(args.build), args.papers, args.seed)
         return
     directory = ensure_library(args.papers, args.seed)
+    if args.drop_caches:
+        os.sync()
+        Path("/proc/sys/vm/drop_caches").write_text("3\n")
     out = asyncio.run(measure(directory, args.cadence_ms / 1000))
-    print(f"\npapershelf TUI, {out['papers']:,} papers, headless 120x36, "
-          f"typing cadence {args.cadence_ms} ms, {os.cpu_count()} CPUs")
+    print(f"\npapershelf TUI, {args.engine} engine, {out['papers']:,} papers, headless 120x36, "
+          f"typing cadence {args.cadence_ms} ms, {os.cpu_count()} CPUs"
+          + (", page cache dropped first" if args.drop_caches else ""))
     print(f"{'measure':34} {'value':>10} {'target':>10}")
     print(f"(load average at start: {os.getloadavg()[0]:.1f})")
     rows = [

@@ -169,6 +169,17 @@ class Library:
         self.engine_name = index.name
         return self.store.count()
 
+    def engine_advice(self) -> str | None:
+        """Once per library, past SUGGEST_FTS5_FROM papers on the Whoosh engine: the one line
+        that suggests FTS5 (papershelf never switches by itself)."""
+        if self.engine_name != "whoosh" or self.store.read_only:
+            return None
+        count = self.store.count()
+        if count < SUGGEST_FTS5_FROM or not self.store.note_once("advice:fts5"):
+            return None
+        return (f"{count:,} papers: `papershelf reindex --engine sqlite` makes search faster "
+                "at this size (see the README)")
+
     def flush_index(self) -> int:
         """Write pending changes (new papers, tags, notes, deletes) to the index in one commit."""
         if not self.store.has_dirty():

@@ -207,6 +207,14 @@ class Store:
         row = self.db.execute("SELECT v FROM meta WHERE k = ?", (k,)).fetchone()
         return row[0] if row else None
 
+    def note_once(self, k: str) -> bool:
+        """True the first time `k` is noted in this library (a hint shown once), False after."""
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM meta WHERE k = ?", (k,)).fetchone():
+                return False
+            db.execute("INSERT INTO meta VALUES (?, '1')", (k,))
+            return True
+
     @contextmanager
     def transaction(self):
         """One write transaction (BEGIN IMMEDIATE so two writers queue instead of deadlocking)."""

@@ -123,3 +123,18 @@ async def test_query_problems_are_a_hint_in_the_status_line(tmp_path, query, hin
                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert out.returncode == 1
     assert out.stderr.count("\n") == 1 and hint in out.stderr
+
+
+async def test_a_big_library_on_whoosh_is_offered_fts5_once(tmp_path, monkeypatch):
+    import index.library
+
+    monkeypatch.setattr(index.library, "SUGGEST_FTS5_FROM", 5)  # stands in for 50,000
+    for launch in range(2):
+        app, lib = make_app(tmp_path, records=[] if launch else None)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.pause(0.2)
+            shown = "--engine sqlite" in app.screen.status.text()
+            assert shown == (launch == 0), launch  # once, never again
+        assert lib.engine_name == "whoosh"  # it never switches by itself
+        lib.close()

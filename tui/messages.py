@@ -83,10 +83,11 @@ class JobFailed(Message):
 class IndexReady(Message):
     """The search index was checked at start-up (and rebuilt when it had to be)."""
 
-    def __init__(self, rebuilt: bool, error: str | None = None) -> None:
+    def __init__(self, rebuilt: bool, error: str | None = None, advice: str | None = None) -> None:
         super().__init__()
         self.rebuilt = rebuilt
         self.error = error
+        self.advice = advice  # a suggestion about the search engine, shown once
 
 
 class SyncDone(Message):

@@ -17,10 +17,12 @@ from __future__ import annotations
 import gc
 import json
 import os
+import pickle
 import shutil
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
+from itertools import accumulate
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -32,6 +34,7 @@ from whoosh.writing import SegmentWriter
 from index.highlight import crude_stem
 from index.model import Paper, normalise_tag
 from index.query import PARTIAL_MIN, PHRASE_FIELDS, SEARCH_FIELDS, STOP_WORDS, Node, Word
+from index.search import whoosh_sets
 from index.search.engine import (
     Hits,
     IndexUnavailable,
@@ -239,12 +242,12 @@ class WhooshEngine:
 
     def all_keys(self) -> list[str]:
         def read(s):
-            if not s.reader().doc_count_all():
-                return []  # an empty index has no key column to read
-            keys = s.reader().column_reader("key")
-            found = (keys[d] for d in s.reader().all_doc_ids())
-            # (a document that lost its key shows as None; dictionary documents are not papers)
-            return [k or None for k in found if not (k or "").startswith("\x00")]
+            keys, docnums = self._key_index(s)
+            live = sorted(docnums.values())
+            if len(live) != s.doc_count():  # a document that lost its key shows as None
+                live = list(s.reader().all_doc_ids())
+            # (dictionary documents are not papers)
+            return [keys[d] or None for d in live if not (keys[d] or "").startswith("\x00")]
         return self._reading(read)
 
     def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None) -> Hits:
@@ -253,34 +256,24 @@ class WhooshEngine:
             q = builder.build(tree)
             if q is None or (allowed is not None and not allowed) or not s.doc_count():
                 return Hits()
-            allowed_docs = self._docnums_of(s, allowed) if allowed is not None else None
+            keys, docnums = self._key_index(s)
+            allowed_docs = {docnums[k] for k in allowed if k in docnums} \
+                if allowed is not None else None
             mask = self._dictionary(s) if builder.used_every else None
-            # A phrase's matches are few and costly to find: score them all in one pass
-            # rather than find them twice (the best `limit`, then the count).
-            whole = limit is None or builder.has_phrase
-            results = s.search(q, limit=None if whole else limit, filter=allowed_docs, mask=mask)
+            results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
             top = results.top_n
-            keys = self._key_column(s)
             total = len(top)
-            if whole:
-                top = top if limit is None else top[:limit]
-            elif total >= limit:
-                total = _count(s, q, allowed_docs, mask)
+            if limit is not None and total >= limit:
+                total = whoosh_sets.count(s, q, allowed_docs, mask)
             return Hits(keys=[keys[d] for _, d in top], scores=[score for score, _ in top],
                         total=total)
         return self._reading(read)
 
-    def _key_column(self, s):
-        if self._keys is None:
-            self._keys = s.reader().column_reader("key")
-        return self._keys
-
-    def _docnums_of(self, s, allowed: set[str]) -> set[int]:
-        if self._docnums is None:
-            keys = self._key_column(s)
-            self._docnums = {keys[d]: d for d in s.reader().all_doc_ids()}
-        docnums = self._docnums
-        return {docnums[k] for k in allowed if k in docnums}
+    def _key_index(self, s):
+        """(key by document number, document number by key), kept for the searcher."""
+        if self._keys is None or self._docnums is None:
+            self._keys, self._docnums = whoosh_sets.key_index(s)
+        return self._keys, self._docnums
 
     @staticmethod
     def _dictionary(s) -> set[int]:
@@ -471,15 +464,6 @@ def _cancel_quietly(writer) -> None:
         pass
 
 
-def _count(s, q, allowed: set[int] | None, mask: set[int] | None) -> int:
-    """The exact number of matches (Whoosh's own count undercounts OR queries)."""
-    n = 0
-    for docnum in s.docs_for_query(q):
-        if (allowed is None or docnum in allowed) and (mask is None or docnum not in mask):
-            n += 1
-    return n
-
-
 # ---------------------------------------------------------------------------------------------
 # The query tree in Whoosh's terms
 
@@ -608,6 +592,9 @@ def _and(subs):
     return subs[0] if len(subs) == 1 else Q.And(subs)
 
 
+_PHRASE_DOCS: dict[tuple, list[int]] = {}
+
+
 class _PhraseFilter(Q.Query):
     """The papers where `words` stand next to each other (at most `slop` positions apart),
     as a list of documents that scores nothing: ANDed with the words' terms, which score.
@@ -622,7 +609,6 @@ class _PhraseFilter(Q.Query):
         self.words = list(words)
         self.slop = slop
         self.boost = 1.0
-        self._found: dict[int, list[int]] = {}  # per segment reader: a search and its count
 
     def __repr__(self):
         return f"_PhraseFilter({self.fieldname!r}, {self.words!r}, {self.slop})"
@@ -649,48 +635,46 @@ class _PhraseFilter(Q.Query):
     def estimate_min_size(self, ixreader):
         return 0
 
+    def leaf_docs(self, reader) -> list[int]:
+        # Whoosh copies queries as it runs them: cache by what the answer depends on (a
+        # segment never changes but for its deletions), for the search and its count.
+        key = (getattr(reader, "_segid", id(reader)), reader.doc_count(), self.fieldname,
+               tuple(self.words), self.slop)
+        ids = _PHRASE_DOCS.get(key)
+        if ids is None:
+            if len(_PHRASE_DOCS) > 64:
+                _PHRASE_DOCS.clear()
+            ids = _PHRASE_DOCS[key] = _phrase_docs(reader, self.fieldname, self.words, self.slop)
+        return ids
+
     def matcher(self, searcher, context=None):
         from whoosh.matching import ListMatcher, NullMatcher
 
-        reader = searcher.reader()
-        ids = self._found.get(id(reader))
-        if ids is None:
-            ids = self._found[id(reader)] = _phrase_docs(reader, self.fieldname, self.words,
-                                                         self.slop)
+        ids = self.leaf_docs(searcher.reader())
         return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher
 
 
 def _phrase_docs(reader, fieldname: str, words: list[str], slop: int) -> list[int]:
     if any((fieldname, w) not in reader for w in words):
         return []
-    postings = [_postings(reader, fieldname, w) for w in words]
+    postings = [whoosh_sets.term_postings(reader, fieldname, w) for w in words]
     common = set(postings[0]).intersection(*postings[1:])
     if reader.has_deletions():
         common = {d for d in common if not reader.is_deleted(d)}
-    decode = reader.schema[fieldname].format.decode_positions
-    return sorted(d for d in common if _adjacent([decode(p[d]) for p in postings], slop))
+    return sorted(d for d in common if _adjacent([_positions(p[d]) for p in postings], slop))
 
 
-def _postings(reader, fieldname: str, word: str) -> dict[int, bytes]:
-    """{document: encoded positions} of one word in one segment, read a block at a time (the
-    per-posting Matcher calls cost more than everything else here). Relies on whoosh3's
-    W3LeafMatcher, which the exact pin in pyproject.toml keeps."""
-    m = reader.postings(fieldname, word)
-    m = getattr(m, "child", m)  # (a deletions filter around it: applied by the caller)
-    out: dict[int, bytes] = {}
-    while m.is_active():
-        if m._ids is None:
-            m._read_ids()
-        if m._values is None:
-            m._read_values()
-        out.update(zip(m._ids, m._values))
-        m._next_block()
-    return out
+def _positions(value: bytes) -> list[int]:
+    """Decoded word positions: Whoosh's Positions format is a 4-byte count and a pickled list
+    of gaps (this is its decode_positions, with the loop in C)."""
+    return list(accumulate(pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
 
 
 def _adjacent(positions: list[list[int]], slop: int) -> bool:
     """True when some position of the first word starts a chain through the others, each at
     most `slop` after the one before."""
+    if len(positions) == 2 and slop == 1:  # the common case: two words side by side
+        return not {p + 1 for p in positions[0]}.isdisjoint(positions[1])
     rest = [set(p) for p in positions[1:]]
     for start in positions[0]:
         at = start

@@ -667,7 +667,8 @@ class MainScreen(Screen):
             self.app.with_store(lambda lib: None)  # open it now: the first star is then quick
             rebuilt = self.app.with_index(check)
             self.app.with_index(lambda lib: lib.index)  # open it for the first search
-            self.post_message(IndexReady(rebuilt))
+            self.post_message(IndexReady(rebuilt, advice=self.app.with_store(
+                lambda lib: lib.engine_advice())))
         except Exception as exc:
             self.post_message(IndexReady(False, str(exc)))
         finally:
@@ -683,6 +684,8 @@ class MainScreen(Screen):
             self.status.set(message="search index rebuilt")
             self._keep_selection = True
             self.request_search(immediate=True)
+        if message.advice:
+            self.status.set(message=message.advice)
 
     @on(SyncDone)
     def _sync_done(self, message: SyncDone) -> None:

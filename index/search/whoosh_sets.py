@@ -1,0 +1,103 @@
+"""Set arithmetic over the Whoosh index: which documents a query matches, and which document
+holds which key, read a posting block at a time.
+
+Whoosh answers both one document at a time through Python matchers: counting 30,000 matches
+of one word took ~0.2 s at 100,000 papers, and mapping every key to its document ~0.25 s. Read
+as whole blocks into Python sets they take a few ms. Part of the Whoosh engine (whoosh.py); it
+relies on whoosh3's W3LeafMatcher block attributes, which the exact pin in pyproject.toml
+keeps.
+"""
+
+from __future__ import annotations
+
+from whoosh import query as Q
+
+
+def leaf_blocks(matcher):
+    """(ids, values) of each posting block of a term matcher (values read only on demand)."""
+    m = getattr(matcher, "child", matcher)  # a deletions filter around it: see match_set
+    while m.is_active():
+        if m._ids is None:
+            m._read_ids()
+        yield m
+        m._next_block()
+
+
+def term_docs(reader, fieldname: str, text) -> set[int]:
+    if (fieldname, text) not in reader:
+        return set()
+    out: set[int] = set()
+    for block in leaf_blocks(reader.postings(fieldname, text)):
+        out.update(block._ids)
+    return out
+
+
+def term_postings(reader, fieldname: str, text) -> dict[int, bytes]:
+    """{document: encoded value (positions)} of one term."""
+    out: dict[int, bytes] = {}
+    for block in leaf_blocks(reader.postings(fieldname, text)):
+        if block._values is None:
+            block._read_values()
+        out.update(zip(block._ids, block._values))
+    return out
+
+
+def match_set(q, reader) -> set[int]:
+    """The documents of one segment that `q` matches (deleted ones left out)."""
+    found = _match(q, reader)
+    if reader.has_deletions():
+        found = {d for d in found if not reader.is_deleted(d)}
+    return found
+
+
+def _match(q, reader) -> set[int]:
+    if isinstance(q, Q.Term):
+        return term_docs(reader, q.fieldname, q.text)
+    if isinstance(q, Q.MultiTerm):  # Prefix, TermRange: every term they expand to
+        out: set[int] = set()
+        for text in q._btexts(reader):
+            out |= term_docs(reader, q.fieldname, text)
+        return out
+    if isinstance(q, Q.AndNot):
+        return _match(q.a, reader) - _match(q.b, reader)
+    if isinstance(q, Q.And):
+        parts = sorted((_match(c, reader) for c in q.subqueries), key=len)
+        return parts[0].intersection(*parts[1:]) if parts else set()
+    if isinstance(q, Q.Or):
+        return set().union(*(_match(c, reader) for c in q.subqueries))
+    if isinstance(q, Q.Every):
+        return set(range(reader.doc_count_all()))
+    if hasattr(q, "leaf_docs"):  # the engine's own phrase filter
+        return set(q.leaf_docs(reader))
+    raise TypeError(f"no set form for {type(q).__name__}")
+
+
+def count(searcher, q, allowed: set[int] | None, mask: set[int] | None) -> int:
+    """The exact number of matches over every segment (Whoosh's own count undercounts OR
+    queries under a limit)."""
+    total = 0
+    for sub, offset in searcher.leaf_searchers():
+        found = {d + offset for d in match_set(q, sub.reader())}
+        if allowed is not None:
+            found &= allowed
+        if mask:
+            found -= mask
+        total += len(found)
+    return total
+
+
+def key_index(searcher) -> tuple[list, dict[str, int]]:
+    """(key of each document number, document number of each live key)."""
+    keys: list = []
+    docnums: dict[str, int] = {}
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        if not reader.doc_count_all():
+            continue
+        leaf = list(reader.column_reader("key"))
+        deleted = reader.has_deletions()
+        for i, key in enumerate(leaf):
+            if key and not (deleted and reader.is_deleted(i)):
+                docnums[key] = i + offset
+        keys.extend(leaf)
+    return keys, docnums
