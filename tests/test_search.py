@@ -478,6 +478,42 @@ def test_caller_can_rebuild_after_damage(ix):
 
 # -- concurrency -------------------------------------------------------------------------------
 
+# A second process holding each engine's writer lock, as a busy papershelf would.
+HOLD_WRITER = {
+    "sqlite": ("import sqlite3, sys, time\n"
+               "db = sqlite3.connect(sys.argv[1] + '/search.sqlite', isolation_level=None)\n"
+               "db.execute('BEGIN IMMEDIATE')\n"),
+    "whoosh": ("import sys, time\n"
+               "from whoosh import index\n"
+               "w = index.open_dir(sys.argv[1], indexname='papers').writer()\n"),
+}
+
+
+def test_writer_lock_held_by_another_process_raises_busy(ix):
+    code = HOLD_WRITER[ix.name] + "print('locked', flush=True)\ntime.sleep(30)\n"
+    holder = subprocess.Popen([sys.executable, "-c", code, str(ix.directory)],
+                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        t0 = time.monotonic()
+        with pytest.raises(IndexBusy, match="another papershelf process"):
+            ix.upsert([paper("x", "blocked")])
+        assert time.monotonic() - t0 < 5
+        with pytest.raises(IndexBusy):
+            ix.delete(["p:llm"])
+        with pytest.raises(IndexBusy):
+            ix.rebuild(PAPERS)
+        # reading is not blocked by a writer, and nothing was half-written
+        assert ix.search("visuomotor").keys == ["p:policy"]
+        assert ix.search("blocked").total == 0
+    finally:
+        holder.kill()
+        holder.wait()
+    # SIGKILL frees the lock
+    ix.upsert([paper("x", "unblocked")])
+    assert ix.search("unblocked").keys == ["x"]
+
+
 
 def test_searches_run_while_another_thread_writes(ix):
     import threading

@@ -1,19 +1,15 @@
 """What only the FTS5 engine does: its two ranking paths for a word being typed, newest-first
-listing of very common prefixes, its file's schema row, damage inside the SQLite file, and
-SQLite's writer lock."""
+listing of very common prefixes, its file's schema row, and damage inside the SQLite file.
+(The writer lock of both engines is tested in test_search.py.)"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 
 import index.search.fts5 as search_mod
-from index.search import IndexBusy, IndexUnavailable, SearchIndex
-from tests.test_search import PAPERS, ROOT, paper
+from index.search import IndexUnavailable, SearchIndex
+from tests.test_search import PAPERS, paper
 
 
 @pytest.fixture
@@ -97,34 +93,3 @@ def test_damage_inside_the_file_is_detected(tmp_path, how):
         other.similar(recs[0].key, text=recs[0].abstract)
         other.upsert([paper(recs[1].key, "changed", "changed")])
         raise IndexUnavailable("not detected by reads either")
-
-
-def test_writer_lock_held_by_another_process_raises_busy(ix):
-    code = (
-        "import sqlite3, sys, time\n"
-        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-        "db.execute('BEGIN IMMEDIATE')\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(30)\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code, str(ix.engine.path)],
-                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        t0 = time.monotonic()
-        with pytest.raises(IndexBusy, match="another papershelf process"):
-            ix.upsert([paper("x", "blocked")])
-        assert time.monotonic() - t0 < 5
-        with pytest.raises(IndexBusy):
-            ix.delete(["p:llm"])
-        with pytest.raises(IndexBusy):
-            ix.rebuild(PAPERS)
-        # reading is not blocked by a writer, and nothing was half-written
-        assert ix.search("visuomotor").keys == ["p:policy"]
-        assert ix.search("blocked").total == 0
-    finally:
-        holder.kill()
-        holder.wait()
-    # SIGKILL frees the lock
-    ix.upsert([paper("x", "unblocked")])
-    assert ix.search("unblocked").keys == ["x"]

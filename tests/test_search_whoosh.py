@@ -1,19 +1,15 @@
-"""What only the Whoosh engine does: its metadata file, its writer lock across processes,
-separate segment files, segments flushed during big builds, and the bulk writer agreeing
+"""What only the Whoosh engine does: its metadata file, separate segment files, segments flushed during big builds, and the bulk writer agreeing
 with Whoosh's own writer."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 
 import pytest
 
 import index.search.whoosh as whoosh_mod
-from index.search import IndexBusy, IndexUnavailable, SearchIndex
-from tests.test_search import PAPERS, ROOT, paper
+from index.search import IndexUnavailable, SearchIndex
+from tests.test_search import PAPERS, paper
 
 
 @pytest.fixture
@@ -79,35 +75,3 @@ def test_bulk_and_stock_writers_index_the_same(tmp_path, monkeypatch):
         assert set(a.keys) == set(b.keys), q
     bulk.close()
     stock.close()
-
-
-def test_writer_lock_held_by_another_process_raises_busy(ix):
-    code = (
-        "import sys, time\n"
-        "from whoosh import index\n"
-        "ix = index.open_dir(sys.argv[1], indexname='papers')\n"
-        "w = ix.writer()\n"
-        "print('locked', flush=True)\n"
-        "time.sleep(30)\n"
-    )
-    holder = subprocess.Popen([sys.executable, "-c", code, str(ix.directory)],
-                              stdout=subprocess.PIPE, text=True, cwd=ROOT)
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        t0 = time.monotonic()
-        with pytest.raises(IndexBusy, match="another papershelf process"):
-            ix.upsert([paper("x", "blocked")])
-        assert time.monotonic() - t0 < 5
-        with pytest.raises(IndexBusy):
-            ix.delete(["p:llm"])
-        with pytest.raises(IndexBusy):
-            ix.rebuild(PAPERS)
-        # reading is not blocked by a writer, and nothing was half-written
-        assert ix.search("visuomotor").keys == ["p:policy"]
-        assert ix.search("blocked").total == 0
-    finally:
-        holder.kill()
-        holder.wait()
-    # SIGKILL frees the lock
-    ix.upsert([paper("x", "unblocked")])
-    assert ix.search("unblocked").keys == ["x"]
