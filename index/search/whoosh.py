@@ -256,18 +256,28 @@ class WhooshEngine:
             q = builder.build(tree)
             if q is None or (allowed is not None and not allowed) or not s.doc_count():
                 return Hits()
-            keys, docnums = self._key_index(s)
-            allowed_docs = {docnums[k] for k in allowed if k in docnums} \
-                if allowed is not None else None
+            allowed_docs = None
+            if allowed is not None:
+                docnums = self._key_index(s)[1]
+                allowed_docs = {docnums[k] for k in allowed if k in docnums}
             mask = self._dictionary(s) if builder.used_every else None
             results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
             top = results.top_n
             total = len(top)
             if limit is not None and total >= limit:
                 total = whoosh_sets.count(s, q, allowed_docs, mask)
-            return Hits(keys=[keys[d] for _, d in top], scores=[score for score, _ in top],
-                        total=total)
+            return Hits(keys=self._keys_of(s, [d for _, d in top]),
+                        scores=[score for score, _ in top], total=total)
         return self._reading(read)
+
+    def _keys_of(self, s, docnums: list[int]) -> list[str]:
+        """Keys of a page of results: from the key index when it is built (filters need it),
+        else read from the key column (building the index costs ~0.1 s at 100k papers, paid
+        once per searcher, so a search after each commit would pay it again)."""
+        if self._keys is not None:
+            return [self._keys[d] for d in docnums]
+        column = s.reader().column_reader("key")
+        return [column[d] for d in docnums]
 
     def _key_index(self, s):
         """(key by document number, document number by key), kept for the searcher."""
