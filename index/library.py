@@ -322,18 +322,22 @@ class Library:
         return SearchHits(result.keys, result.total, set(result.terms), result.suggestion,
                           result.error, result.hint)
 
-    def has_words(self, text: str, *, typing: bool = False) -> bool:
-        """True when the query has something for the full-text index (not only filters)."""
+    def query_kind(self, text: str, *, typing: bool = False) -> str:
+        """"words" (the full-text index answers), "filters" (the store lists the papers
+        that pass them) or "all" (nothing typed yet: the whole library)."""
         from index.query import parse
 
-        return parse(text, typing=typing).has_text
+        query = parse(text, typing=typing)
+        if query.has_text or query.error:
+            return "words"
+        return "filters" if query.filters.active else "all"
 
-    def first_page(self, text: str, count: int) -> list[str] | None:
+    def first_page(self, text: str, count: int, *, typing: bool = False) -> list[str] | None:
         """The newest `count` papers for a query of filters alone (None when it has words or
         an error): the app shows these while the whole list is counted."""
         from index.query import parse
 
-        query = parse(text)
+        query = parse(text, typing=typing)
         if query.error or query.has_text:
             return None
         filters = query.filters

@@ -59,6 +59,9 @@ META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"
 BULK_AT_LEAST = 2000  # batches this big go through the bulk writer
 SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its memory)
+# Up to this many matches, Whoosh scores exactly the matching documents (found by set
+# arithmetic); above it, its own matchers with block skipping find the best ones faster.
+SCORE_SET_AT_MOST = 5_000
 POSITIONS = ("title", "abstract")  # fields with word positions: phrases elsewhere are ANDs
 DICTIONARY = Q.Term("dictionary", "y")
 
@@ -261,11 +264,16 @@ class WhooshEngine:
                 docnums = self._key_index(s)[1]
                 allowed_docs = {docnums[k] for k in allowed if k in docnums}
             mask = self._dictionary(s) if builder.used_every else None
-            results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
+            found = whoosh_sets.matches(s, q, allowed_docs, mask)
+            total = sum(map(len, found.values()))
+            if not total:
+                return Hits()
+            if total <= SCORE_SET_AT_MOST:
+                # few matches (two words, a word and the word being typed): score just them
+                results = s.search(Q.And([q, whoosh_sets.DocSet(found)]), limit=limit)
+            else:
+                results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
             top = results.top_n
-            total = len(top)
-            if limit is not None and total >= limit:
-                total = whoosh_sets.count(s, q, allowed_docs, mask)
             return Hits(keys=self._keys_of(s, [d for _, d in top]),
                         scores=[score for score, _ in top], total=total)
         return self._reading(read)

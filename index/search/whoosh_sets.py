@@ -72,18 +72,61 @@ def _match(q, reader) -> set[int]:
     raise TypeError(f"no set form for {type(q).__name__}")
 
 
-def count(searcher, q, allowed: set[int] | None, mask: set[int] | None) -> int:
-    """The exact number of matches over every segment (Whoosh's own count undercounts OR
-    queries under a limit)."""
-    total = 0
+def matches(searcher, q, allowed: set[int] | None, mask: set[int] | None) -> dict:
+    """{segment id: sorted documents of that segment matching `q`}, within `allowed` (global
+    document numbers) and outside `mask`: the exact set of matches, whose size is the exact
+    total (Whoosh's own count undercounts OR queries under a limit)."""
+    out = {}
     for sub, offset in searcher.leaf_searchers():
-        found = {d + offset for d in match_set(q, sub.reader())}
+        reader = sub.reader()
+        found = match_set(q, reader)
         if allowed is not None:
-            found &= allowed
+            found = {d for d in found if d + offset in allowed}
         if mask:
-            found -= mask
-        total += len(found)
-    return total
+            found = {d for d in found if d + offset not in mask}
+        if found:
+            out[segment_id(reader)] = sorted(found)
+    return out
+
+
+def segment_id(reader):
+    return getattr(reader, "_segid", id(reader))
+
+
+class DocSet(Q.Query):
+    """Exactly the given documents, scoring nothing: ANDed with a query, it makes Whoosh score
+    only those documents (skipping to each) instead of walking every match of every word."""
+
+    def __init__(self, docs: dict):
+        self.docs = docs  # {segment id: sorted local document numbers}
+        self.boost = 1.0
+
+    def __repr__(self):
+        return f"DocSet({sum(map(len, self.docs.values()))} documents)"
+
+    def __eq__(self, other):
+        return other is self
+
+    def __hash__(self):
+        return id(self)
+
+    def is_leaf(self):
+        return True
+
+    def terms(self, phrases=False):
+        return iter(())
+
+    def normalize(self):
+        return self
+
+    def estimate_size(self, ixreader):
+        return sum(map(len, self.docs.values()))
+
+    def matcher(self, searcher, context=None):
+        from whoosh.matching import ListMatcher, NullMatcher
+
+        ids = self.docs.get(segment_id(searcher.reader()))
+        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher
 
 
 def key_index(searcher) -> tuple[list, dict[str, int]]:

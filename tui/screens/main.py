@@ -235,8 +235,9 @@ class MainScreen(Screen):
         worker = get_current_worker()
         started = time.perf_counter()
         try:
-            if not self.lib.has_words(query, typing=typing):
-                hits = self._list_everything(generation, query, query, worker)
+            kind = self.lib.query_kind(query, typing=typing)
+            if kind != "words":
+                hits = self._list_everything(generation, query, typing, worker, kind == "all")
             else:
                 self.app.index_ready.wait()  # the start-up check may be rebuilding it
                 hits = self.app.with_index(lambda lib: _search(lib, query, typing))
@@ -248,19 +249,19 @@ class MainScreen(Screen):
             self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started,
                                          typing=typing))
 
-    def _list_everything(self, generation: int, query: str, sent: str, worker) -> SearchHits:
+    def _list_everything(self, generation: int, query: str, typing: bool, worker,
+                         unfiltered: bool) -> SearchHits:
         """Filters alone list every paper, newest first. The whole key list takes ~0.4-1 s at
         100k papers, so the first page goes out at once and the full list follows; the
         unfiltered list is kept until an import changes it."""
-        cached = self._all_keys if not FILTERS[self.filter] and not sent.strip() else None
-        if cached is not None:
-            return SearchHits(cached, len(cached))
-        first = self.app.with_index(lambda lib: lib.first_page(sent, FIRST_PAGE))
+        if unfiltered and self._all_keys is not None:
+            return SearchHits(self._all_keys, len(self._all_keys))
+        first = self.app.with_index(lambda lib: lib.first_page(query, FIRST_PAGE, typing=typing))
         if first is not None and not worker.is_cancelled:
             self.post_message(SearchDone(generation, query, SearchHits(first, len(first)),
                                          0.0, partial=True))
-        hits = self.app.with_index(lambda lib: lib.search(sent, limit=None))
-        if not sent.strip() and not hits.error:
+        hits = self.app.with_index(lambda lib: lib.search(query, limit=None, typing=typing))
+        if unfiltered and not hits.error:
             self._all_keys = hits.keys
         return hits
 
