@@ -348,6 +348,34 @@ class Library:
     def set_note(self, key: str, text: str) -> bool:
         return self.store.set_field(key, "note", text)
 
+    def note_version(self, key: str) -> str | None:
+        """The version of this note as stored now: give it back to `save_note`."""
+        return self.store.note_version(key)
+
+    def save_note(self, key: str, text: str, opened: str | None) -> str:
+        """Save a note edited from version `opened` (compare-and-set). Returns "saved",
+        "unchanged", "merged" (another process changed other lines meanwhile: both edits
+        kept), or "conflict" (both versions wait in the conflict view, as after a sync)."""
+        changed, concurrent = self.store.save_note(key, text, opened)
+        if not changed:
+            return "unchanged"
+        if not concurrent:
+            return "saved"
+        from index.sync import fold_local, pending_conflicts
+
+        fold_local(self)  # the same merge sync uses: a clean merge, or a conflict row
+        return "conflict" if any(c.key == key for c in pending_conflicts(self)) else "merged"
+
+    def data_version(self) -> int:
+        return self.store.data_version()
+
+    def op_mark(self) -> int:
+        return self.store.op_mark()
+
+    def changes_since(self, mark: int) -> tuple[int, list[tuple[str, str]]]:
+        """Papers changed by operations after `mark` (see Store.changes_since)."""
+        return self.store.changes_since(mark)
+
     def set_citekey(self, key: str, new: str) -> bool:
         from index.citekey import check_citekey
 

@@ -771,6 +771,18 @@ def pending_conflicts(lib) -> list[NoteConflict]:
     return found
 
 
+def unsettled_versions(lib, key: str) -> list[dict]:
+    """The note versions of a paper's pending conflict (none when it has none): device, time
+    and text of each, oldest first."""
+    conflict = next((c for c in pending_conflicts(lib) if c.key == key), None)
+    if conflict is None:
+        return []
+    graph = merge.note_graph(lib.store.db, key)
+    return [{"version": head, "device": head.rsplit("-", 1)[0],
+             "time": _hlc_time(graph.v[head].hlc), "text": graph.v[head].text}
+            for head in conflict.heads if head in graph.v]
+
+
 def resolve_conflict(lib, key: str, text: str) -> None:
     """Settle a note conflict with `text` (one new note version whose parents are every head)."""
     store = lib.store

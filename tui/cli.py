@@ -314,9 +314,13 @@ def cmd_list(args, lib) -> int:
 
 
 def cmd_show(args, lib) -> int:
+    from index.sync import unsettled_versions
+
     paper = lib.get(lib.resolve(args.key))
+    versions = unsettled_versions(lib, paper.key)
     if args.json:
-        print_json(paper_json(paper) | {"abstract": paper.abstract})
+        print_json(paper_json(paper) | {"abstract": paper.abstract,
+                                        "unsettled_note_versions": versions})
         return EXIT_OK
     safe = lambda s: terminal_safe(s or "")  # noqa: E731
     lines = [
@@ -332,8 +336,15 @@ def cmd_show(args, lib) -> int:
     if paper.links:
         lines.append(f"  links:    {safe(' '.join(paper.links))}")
     lines += ["", safe(paper.abstract)]
-    if paper.note:
+    if paper.note and not versions:
         lines += ["", "Note:", safe(paper.note)]
+    if versions:
+        lines += ["", f"Note: {len(versions)} unsettled versions"]
+        for version in versions:
+            lines += ["", f"  from device {version['device']} at {version['time']}:",
+                      safe(version["text"])]
+        lines += ["", f"Settle them with `papershelf sync --resolve {paper.key} --keep "
+                  "mine|theirs|both|merged`, or press n on the paper in the app."]
     print("\n".join(lines))
     return EXIT_OK
 
@@ -368,13 +379,23 @@ def cmd_note(args, lib) -> int:
     key = lib.resolve(args.key)
     if args.text is not None:
         text = sys.stdin.read() if args.text == "-" else args.text
-    else:
-        text = _edit_in_editor(lib.get(key).note)
-        if text is None:
-            print("note unchanged", file=sys.stderr)
-            return EXIT_OK
-    changed = lib.set_note(key, text)
-    print(f"{key}: note {'saved' if changed else 'unchanged'}")
+        changed = lib.set_note(key, text)
+        print(f"{key}: note {'saved' if changed else 'unchanged'}")
+        return EXIT_OK
+    opened = lib.note_version(key)  # the editor may stay open while another process saves
+    text = _edit_in_editor(lib.get(key).note)
+    if text is None:
+        print("note unchanged", file=sys.stderr)
+        return EXIT_OK
+    outcome = lib.save_note(key, text, opened)
+    if outcome == "conflict":
+        print(f"{key}: the note changed while you edited it; both versions are kept "
+              f"(see `papershelf show {key}`)")
+        return EXIT_OK
+    if outcome == "merged":
+        print(f"{key}: note saved, merged with a change made meanwhile")
+        return EXIT_OK
+    print(f"{key}: note {outcome}")
     return EXIT_OK
 
 
