@@ -69,7 +69,8 @@ def run_sync(args, lib) -> int:
             config.set("sync", "folder", remembered)
     if args.json:
         print(json.dumps({
-            "device": report.device, "published": report.published, "received": report.received,
+            "device": report.device, "published": report.published,
+            "republished": report.republished, "received": report.received,
             "changed": report.changed, "conflicts": report.conflicts, "problems": report.problems,
             "forked_from": report.forked_from, "snapshot_loaded": report.snapshot_loaded,
             "snapshot_written": report.snapshot_written, "seconds": round(report.seconds, 3),
