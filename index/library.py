@@ -190,6 +190,11 @@ class Library:
             except InputError as exc:
                 total.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
                 continue
+            except (ValueError, RecursionError, MemoryError) as exc:  # a parser's blind spot:
+                # this file is rejected in one line, the other files still import
+                total.rejected.append(Problem(f"could not be read ({type(exc).__name__}: "
+                                              f"{str(exc)[:200]})", None, str(path)))
+                continue
             if any(r.extra.get("needs_fetch") for r in result.records):
                 from index.arxiv_api import ArxivUnavailable, fetch_pending  # only id lists go online
 

@@ -11,6 +11,8 @@ and returns records plus problems. Problems carry line numbers where a line is k
 from __future__ import annotations
 
 import importlib
+import os
+import stat
 from pathlib import Path
 
 from index.model import ParseResult, PapershelfError, Problem
@@ -67,21 +69,46 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, list[Problem]]:
         return data.decode("latin-1"), notices
 
 
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _refuse_special(mode: int, shown: str) -> None:
+    for test, what in _NOT_FILES:
+        if test(mode):
+            raise InputError(f"{shown}: is {what}, not a file; it was not opened")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{shown}: not a regular file; it was not opened")
+
+
 def read_text(path: Path) -> tuple[str, list[Problem]]:
-    """Read a file as text with clear one-line errors for everything that is not a text file."""
+    """Read a file as text with clear one-line errors for everything that is not a text file.
+    FIFOs, sockets and devices are refused from stat() alone: opening a FIFO blocks until
+    someone writes to it, and a device may never end."""
     shown = str(path)
-    if not path.exists():
-        raise InputError(f"{shown}: no such file")
-    if path.is_dir():
-        raise InputError(f"{shown}: is a directory (give the files inside it)")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(
-                f"{shown}: file is {size / 1e6:.1f} MB; papershelf reads at most "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB per file"
-            )
-        data = path.read_bytes()
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{shown}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{shown}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{shown}: is a directory (give the files inside it)")
+    _refuse_special(mode, shown)
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since stat(), open() does not wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            _refuse_special(info.st_mode, shown)
+            if info.st_size > MAX_FILE_BYTES:
+                raise InputError(
+                    f"{shown}: file is {info.st_size / 1e6:.1f} MB; papershelf reads at most "
+                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB per file"
+                )
+            data = handle.read()
     except PermissionError:
         raise InputError(f"{shown}: permission denied") from None
     except OSError as exc:

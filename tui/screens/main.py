@@ -684,6 +684,9 @@ class MainScreen(Screen):
         except PapershelfError as exc:
             self.post_message(ImportDone(None, str(exc)))
             return
+        except Exception as exc:  # noqa: BLE001 - the import ends either way, and i works again
+            self.post_message(ImportDone(None, f"{type(exc).__name__}: {exc}"))
+            return
         self.post_message(ImportDone(report))
 
     @on(ImportProgress)
