@@ -27,6 +27,7 @@ from index.model import (
     normalise_tag,
 )
 from index.store import Store
+from index.textsafe import has_control_characters
 
 Progress = Callable[[int, int], None]
 INDEX_DIR = "search"
@@ -339,6 +340,8 @@ class Library:
             raise PapershelfError("a tag cannot be empty")
         if any(len(tag) > 100 for tag in clean):
             raise PapershelfError("a tag is at most 100 characters")
+        if any(has_control_characters(tag) for tag in clean):
+            raise PapershelfError("a tag cannot hold control characters")
         return self.store.set_tags(key, clean, True)
 
     def remove_tag(self, key: str, tag: str) -> bool:

@@ -30,6 +30,7 @@ from index.model import (
     normalise_title,
     paper_key,
 )
+from index.textsafe import has_control_characters
 
 SCHEMA_VERSION = 1
 DB_NAME = "library.sqlite3"
@@ -683,4 +684,12 @@ def _validate(record: PaperRecord) -> Problem | None:
         return Problem("title is longer than 2,000 characters", record.line, where)
     if record.extra.get("needs_fetch"):  # a placeholder from an id list is never stored as a paper
         return Problem(f"metadata for arXiv:{record.arxiv_id} was not fetched", record.line, where)
+    # Identifiers become paper keys and are echoed by every command: never with control
+    # characters (an ESC in a DOI would reach the terminal as an escape sequence).
+    for name, label in (("arxiv_id", "arXiv id"), ("doi", "DOI")):
+        value = getattr(record, name)
+        if value and has_control_characters(value):
+            return Problem(f"the {label} holds control characters; skipped", record.line, where)
+    if any(has_control_characters(tag) for tag in record.tags):
+        return Problem("a tag holds control characters; skipped", record.line, where)
     return None

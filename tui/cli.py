@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from index.model import STATUSES, PapershelfError
-from index.textsafe import terminal_safe
+from index.textsafe import TerminalSafeWriter, json_safe, terminal_safe
 
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
@@ -141,6 +141,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         return open_app(args)
+    # Every string a command prints passes one terminal-safe filter (the app draws its own).
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalSafeWriter(sys.stdout), TerminalSafeWriter(sys.stderr)
+    try:
+        return run_command(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+
+
+def run_command(args) -> int:
     from index.library import Library
 
     try:
@@ -225,7 +235,8 @@ def paper_line(paper) -> str:
 
 
 def print_json(data) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    """JSON for scripts: readable non-ASCII, but C1 controls and bidi overrides as \\u escapes."""
+    print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 def print_report_problems(report) -> None:

@@ -6,7 +6,7 @@ import json
 import sys
 
 from index.model import PapershelfError
-from index.textsafe import terminal_safe
+from index.textsafe import json_safe, terminal_safe
 
 EXIT_OK, EXIT_USER_ERROR = 0, 1
 
@@ -96,7 +96,7 @@ def _status(args, lib, folder) -> int:
 
     status = sync.sync_status(lib, folder)
     if args.json:
-        print(json.dumps(status, indent=2, ensure_ascii=False))
+        print(json_safe(json.dumps(status, indent=2, ensure_ascii=False)))
         return EXIT_OK
     print(f"this device: {status['device']}  ({status['ops']} changes, last "
           f"{status['last_time'] or 'never'})")
