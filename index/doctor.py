@@ -208,6 +208,10 @@ def _check_consistency(db: sqlite3.Connection, report: DoctorReport) -> None:
 
 def _check_index(lib, report: DoctorReport) -> None:
     store = lib.store
+    if lib.index_stale():  # readable as a file, but perhaps of the library a restore replaced
+        report.add("index", WARNING, "search index is stale (the library was replaced by a "
+                   "restore); it is rebuilt from the library on next use", fix="reindex")
+        return
     try:
         ready = lib.index_ready()
     except ModuleNotFoundError:

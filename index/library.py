@@ -31,6 +31,10 @@ from index.textsafe import has_control_characters
 
 Progress = Callable[[int, int], None]
 INDEX_DIR = "search"
+# Present while the search index may describe another library than the store (written by a
+# restore before it swaps the database in): the index is then rebuilt before it is used,
+# whichever engine writes it and wherever the restore was stopped.
+INDEX_STALE_MARKER = "search-index.stale"
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
 
@@ -42,6 +46,15 @@ class SearchHits:
     terms: set[str] = field(default_factory=set)
     suggestion: str | None = None
     error: str | None = None
+
+
+def mark_index_stale(data_dir: Path) -> None:
+    """Say, durably, that the search index must be rebuilt before its next use."""
+    from index.fileio import fsync_dir, write_atomic
+
+    write_atomic(Path(data_dir) / INDEX_STALE_MARKER,
+                 b"the library was replaced (restore): rebuild the search index\n")
+    fsync_dir(Path(data_dir))
 
 
 class Library:
@@ -84,11 +97,18 @@ class Library:
 
         self._remove_old_indexes()
         index = SearchIndex(self.data_dir / INDEX_DIR)
+        if self.index_stale():
+            self._rebuild(index, progress)
+            return index
         try:
             index.open()
         except IndexUnavailable:
             self._rebuild(index, progress)
         return index
+
+    def index_stale(self) -> bool:
+        """True when the index may hold another library's papers (see INDEX_STALE_MARKER)."""
+        return (self.data_dir / INDEX_STALE_MARKER).exists()
 
     def _remove_old_indexes(self) -> None:
         import shutil
@@ -103,6 +123,8 @@ class Library:
         here is kept for the searches that follow (the app and the doctor ask first)."""
         from index.search import IndexUnavailable, SearchIndex
 
+        if self.index_stale():
+            return False
         try:
             probe = SearchIndex(self.data_dir / INDEX_DIR)
             probe.open()
@@ -119,6 +141,8 @@ class Library:
         dirty = self.store.dirty_keys()
         index.rebuild(self.store.iter_papers(), total=self.store.count(), progress=progress)
         self.store.clear_dirty(dirty)
+        if not self.store.read_only:
+            (self.data_dir / INDEX_STALE_MARKER).unlink(missing_ok=True)  # built from this store
 
     def reindex(self, progress: Progress | None = None) -> int:
         """Rebuild the full-text index from the store. Returns the number of papers indexed."""
