@@ -71,3 +71,16 @@ def test_changes_made_while_the_clock_is_behind_all_reach_the_other_device(tmp_p
     with sqlite3.connect(b / "library.sqlite3") as db:
         stamps = [r[0] for r in db.execute("SELECT hlc FROM ops ORDER BY seq")]
     assert stamps == sorted(stamps) and len(stamps) == 60
+
+
+def test_doctor_names_stamps_older_readers_cannot_read(tmp_path):
+    data = tmp_path / "a"
+    page = tmp_path / "page.txt"
+    page.write_text(dense_page(make_papers(3, seed=5)), encoding="utf-8")
+    papershelf(data, "import", str(page))
+    with sqlite3.connect(data / "library.sqlite3") as db:  # as an older papershelf wrote it
+        db.execute("UPDATE ops SET hlc = '0001700000000000.100001.' || device WHERE seq = 2")
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "--data-dir", str(data), "doctor"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert "not in the five-digit form (first: seq 2)" in done.stdout + done.stderr
