@@ -205,32 +205,34 @@ class Library:
                      progress: Progress | None = None,
                      on_file: Callable[[Path, ImportReport], None] | None = None) -> ImportReport:
         """Parse and add each file; a file that cannot be read is rejected with its reason."""
-        from index.sources import InputError, parse_file
+        from index.sources import InputError, parse_file_in_pieces
 
         total = ImportReport()
         records: list[PaperRecord] = []
         for path in map(Path, paths):
             try:
-                result = parse_file(path)
+                for result, streamed in parse_file_in_pieces(path):
+                    if any(r.extra.get("needs_fetch") for r in result.records):
+                        from index.arxiv_api import ArxivUnavailable, fetch_pending  # id lists only
+
+                        try:
+                            result = fetch_pending(result)
+                        except ArxivUnavailable as exc:  # this file waits; the others import
+                            total.rejected.append(Problem(str(exc), None, str(path)))
+                            continue
+                    total.rejected += result.problems
+                    total.notices += result.notices
+                    if streamed:  # a piece of a big file: saved now, so memory stays bounded
+                        total.extend(self.add(result.records, dry_run=dry_run,
+                                              progress=progress))
+                    else:
+                        records += result.records
             except InputError as exc:
                 total.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
-                continue
             except (ValueError, RecursionError, MemoryError) as exc:  # a parser's blind spot:
                 # this file is rejected in one line, the other files still import
                 total.rejected.append(Problem(f"could not be read ({type(exc).__name__}: "
                                               f"{str(exc)[:200]})", None, str(path)))
-                continue
-            if any(r.extra.get("needs_fetch") for r in result.records):
-                from index.arxiv_api import ArxivUnavailable, fetch_pending  # only id lists go online
-
-                try:
-                    result = fetch_pending(result)
-                except ArxivUnavailable as exc:  # this file waits; the others still import
-                    total.rejected.append(Problem(str(exc), None, str(path)))
-                    continue
-            total.rejected += result.problems
-            total.notices += result.notices
-            records += result.records
         report = self.add(records, dry_run=dry_run, progress=progress)
         total.extend(report)
         return total

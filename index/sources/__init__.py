@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from index.model import ParseResult, PapershelfError, Problem
@@ -148,3 +149,35 @@ def parse_file(path: Path, fmt: str | None = None) -> ParseResult:
     result = parse_text(text, str(path), fmt)
     result.notices = notices + result.notices
     return result
+
+
+def parse_file_in_pieces(path: Path) -> Iterator[tuple[ParseResult, bool]]:
+    """(result, streamed) for a file of any size: the whole file when it is up to
+    MAX_FILE_BYTES; a bigger BibTeX file or Daily Papers page piece by piece, in bounded
+    memory (index/sources/stream.py), with line numbers of the whole file."""
+    from index.sources import stream
+
+    try:
+        mode, size = os.stat(path).st_mode, os.stat(path).st_size
+    except OSError:
+        mode = size = 0
+    if not stat.S_ISREG(mode) or size <= MAX_FILE_BYTES:
+        yield parse_file(path), False  # (read_text says what is wrong with a special file)
+        return
+    shown = str(path)
+    with open(path, "rb") as handle:
+        head, _ = decode_bytes(handle.read(65536), shown)
+    fmt = detect_format(head)
+    if fmt not in stream.STREAMED_FORMATS:
+        raise InputError(f"{shown}: file is {size / 1e6:.1f} MB; papershelf reads JSON, Atom "
+                         f"and id lists of at most {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+                         "(BibTeX and Daily Papers pages of any size)")
+    for piece in stream.pieces(path, fmt):
+        result = parse_text(piece.text, shown, fmt) if piece.text.strip() else ParseResult(format=fmt)
+        shift = piece.first_line - 1
+        for record in result.records:
+            if record.line is not None:
+                record.line += shift
+        result.problems = [Problem(p.message, p.line + shift if p.line else p.line, p.path)
+                           for p in result.problems] + piece.skipped
+        yield result, True
