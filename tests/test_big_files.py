@@ -56,21 +56,21 @@ def test_page_pieces_cut_between_papers_and_keep_the_date(tmp_path):
 
 
 def test_a_page_bigger_than_the_old_limit_imports_in_bounded_memory(tmp_path):
-    """A 100 MB page (padding lines around real papers, and one line of 2 MiB) imports; the
-    process's peak memory stays below the file's size (56 MB for 107 MB when measured)."""
+    """A 200 MB page (padding lines around real papers, and one line of 2 MiB) imports; the
+    process's peak memory stays far below the file's size (see benchmarks/RESULTS.md)."""
     path = tmp_path / "big.txt"
     padding = (" " * 1023 + "\n") * 1024  # 1 MiB of blank lines: chrome a page may carry
     papers = make_papers(60, seed=4)
     with open(path, "w", encoding="utf-8") as out:
         out.write(dense_page(papers[:30]))
-        for _ in range(50):
+        for _ in range(100):
             out.write(padding)
         out.write("x" * (2 * MAX_LINE_BYTES) + "\n")
-        for _ in range(50):
+        for _ in range(100):
             out.write(padding)
         out.write(dense_page(papers[30:], banner=False))
     size = path.stat().st_size
-    assert size > 3 * STREAM_FROM
+    assert size > 6 * STREAM_FROM
     script = ("import resource, sys; from tui.cli import main; code = main(sys.argv[1:]); "
               "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
               "file=sys.stderr); sys.exit(code)")
@@ -83,7 +83,7 @@ def test_a_page_bigger_than_the_old_limit_imports_in_bounded_memory(tmp_path):
     assert len(long_line) == 1 and "big.txt:" in long_line[0]
     peak_kib = int(done.stderr.split("PEAK ")[1].split()[0])
     # read whole, the file would be held twice (its bytes and its text): 2x its size
-    assert peak_kib * 1024 < 0.8 * size, f"peak {peak_kib} KiB for a {size} byte file"
+    assert peak_kib * 1024 < 0.5 * size, f"peak {peak_kib} KiB for a {size} byte file"
     listed = subprocess.run([sys.executable, "-m", "tui.cli", "--data-dir",
                              str(tmp_path / "data"), "list", "--json"], capture_output=True,
                             text=True, cwd=ROOT, timeout=120,

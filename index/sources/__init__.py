@@ -181,3 +181,4 @@ def parse_file_in_pieces(path: Path) -> Iterator[tuple[ParseResult, bool]]:
         result.problems = [Problem(p.message, p.line + shift if p.line else p.line, p.path)
                            for p in result.problems] + piece.skipped
         yield result, True
+        del piece, result  # before the next piece is read: one piece in memory at a time

@@ -27,7 +27,7 @@ from pathlib import Path
 from index.model import Problem
 
 STREAM_FROM = 32 * 1024 * 1024  # files above this are read piece by piece
-PIECE_BYTES = 8 * 1024 * 1024
+PIECE_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 1024 * 1024  # one line: far beyond any title, abstract or BibTeX line
 STREAMED_FORMATS = ("bibtex", "dailypapers")
 
