@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from index.sources import parse_text
 from index.sources.stream import MAX_LINE_BYTES, STREAM_FROM, pieces
@@ -55,6 +56,7 @@ def test_page_pieces_cut_between_papers_and_keep_the_date(tmp_path):
     assert {d for _, d in found} == {"Aug 20"}
 
 
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="peak memory from /proc")
 def test_a_page_bigger_than_the_old_limit_imports_in_bounded_memory(tmp_path):
     """A 200 MB page (padding lines around real papers, and one line of 2 MiB) imports; the
     process's peak memory stays far below the file's size (see benchmarks/RESULTS.md)."""
@@ -71,9 +73,10 @@ def test_a_page_bigger_than_the_old_limit_imports_in_bounded_memory(tmp_path):
         out.write(dense_page(papers[30:], banner=False))
     size = path.stat().st_size
     assert size > 6 * STREAM_FROM
-    script = ("import resource, sys; from tui.cli import main; code = main(sys.argv[1:]); "
-              "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
-              "file=sys.stderr); sys.exit(code)")
+    # VmHWM: the peak RSS of this process image (ru_maxrss would include the forked parent's)
+    script = ("import sys; from tui.cli import main; code = main(sys.argv[1:]); "
+              "peak = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')]; "
+              "print('PEAK', peak[0], file=sys.stderr); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", script, "--data-dir", str(tmp_path / "data"),
                            "import", str(path)], capture_output=True, text=True, cwd=ROOT,
                           timeout=300, env=dict(os.environ, PYTHONPATH=str(ROOT)))
@@ -83,7 +86,7 @@ def test_a_page_bigger_than_the_old_limit_imports_in_bounded_memory(tmp_path):
     assert len(long_line) == 1 and "big.txt:" in long_line[0]
     peak_kib = int(done.stderr.split("PEAK ")[1].split()[0])
     # read whole, the file would be held twice (its bytes and its text): 2x its size
-    assert peak_kib * 1024 < 0.5 * size, f"peak {peak_kib} KiB for a {size} byte file"
+    assert peak_kib * 1024 < 0.3 * size, f"peak {peak_kib} KiB for a {size} byte file"
     listed = subprocess.run([sys.executable, "-m", "tui.cli", "--data-dir",
                              str(tmp_path / "data"), "list", "--json"], capture_output=True,
                             text=True, cwd=ROOT, timeout=120,
