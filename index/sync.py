@@ -58,7 +58,7 @@ _SEGMENT = re.compile(r"^ops-(\d{6})\.jsonl$")
 # copy ...)", " 2", " (1)". Temp files (".syncthing.x.tmp", "~x.tmp", "x.tmp") never match.
 _ANY_SEGMENT = re.compile(r"^ops-\d{6}[^/]*\.jsonl$")
 _CRC = re.compile(rb',"crc":"([0-9a-f]{8})"\}\s*$')
-_HLC = re.compile(r"^\d{16}\.\d{5,}\.[^\s]+$")  # wider counters: older writers, read carried
+_HLC = re.compile(r"^\d{16}\.\d{5,12}\.[^\s]+$")  # wider counters: older writers, read carried
 
 
 class SyncError(PapershelfError):

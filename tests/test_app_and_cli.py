@@ -66,9 +66,12 @@ async def test_app_and_command_writing_the_same_note_both_versions_are_kept(tmp_
         await settle(pilot)
         screen = app.screen
         assert screen.results.current_key == key
-        await pilot.press("n")
+        done = await papershelf_async(data, "note", key, "--text", "from a command\n")
+        assert done.returncode == 0, done.stderr
+        await pilot.press("n")  # the editor opens on the note as it is now
         await wait_for(pilot, lambda: type(app.screen).__name__ == "NoteEditor")
         editor = app.screen
+        assert editor.query_one("TextArea").text == "from a command\n"
         done = await papershelf_async(data, "note", key, "--text", "CLI version\n")
         assert done.returncode == 0, done.stderr
         editor.query_one("TextArea").text = "app version\n"

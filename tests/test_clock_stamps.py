@@ -84,3 +84,10 @@ def test_doctor_names_stamps_older_readers_cannot_read(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=120,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert "not in the five-digit form (first: seq 2)" in done.stdout + done.stderr
+
+
+def test_a_stamp_with_an_absurd_counter_is_reported_not_a_crash():
+    line = sync.encode_line(Op("dev1-5", "dev1", 5, "0001700000000000." + "9" * 5000 + ".dev1",
+                               "set", "arxiv:1", "starred", True))
+    op, why = sync.parse_line(line)
+    assert op is None and why == "not a papershelf operation"
