@@ -649,8 +649,8 @@ class Store:
         return self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM ops").fetchone()[0]
 
     def changes_since(self, mark: int, limit: int = 1000) -> tuple[int, list[tuple[str, str]]]:
-        """(new mark, [(paper key, op type)]) for operations committed after `mark`, at most
-        `limit` of them (more than that: the caller refreshes everything)."""
+        """(new mark, [(paper key, op type)]) for operations committed after `mark`; more than
+        `limit` of them (the caller then refreshes everything) come back as `limit` + 1."""
         rows = self.db.execute("SELECT rowid, key, type FROM ops WHERE rowid > ? ORDER BY rowid "
                                "LIMIT ?", (mark, limit + 1)).fetchall()
         if len(rows) > limit:

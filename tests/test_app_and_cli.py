@@ -117,3 +117,25 @@ def test_note_in_editor_while_another_command_saves_keeps_both(tmp_path):
     as_json = json.loads(papershelf(data, "show", "arxiv:2401.00001", "--json").stdout)
     texts = sorted(v["text"] for v in as_json["unsettled_note_versions"])
     assert texts == ["saved meanwhile", "typed in the editor\n"]
+    settled = papershelf(data, "sync", "--resolve", "arxiv:2401.00001", "--keep", "mine")
+    assert settled.returncode == 0, settled.stderr  # no sync folder needed to settle
+    after = json.loads(papershelf(data, "show", "arxiv:2401.00001", "--json").stdout)
+    assert after["unsettled_note_versions"] == []
+    assert after["note"] in ("saved meanwhile", "typed in the editor\n")
+
+
+async def test_the_open_app_shows_a_big_import_made_by_a_command(tmp_path):
+    from samples import dense_page, make_papers
+
+    app, lib = make_app(tmp_path)
+    data = tmp_path / "data"
+    page = tmp_path / "page.txt"
+    page.write_text(dense_page(make_papers(1200, seed=9)), encoding="utf-8")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert "5 papers" in screen.status.text()
+        done = await papershelf_async(data, "import", str(page))
+        assert done.returncode == 0, done.stderr
+        await wait_for(pilot, lambda: "1,205 papers" in screen.status.text(), timeout=10)
+    lib.close()

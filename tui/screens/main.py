@@ -56,6 +56,7 @@ _SHORT_TAIL = re.compile(r"(?:^|(?<=\s))[^\s\"():*]{1,2}$")
 _DANGLING = re.compile(r"(?:^|\s+)(?:OR|AND|NOT)\s*$")  # left by dropping the partial word
 DETAIL_DELAY = 0.06  # seconds the cursor rests before the detail pane follows it
 WATCH_EVERY = 0.5  # seconds between looks for changes committed by other processes
+OWN_CHANGE_SECONDS = 5.0  # how long a paper changed here counts as this app's change
 FLUSH_DELAY = 1.5  # seconds after the last tag/note edit before the index catches up
 
 # The modal screens other modules provide; a key whose screen is missing stays hidden.
@@ -125,7 +126,9 @@ class MainScreen(Screen):
         self.applied_query: str | None = None  # the full query whose results are shown
         self.applied_at = 0.0  # perf_counter() when they were applied (tests, benchmarks)
         self.changed_at = 0.0
-        self._own_keys: set[str] = set()  # changed by this app, not yet seen by the watcher
+        # papers this app changed lately (key -> monotonic time): for them the watcher only
+        # redraws rows, never searches again; forgotten after OWN_CHANGE_SECONDS
+        self._own_keys: dict[str, float] = {}
         self._data_version = 0
         self._op_mark = 0
 
@@ -184,14 +187,23 @@ class MainScreen(Screen):
             self._op_mark, changes = self.lib.changes_since(self._op_mark)
         except Exception:  # noqa: BLE001 - a busy or swapped file: look again next time
             return
-        keys = {key for key, _ in changes}
-        foreign = keys - self._own_keys
-        self._own_keys -= keys
-        if not foreign:
+        if len(changes) > 1000:  # a big import or sync elsewhere: redraw as after our own
+            self._seen_everything()
+            self._all_keys = None
+            self._keep_selection = True
+            self._show_welcome(not self.lib.list_papers(limit=1))
+            self.results.invalidate(list(self.results.keys))
+            self.request_search(immediate=True)
             return
-        self.results.invalidate(list(foreign))
-        if self.results.current_key in foreign:
+        keys = {key for key, _ in changes}
+        now = time.monotonic()
+        self._own_keys = {k: t for k, t in self._own_keys.items() if now - t < OWN_CHANGE_SECONDS}
+        self.results.invalidate(list(keys))  # rows show what the store holds now
+        if self.results.current_key in keys:
             self._schedule_detail()
+        foreign = keys - self._own_keys.keys()
+        if not foreign:
+            return  # this app's own changes: it keeps such papers in its list until it searches
         reshaped = any(kind != "set" and kind != "tag" for key, kind in changes if key in foreign)
         if reshaped or self.filter != "all" or self.query_text.strip():
             self._all_keys = None
@@ -421,7 +433,7 @@ class MainScreen(Screen):
                summary: str, searchable: bool = False, index: bool = False) -> None:
         """Write a change for these papers in a worker, then repaint their rows."""
         if keys:
-            self._own_keys.update(keys)  # the change watcher need not search again for these
+            self._own_keys.update(dict.fromkeys(keys, time.monotonic()))  # see watch_other_...
             self.write_worker(keys, apply, summary, searchable, index)
 
     @work(thread=True, group="write", exit_on_error=False)
@@ -542,7 +554,7 @@ class MainScreen(Screen):
 
         def done(text: str | None) -> None:
             if text is not None and text != paper.note:
-                self._own_keys.add(paper.key)
+                self._own_keys[paper.key] = time.monotonic()
                 self.note_worker(paper.key, text, opened)
 
         self.app.push_screen(NoteEditor(paper.title, paper.note or ""), done)
