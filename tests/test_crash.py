@@ -117,3 +117,56 @@ def test_harness_notices_a_lost_edit(tmp_path):
     # The in-flight change may or may not have committed: either value is accepted.
     assert verify_library(tmp_path / "lib", done[:2], {"op": "star", "key": key,
                                                         "value": False}) == []
+
+
+def test_restore_killed_at_random_points_leaves_old_or_new(tmp_path):
+    """SIGKILL a restore at random moments: the library is always either the one before or
+    the backup, whole, and opens with a clean doctor report."""
+    import random
+    import shutil
+
+    from crash_worker import dump, records
+
+    from index import doctor
+    from index.backup import backup
+    from index.library import Library
+
+    base = tmp_path / "base"
+    with Library.open(base) as lib:
+        lib.store.add_records(records(1500, 41))
+        saved = backup(lib, tmp_path / "b.sqlite3")
+        key = lib.store.filtered_keys()[0]
+        lib.set_note(key, "after the backup zephyrine")
+        lib.add_tag(key, "after")
+        lib.flush_index()  # the index knows the note the restore takes away
+    tables = ("papers", "tags", "ops", "registers", "aliases")
+    old = {t: v for t, v in dump(base / "library.sqlite3").items() if t in tables}
+    new = {t: v for t, v in dump(saved).items() if t in tables}
+    script = (
+        "import sys; from pathlib import Path; from index.backup import restore;"
+        "print('READY', flush=True); restore(Path(sys.argv[1]), Path(sys.argv[2]));"
+        "print('DONE', flush=True)"
+    )
+    rng = random.Random(3)
+    outcomes = []
+    for trial in range(6):
+        data = tmp_path / f"t{trial}"
+        shutil.copytree(base, data)
+        proc = subprocess.Popen([sys.executable, "-c", script, str(data), str(saved)],
+                                stdout=subprocess.PIPE, cwd=ROOT,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert proc.stdout.readline().strip() == b"READY"
+        time.sleep(rng.uniform(0, 1.0))
+        proc.send_signal(signal.SIGKILL)
+        out = proc.communicate()[0]
+        with Library.open(data) as lib:
+            now = {t: v for t, v in dump(lib.store.db).items() if t in tables}
+            assert now in (old, new), f"trial {trial}: neither the old library nor the backup"
+            if b"DONE" in out:
+                assert now == new
+            assert not doctor.check(lib, index=False).problems
+            # and search agrees with whichever library it is, wherever the kill came
+            expected = [key] if now == old else []
+            assert lib.search("zephyrine").keys == expected, f"trial {trial}"
+        outcomes.append("new" if now == new else "old")
+    assert len(outcomes) == 6  # which way each went depends on timing; both are correct
