@@ -278,6 +278,12 @@ class Store:
             "SELECT * FROM ops WHERE device = ? AND seq > ? ORDER BY seq", (device, after_seq))
         return [_row_to_op(r) for r in rows]
 
+    def ops_between(self, device: str, first: int, last: int) -> list[Op]:
+        """A device's operations with seq first..last, in order."""
+        rows = self.db.execute("SELECT * FROM ops WHERE device = ? AND seq BETWEEN ? AND ? "
+                               "ORDER BY seq", (device, first, last))
+        return [_row_to_op(r) for r in rows]
+
     def op(self, op_id: str) -> Op | None:
         row = self.db.execute("SELECT * FROM ops WHERE op_id = ?", (op_id,)).fetchone()
         return _row_to_op(row) if row is not None else None

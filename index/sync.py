@@ -362,7 +362,7 @@ def _save_segment_records(store, records: dict[str, dict]) -> None:
 
 
 def _expected_bytes(store, first: int, last: int) -> bytes | None:
-    ops = [op for op in store.ops_since(store.device, first - 1) if op.seq <= last]
+    ops = store.ops_between(store.device, first, last)
     if len(ops) != last - first + 1:
         return None  # this library does not hold them (a restored backup): not ours to rewrite
     return b"".join(encode_line(op) for op in ops)
@@ -405,41 +405,49 @@ def _repair_own(store, own: Path, report: SyncReport) -> None:
     before = json.dumps(records, sort_keys=True)
     _record_legacy_segments(store, own, records)
     for name, record in sorted(records.items()):
-        path = own / name
-        try:
-            stat = path.stat()
-        except FileNotFoundError:
-            stat = None
-        except OSError:
-            continue
-        if stat is not None and (stat.st_size, stat.st_mtime_ns) == (record["size"], record["mtime"]):
-            continue  # as it was when last found whole
-        expected = _expected_bytes(store, record["first"], record["last"])
-        if expected is None:
-            continue
-        data = b""
-        if stat is not None:
-            try:
-                data = path.read_bytes()
-            except OSError:
-                continue
-        if not data.startswith(expected):  # (a longer file: appends the next publish checks)
-            agree, _ = _ours_agree(store, data)
-            if not agree:
-                continue  # holds operations this library never wrote: the fork check decides
-            what = ("missing" if stat is None else
-                    "truncated" if expected.startswith(data) else "damaged")
-            own.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, expected)
-            _fsync_dir(own)
-            count = record["last"] - record["first"] + 1
-            report.republished += count
-            report.messages.append(f"republished {count} operations: this device's "
-                                   f"{name} in the sync folder was {what}")
-            stat = path.stat()
-        record["size"], record["mtime"] = stat.st_size, stat.st_mtime_ns
+        _check_segment(store, own / name, record, report)
     if json.dumps(records, sort_keys=True) != before:
         _save_segment_records(store, records)
+
+
+def _check_segment(store, path: Path, record: dict, report: SyncReport) -> None:
+    """Compare one published segment with what its operations encode to; write it again when
+    it is damaged, truncated or missing. Updates `record` (its range, size and mtime)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        stat = None
+    except OSError:
+        return
+    if stat is not None and (stat.st_size, stat.st_mtime_ns) == (record["size"], record["mtime"]):
+        return  # as it was when last found whole
+    expected = _expected_bytes(store, record["first"], record["last"])
+    if expected is None:
+        return
+    try:
+        data = path.read_bytes() if stat is not None else b""
+    except OSError:
+        return
+    if data.startswith(expected):
+        # longer: operations appended by a sync that stopped before noting them
+        agree, seqs = _ours_agree(store, data[len(expected):])
+        if agree and seqs == list(range(record["last"] + 1, record["last"] + 1 + len(seqs))):
+            record["last"] += len(seqs)
+    else:
+        agree, _ = _ours_agree(store, data)
+        if not agree:
+            return  # holds operations this library never wrote: the fork check decides
+        what = "missing" if stat is None else \
+            "truncated" if expected.startswith(data) else "damaged"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, expected)
+        _fsync_dir(path.parent)
+        count = record["last"] - record["first"] + 1
+        report.republished += count
+        report.messages.append(f"republished {count} operations: this device's {path.name} "
+                               f"in the sync folder was {what}")
+        stat = path.stat()
+    record["size"], record["mtime"] = stat.st_size, stat.st_mtime_ns
 
 
 def _note_published(store, own: Path, written: dict[str, tuple[int, int]]) -> None:
