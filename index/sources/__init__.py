@@ -173,7 +173,10 @@ def parse_file_in_pieces(path: Path) -> Iterator[tuple[ParseResult, bool]]:
                          f"and id lists of at most {MAX_FILE_BYTES // (1024 * 1024)} MiB "
                          "(BibTeX and Daily Papers pages of any size)")
     for piece in stream.pieces(path, fmt):
-        result = parse_text(piece.text, shown, fmt) if piece.text.strip() else ParseResult(format=fmt)
+        if piece.text.strip():
+            result = parse_text(piece.text, shown, fmt)
+        else:  # only blank lines (or a line too long to keep)
+            result = ParseResult(format=fmt)
         shift = piece.first_line - 1
         for record in result.records:
             if record.line is not None:
