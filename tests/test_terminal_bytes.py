@@ -90,3 +90,10 @@ def test_tags_with_control_characters_are_refused(tmp_path):
     assert done.returncode != 0
     assert b"control characters" in done.stderr
     assert_inert(done)
+
+
+def test_argument_errors_echo_no_escape_bytes(tmp_path):
+    done = papershelf(tmp_path / "data", "status", "doi:x", f"read{OSC52}{CLEAR}")
+    assert done.returncode == 2  # argparse: invalid choice, with the argument echoed
+    assert b"invalid choice" in done.stderr
+    assert_inert(done)

@@ -137,17 +137,17 @@ Search the library. Query language:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        return open_app(args)
-    # Every string a command prints passes one terminal-safe filter (the app draws its own).
+    # Every string a command prints, argparse's errors echoing arguments included, passes one
+    # terminal-safe filter. The app draws the terminal itself: it gets the real streams.
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = TerminalSafeWriter(sys.stdout), TerminalSafeWriter(sys.stderr)
     try:
-        return run_command(args)
+        args = build_parser().parse_args(argv)
+        if args.command is not None:
+            return run_command(args)
     finally:
         sys.stdout, sys.stderr = streams
+    return open_app(args)
 
 
 def run_command(args) -> int:
