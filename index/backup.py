@@ -290,11 +290,13 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
     takes SQLite's exclusive lock and says so when it cannot. Steps: validate the
     backup; take an automatic backup of the current library; copy the backup next to the
     database under a temporary name (fsynced); checkpoint the current
-    database so its WAL is empty, remove the WAL, and rename the copy over the database; then
-    remove the search index so it is rebuilt from the restored store.
+    database so its WAL is empty, mark the search index stale, remove the WAL, and rename the
+    copy over the database; then remove the search index. The marker stays until the index
+    is rebuilt from the restored store, so a restore killed after the swap still heals.
 
     Returns {"papers", "ops", "schema", "previous": path of the safety backup or None}.
     """
+    from index.library import mark_index_stale
     from index.search import ENGINES
     from index.store import DB_NAME
 
@@ -348,6 +350,8 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
                                   "close it and try again (nothing was changed)")
             current.close()
             current = None
+        # Before the swap: killed anywhere after it, the index still gets rebuilt.
+        mark_index_stale(lib_dir)
         for companion in ("-wal", "-shm", "-journal"):
             Path(str(db_path) + companion).unlink(missing_ok=True)
         os.replace(tmp, db_path)

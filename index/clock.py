@@ -2,6 +2,9 @@
 devices and never run backwards, even when a machine's wall clock does.
 
 Encoded as a fixed-width string so that string order is clock order: "0001700000000000.00000.dev".
+The counter has five digits: when it would reach 100,000 (a clock stuck behind for that many
+operations), the logical milliseconds move on by one instead, as a hybrid clock may, so every
+stamp a writer makes keeps the width that readers and string order rely on.
 """
 
 from __future__ import annotations
@@ -22,8 +25,18 @@ class Timestamp:
 
     @classmethod
     def decode(cls, text: str) -> Timestamp:
+        """Also reads the wider counters older versions wrote past 99,999 (carried into ms)."""
         ms, counter, device = text.split(".", 2)
-        return cls(int(ms), int(counter), device)
+        carry, counter_value = divmod(int(counter), COUNTER_LIMIT)
+        return cls(int(ms) + carry, counter_value, device)
+
+
+COUNTER_LIMIT = 100_000  # five digits
+
+
+def canonical(stamp: str) -> str:
+    """A stamp in the five-digit form whatever counter it was written with."""
+    return Timestamp.decode(stamp).encode()
 
 
 class HybridClock:
@@ -38,8 +51,10 @@ class HybridClock:
         wall = self._wall_ms()
         if wall > self.last.ms:
             stamp = Timestamp(wall, 0, self.device)
-        else:  # wall clock stalled or went backwards: keep logical time moving
+        elif self.last.counter + 1 < COUNTER_LIMIT:  # wall clock stalled or went backwards
             stamp = Timestamp(self.last.ms, self.last.counter + 1, self.device)
+        else:  # keep logical time moving without widening the counter
+            stamp = Timestamp(self.last.ms + 1, 0, self.device)
         self.last = stamp
         return stamp
 

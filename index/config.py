@@ -1,4 +1,6 @@
-"""Where things live, and config.toml (read with tomllib, written with tomli-w).
+"""Where things live, config.toml (read with tomllib; one key changed at a time with tomlkit,
+which keeps every other byte of the user's file), and the app's remembered state (state.json
+in the data dir: config.toml is the user's, papershelf never rewrites it wholesale).
 
 Data dir:   --data-dir, else $PAPERSHELF_DATA_DIR, else platformdirs' user data dir.
 Config dir: $PAPERSHELF_CONFIG_DIR, else platformdirs' user config dir.
@@ -6,20 +8,21 @@ Config dir: $PAPERSHELF_CONFIG_DIR, else platformdirs' user config dir.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from index.fileio import write_atomic  # noqa: F401 - also used by callers of config
+from index.fileio import umask_mode, write_atomic
 from index.model import PapershelfError
 
 APP_NAME = "papershelf"
 
 DEFAULT_CONFIG = """\
 # papershelf configuration. Lines starting with # are defaults you can uncomment and change.
-# papershelf rewrites this file when you pick a theme or a sync folder in the app.
+# When you pick a theme or a sync folder in the app, papershelf changes only that one line.
 
 [ui]
 # theme = "papershelf-dark"      # or papershelf-light, papershelf-solarized, or one of yours
@@ -42,7 +45,10 @@ DEFAULT_CONFIG = """\
 # keep = 5                       # automatic backups kept in the data directory
 """
 
-# section -> key -> accepted types (for clear errors on wrong values)
+STATE_FILE = "state.json"
+
+# section -> key -> accepted types (for clear errors on wrong values). The ui.last_* keys are
+# where versions before 0.3 kept the app's state: still read, never written.
 _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "ui": {"theme": (str,), "debounce_ms": (int,), "last_query": (str,),
            "last_filter": (str,), "last_selected": (str,)},
@@ -91,16 +97,46 @@ class Config:
         return dict(self.data.get("keys", {}))
 
     def set(self, section: str, key: str, value) -> None:
-        """Change one value and write the file atomically (temp + fsync + rename)."""
-        import tomli_w
+        """Change one key in the file as it is on disk now (a hand edit made while the app
+        ran stays), every other byte as it was; written atomically, keeping the file's mode."""
+        import tomlkit
 
-        updated = {name: dict(values) for name, values in self.data.items()}
-        updated.setdefault(section, {})[key] = value
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            text = DEFAULT_CONFIG
+        try:
+            document = tomlkit.parse(text)
+        except Exception as exc:  # tomlkit's parse errors share no public base class
+            raise ConfigError(f"{self.path}: {exc}; {key} was not saved") from None
+        table = document.get(section)
+        if table is None:
+            table = tomlkit.table()
+            document[section] = table
+        table[key] = value
+        updated = tomlkit.dumps(document)
+        data = tomllib.loads(updated)
+        _check(self.path, data)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = "# papershelf configuration (see the README for every setting)\n\n"
-        text += tomli_w.dumps(updated)
-        write_atomic(self.path, text.encode("utf-8"))
-        self.data = updated  # only once the file says so too
+        write_atomic(self.path, updated.encode("utf-8"), mode=umask_mode(self.path))
+        self.data = data  # only once the file says so too
+
+
+def load_state(data_dir: Path) -> dict[str, str]:
+    """What the app remembered at its last quit (query, filter, selected paper); {} when
+    there is nothing usable."""
+    try:
+        state = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(state, dict):
+        return {}
+    return {k: v for k, v in state.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def save_state(data_dir: Path, state: dict[str, str]) -> None:
+    write_atomic(data_dir / STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
+                 mode=umask_mode(data_dir / STATE_FILE))
 
 
 def load_config(directory: Path | None = None, *, create: bool = True) -> Config:
@@ -110,7 +146,7 @@ def load_config(directory: Path | None = None, *, create: bool = True) -> Config
         if create:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(path, DEFAULT_CONFIG.encode("utf-8"))
+                write_atomic(path, DEFAULT_CONFIG.encode("utf-8"), mode=umask_mode(path))
             except OSError:
                 pass  # a read-only config dir still runs, on defaults
         return Config(path, {})

@@ -157,6 +157,12 @@ def _check_oplog(store, report: DoctorReport) -> None:
         report.add("oplog", ERROR, f"{bad_json} operations have a value that is not valid JSON "
                    f"(first: {first_bad})")
         problems += 1
+    wide = [r[1] for r in rows if _counter_digits(r[2]) != 5]
+    if wide:
+        report.add("oplog", WARNING, f"{len(wide)} operations carry a clock stamp that is not "
+                   f"in the five-digit form (first: seq {wide[0]}); papershelf before 0.3 "
+                   "skips them when it syncs, so update papershelf on every machine")
+        problems += 1
     backwards = [(a[1], b[1]) for a, b in zip(rows, rows[1:])
                  if _clock_key(b[2]) <= _clock_key(a[2])]
     if backwards:
@@ -174,6 +180,11 @@ def _check_oplog(store, report: DoctorReport) -> None:
     if not problems:
         report.add("oplog", INFO, f"operation log continuous: {len(seqs)} operations from "
                    f"this device")
+
+
+def _counter_digits(stamp: str) -> int:
+    parts = stamp.split(".", 2)
+    return len(parts[1]) if len(parts) == 3 else 0
 
 
 def _clock_key(text: str) -> tuple[int, int]:
@@ -208,6 +219,10 @@ def _check_consistency(db: sqlite3.Connection, report: DoctorReport) -> None:
 
 def _check_index(lib, report: DoctorReport) -> None:
     store = lib.store
+    if lib.index_stale():  # readable as a file, but perhaps of the library a restore replaced
+        report.add("index", WARNING, "search index is stale (the library was replaced by a "
+                   "restore); it is rebuilt from the library on next use", fix="reindex")
+        return
     try:
         ready = lib.index_ready()
     except ModuleNotFoundError:

@@ -27,8 +27,13 @@ from index.model import (
     normalise_tag,
 )
 from index.store import Store
+from index.textsafe import has_control_characters
 
 Progress = Callable[[int, int], None]
+# Present while the search index may describe another library than the store (written by a
+# restore before it swaps the database in): the index is then rebuilt before it is used,
+# whichever engine writes it and wherever the restore was stopped.
+INDEX_STALE_MARKER = "search-index.stale"
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
 # Past this many papers the app suggests the FTS5 engine (once; it never switches by itself).
@@ -43,6 +48,15 @@ class SearchHits:
     suggestion: str | None = None
     error: str | None = None  # the query could not run
     hint: str | None = None  # part of it was read leniently (see index/query.py)
+
+
+def mark_index_stale(data_dir: Path) -> None:
+    """Say, durably, that the search index must be rebuilt before its next use."""
+    from index.fileio import fsync_dir, write_atomic
+
+    write_atomic(Path(data_dir) / INDEX_STALE_MARKER,
+                 b"the library was replaced (restore): rebuild the search index\n")
+    fsync_dir(Path(data_dir))
 
 
 class Library:
@@ -92,11 +106,18 @@ class Library:
 
         self._remove_old_indexes()
         index = self._new_index()
+        if self.index_stale():
+            self._rebuild(index, progress)
+            return index
         try:
             index.open()
         except IndexUnavailable:
             self._rebuild(index, progress)
         return index
+
+    def index_stale(self) -> bool:
+        """True when the index may hold another library's papers (see INDEX_STALE_MARKER)."""
+        return (self.data_dir / INDEX_STALE_MARKER).exists()
 
     def _remove_old_indexes(self) -> None:
         """0.1's Whoosh folder (`whoosh/`, another layout): derived data, removed when found."""
@@ -112,6 +133,8 @@ class Library:
         here is kept for the searches that follow (the app and the doctor ask first)."""
         from index.search import IndexUnavailable
 
+        if self.index_stale():
+            return False
         try:
             probe = self._new_index()
             probe.open()
@@ -128,6 +151,8 @@ class Library:
         dirty = self.store.dirty_keys()
         index.rebuild(self.store.iter_papers(), total=self.store.count(), progress=progress)
         self.store.clear_dirty(dirty)
+        if not self.store.read_only:
+            (self.data_dir / INDEX_STALE_MARKER).unlink(missing_ok=True)  # built from this store
         if remove_others:
             self._remove_other_indexes(index.name)
 
@@ -230,27 +255,34 @@ class Library:
                      progress: Progress | None = None,
                      on_file: Callable[[Path, ImportReport], None] | None = None) -> ImportReport:
         """Parse and add each file; a file that cannot be read is rejected with its reason."""
-        from index.sources import InputError, parse_file
+        from index.sources import InputError, parse_file_in_pieces
 
         total = ImportReport()
         records: list[PaperRecord] = []
         for path in map(Path, paths):
             try:
-                result = parse_file(path)
+                for result, streamed in parse_file_in_pieces(path):
+                    if any(r.extra.get("needs_fetch") for r in result.records):
+                        from index.arxiv_api import ArxivUnavailable, fetch_pending  # id lists only
+
+                        try:
+                            result = fetch_pending(result)
+                        except ArxivUnavailable as exc:  # this file waits; the others import
+                            total.rejected.append(Problem(str(exc), None, str(path)))
+                            continue
+                    total.rejected += result.problems
+                    total.notices += result.notices
+                    if streamed:  # a piece of a big file: saved now, so memory stays bounded
+                        total.extend(self.add(result.records, dry_run=dry_run,
+                                              progress=progress))
+                    else:
+                        records += result.records
             except InputError as exc:
                 total.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
-                continue
-            if any(r.extra.get("needs_fetch") for r in result.records):
-                from index.arxiv_api import ArxivUnavailable, fetch_pending  # only id lists go online
-
-                try:
-                    result = fetch_pending(result)
-                except ArxivUnavailable as exc:  # this file waits; the others still import
-                    total.rejected.append(Problem(str(exc), None, str(path)))
-                    continue
-            total.rejected += result.problems
-            total.notices += result.notices
-            records += result.records
+            except (ValueError, RecursionError, MemoryError) as exc:  # a parser's blind spot:
+                # this file is rejected in one line, the other files still import
+                total.rejected.append(Problem(f"could not be read ({type(exc).__name__}: "
+                                              f"{str(exc)[:200]})", None, str(path)))
         report = self.add(records, dry_run=dry_run, progress=progress)
         total.extend(report)
         return total
@@ -410,6 +442,8 @@ class Library:
             raise PapershelfError("a tag cannot be empty")
         if any(len(tag) > 100 for tag in clean):
             raise PapershelfError("a tag is at most 100 characters")
+        if any(has_control_characters(tag) for tag in clean):
+            raise PapershelfError("a tag cannot hold control characters")
         return self.store.set_tags(key, clean, True)
 
     def remove_tag(self, key: str, tag: str) -> bool:
@@ -423,6 +457,34 @@ class Library:
 
     def set_note(self, key: str, text: str) -> bool:
         return self.store.set_field(key, "note", text)
+
+    def note_version(self, key: str) -> str | None:
+        """The version of this note as stored now: give it back to `save_note`."""
+        return self.store.note_version(key)
+
+    def save_note(self, key: str, text: str, opened: str | None) -> str:
+        """Save a note edited from version `opened` (compare-and-set). Returns "saved",
+        "unchanged", "merged" (another process changed other lines meanwhile: both edits
+        kept), or "conflict" (both versions wait in the conflict view, as after a sync)."""
+        changed, concurrent = self.store.save_note(key, text, opened)
+        if not changed:
+            return "unchanged"
+        if not concurrent:
+            return "saved"
+        from index.sync import fold_local, pending_conflicts
+
+        fold_local(self)  # the same merge sync uses: a clean merge, or a conflict row
+        return "conflict" if any(c.key == key for c in pending_conflicts(self)) else "merged"
+
+    def data_version(self) -> int:
+        return self.store.data_version()
+
+    def op_mark(self) -> int:
+        return self.store.op_mark()
+
+    def changes_since(self, mark: int) -> tuple[int, list[tuple[str, str]]]:
+        """Papers changed by operations after `mark` (see Store.changes_since)."""
+        return self.store.changes_since(mark)
 
     def set_citekey(self, key: str, new: str) -> bool:
         from index.citekey import check_citekey

@@ -30,6 +30,7 @@ from index.model import (
     normalise_title,
     paper_key,
 )
+from index.textsafe import has_control_characters
 
 SCHEMA_VERSION = 1
 DB_NAME = "library.sqlite3"
@@ -285,6 +286,12 @@ class Store:
             "SELECT * FROM ops WHERE device = ? AND seq > ? ORDER BY seq", (device, after_seq))
         return [_row_to_op(r) for r in rows]
 
+    def ops_between(self, device: str, first: int, last: int) -> list[Op]:
+        """A device's operations with seq first..last, in order."""
+        rows = self.db.execute("SELECT * FROM ops WHERE device = ? AND seq BETWEEN ? AND ? "
+                               "ORDER BY seq", (device, first, last))
+        return [_row_to_op(r) for r in rows]
+
     def op(self, op_id: str) -> Op | None:
         row = self.db.execute("SELECT * FROM ops WHERE op_id = ?", (op_id,)).fetchone()
         return _row_to_op(row) if row is not None else None
@@ -464,11 +471,26 @@ class Store:
 
     def set_field(self, key: str, field: str, value) -> bool:
         """Set starred/status/note/citekey. Returns False (and writes nothing) when unchanged."""
+        return self._set_field(key, field, value)[0]
+
+    def save_note(self, key: str, text: str, opened: str | None) -> tuple[bool, bool]:
+        """Compare-and-set a note: `opened` is the version (register op id) the editor started
+        from. Returns (changed, concurrent): concurrent when another process saved a different
+        version meanwhile; the new version then names `opened` as its parent, so the two are
+        siblings that sync's merge folds into a merge or a conflict, never an overwrite."""
+        return self._set_field(key, "note", text, opened=opened)
+
+    def note_version(self, key: str) -> str | None:
+        """The version of the note as stored now (what `save_note` compares against)."""
+        current = self.register(self._resolve_alias(key), "note")
+        return current[1] if current else None
+
+    def _set_field(self, key: str, field: str, value, *, opened: object = ...) -> tuple[bool, bool]:
         with self.transaction():
             row = self._require(key)
             current = bool(row[field]) if field == "starred" else row[field]
             if current == value:
-                return False
+                return False, False
             stored = int(value) if field == "starred" else value
             if field == "citekey":
                 # BibTeX compares keys ignoring case, so a clash is one ignoring case too.
@@ -479,12 +501,16 @@ class Store:
                     raise StoreError(f"citation key {value} is already used by {clash[0]}")
             self.db.execute(f"UPDATE papers SET {field} = ? WHERE key = ?", (stored, key))
             op_value = value
+            concurrent = False
             if field == "note":  # note versions name their parent, for three-way merges in sync
-                parent = self.register(key, "note")
-                op_value = {"text": value, "parent": parent[1] if parent else None}
+                stored_version = self.register(key, "note")
+                parent = stored_version[1] if stored_version else None
+                if opened is not ... and opened != parent:
+                    parent, concurrent = opened, True
+                op_value = {"text": value, "parent": parent}
                 self.db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
             self._record_op("set", key, field, op_value, self._next_seq())
-            return True
+            return True, concurrent
 
     def set_tag(self, key: str, tag: str, present: bool) -> bool:
         return self.set_tags(key, [tag], present)
@@ -626,6 +652,25 @@ class Store:
 
     # ---- index bookkeeping -----------------------------------------------------------------------
 
+    # ---- changes by other processes ---------------------------------------------------------------
+
+    def data_version(self) -> int:
+        """Changes when another connection (another process, or another Library) commits."""
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def op_mark(self) -> int:
+        """Where the op log ends now: `changes_since` reports what comes after it."""
+        return self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM ops").fetchone()[0]
+
+    def changes_since(self, mark: int, limit: int = 1000) -> tuple[int, list[tuple[str, str]]]:
+        """(new mark, [(paper key, op type)]) for operations committed after `mark`; more than
+        `limit` of them (the caller then refreshes everything) come back as `limit` + 1."""
+        rows = self.db.execute("SELECT rowid, key, type FROM ops WHERE rowid > ? ORDER BY rowid "
+                               "LIMIT ?", (mark, limit + 1)).fetchall()
+        if len(rows) > limit:
+            return self.op_mark(), [(r[1], r[2]) for r in rows]
+        return (rows[-1][0] if rows else mark), [(r[1], r[2]) for r in rows]
+
     def has_dirty(self) -> bool:
         return self.db.execute("SELECT 1 FROM index_dirty LIMIT 1").fetchone() is not None
 
@@ -653,4 +698,12 @@ def _validate(record: PaperRecord) -> Problem | None:
         return Problem("title is longer than 2,000 characters", record.line, where)
     if record.extra.get("needs_fetch"):  # a placeholder from an id list is never stored as a paper
         return Problem(f"metadata for arXiv:{record.arxiv_id} was not fetched", record.line, where)
+    # Identifiers become paper keys and are echoed by every command: never with control
+    # characters (an ESC in a DOI would reach the terminal as an escape sequence).
+    for name, label in (("arxiv_id", "arXiv id"), ("doi", "DOI")):
+        value = getattr(record, name)
+        if value and has_control_characters(value):
+            return Problem(f"the {label} holds control characters; skipped", record.line, where)
+    if any(has_control_characters(tag) for tag in record.tags):
+        return Problem("a tag holds control characters; skipped", record.line, where)
     return None

@@ -35,11 +35,11 @@ import time
 import uuid
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from index import merge
-from index.clock import Timestamp
+from index.clock import Timestamp, canonical
 from index.fileio import fsync_dir as _fsync_dir
 from index.fileio import write_atomic
 from index.model import PapershelfError
@@ -58,7 +58,7 @@ _SEGMENT = re.compile(r"^ops-(\d{6})\.jsonl$")
 # copy ...)", " 2", " (1)". Temp files (".syncthing.x.tmp", "~x.tmp", "x.tmp") never match.
 _ANY_SEGMENT = re.compile(r"^ops-\d{6}[^/]*\.jsonl$")
 _CRC = re.compile(rb',"crc":"([0-9a-f]{8})"\}\s*$')
-_HLC = re.compile(r"^\d{16}\.\d{5}\.[^\s]+$")
+_HLC = re.compile(r"^\d{16}\.\d{5,12}\.[^\s]+$")  # wider counters: older writers, read carried
 
 
 class SyncError(PapershelfError):
@@ -70,6 +70,7 @@ class SyncReport:
     folder: str
     device: str
     published: int = 0  # operations of this device written to the folder
+    republished: int = 0  # written again: the folder's copy was damaged, truncated or missing
     received: int = 0  # new operations from other devices
     changed: int = 0  # papers whose visible state changed
     problems: list[str] = field(default_factory=list)  # corrupt lines, bad snapshots
@@ -81,7 +82,8 @@ class SyncReport:
     messages: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = (f"sent {self.published}, received {self.received}, "
+        sent = self.published + self.republished
+        text = (f"sent {sent}, received {self.received}, "
                 f"changed {self.changed} papers")
         if self.conflicts:
             text += f", {self.conflicts} note conflict{'s' if self.conflicts != 1 else ''} to resolve"
@@ -171,6 +173,8 @@ def parse_line(line: bytes) -> tuple[Op | None, str | None]:
             and isinstance(op.hlc, str) and _HLC.match(op.hlc) and op.type in merge.OP_TYPES
             and isinstance(op.key, str) and op.key and (op.field is None or isinstance(op.field, str))):
         return None, "not a papershelf operation"
+    if len(op.hlc.split(".", 2)[1]) != 5:
+        op = replace(op, hlc=canonical(op.hlc))
     return op, None
 
 
@@ -285,7 +289,8 @@ def _same_op(a: Op, b: Op) -> bool:
     """The same operation, not only the same id and clock: two copies of one data directory
     number their operations alike, and changes made in the same millisecond on both also get
     the same clock reading."""
-    return (a.hlc, a.type, a.key, a.field, a.value) == (b.hlc, b.type, b.key, b.field, b.value)
+    return (a.type, a.key, a.field, a.value) == (b.type, b.key, b.field, b.value) and (
+        a.hlc == b.hlc or canonical(a.hlc) == canonical(b.hlc))  # (older wide counters)
 
 
 def _fork(store, own: Path, reason: str) -> str:
@@ -338,10 +343,136 @@ def _fork(store, own: Path, reason: str) -> str:
     return f"{reason}: this library is now device {new} (was {old}); nothing was lost"
 
 
-def _publish(store, own: Path, published: int) -> int:
+# ---- keeping this device's published log whole ---------------------------------------------------
+#
+# A sync tool can damage, truncate or drop a segment after it was written. Readers only
+# report that; the owner is the one who can write the operations again. So the owner
+# remembers, per segment, which of its operations it holds (`first`..`last`) and the size and
+# mtime it had when last found whole; a segment that differs is compared with the bytes its
+# operations encode to, and rewritten (temp + rename) when it is damaged, truncated or missing.
+# Readers keep their place before a damaged line, so they read the repaired lines next time.
+
+def _segment_records(store) -> dict[str, dict]:
+    return json.loads(_meta(store, f"sync:segments:{store.device}", "{}"))
+
+
+def _save_segment_records(store, records: dict[str, dict]) -> None:
+    with store.transaction() as db:
+        _set_meta(db, f"sync:segments:{store.device}", _compact(records))
+
+
+def _expected_bytes(store, first: int, last: int) -> bytes | None:
+    ops = store.ops_between(store.device, first, last)
+    if len(ops) != last - first + 1:
+        return None  # this library does not hold them (a restored backup): not ours to rewrite
+    return b"".join(encode_line(op) for op in ops)
+
+
+def _ours_agree(store, data: bytes) -> tuple[bool, list[int]]:
+    """(every readable line of this device matches what the store holds, their seqs)."""
+    seqs = []
+    for line in data.split(b"\n"):
+        op, _ = parse_line(line) if line.strip() else (None, None)
+        if op is None or op.device != store.device:
+            continue
+        mine = store.op(op.op_id)
+        if mine is None or not _same_op(mine, op):
+            return False, seqs
+        seqs.append(op.seq)
+    return True, seqs
+
+
+def _record_legacy_segments(store, own: Path, records: dict[str, dict]) -> None:
+    """Segments published before owners kept records: learn what they hold, once."""
+    previous_last = max((r["last"] for r in records.values()), default=0)
+    for _, path in _segments(own):
+        if path.name in records:
+            continue
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return
+        agree, seqs = _ours_agree(store, data)
+        if not agree or not seqs:
+            return  # not what this library wrote: the fork check decides
+        records[path.name] = {"first": previous_last + 1, "last": max(seqs), "size": -1,
+                              "mtime": -1}
+        previous_last = max(seqs)
+
+
+def _repair_own(store, own: Path, report: SyncReport) -> None:
+    records = _segment_records(store)
+    before = json.dumps(records, sort_keys=True)
+    _record_legacy_segments(store, own, records)
+    for name, record in sorted(records.items()):
+        _check_segment(store, own / name, record, report)
+    if json.dumps(records, sort_keys=True) != before:
+        _save_segment_records(store, records)
+
+
+def _check_segment(store, path: Path, record: dict, report: SyncReport) -> None:
+    """Compare one published segment with what its operations encode to; write it again when
+    it is damaged, truncated or missing. Updates `record` (its range, size and mtime)."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        stat = None
+    except OSError:
+        return
+    if stat is not None and (stat.st_size, stat.st_mtime_ns) == (record["size"], record["mtime"]):
+        return  # as it was when last found whole
+    expected = _expected_bytes(store, record["first"], record["last"])
+    if expected is None:
+        return
+    try:
+        data = path.read_bytes() if stat is not None else b""
+    except OSError:
+        return
+    if data.startswith(expected):
+        # longer: operations appended by a sync that stopped before noting them
+        agree, seqs = _ours_agree(store, data[len(expected):])
+        if agree and seqs == list(range(record["last"] + 1, record["last"] + 1 + len(seqs))):
+            record["last"] += len(seqs)
+    else:
+        agree, _ = _ours_agree(store, data)
+        if not agree:
+            return  # holds operations this library never wrote: the fork check decides
+        what = "missing" if stat is None else \
+            "truncated" if expected.startswith(data) else "damaged"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, expected)
+        _fsync_dir(path.parent)
+        count = record["last"] - record["first"] + 1
+        report.republished += count
+        report.messages.append(f"republished {count} operations: this device's {path.name} "
+                               f"in the sync folder was {what}")
+        stat = path.stat()
+    record["size"], record["mtime"] = stat.st_size, stat.st_mtime_ns
+
+
+def _note_published(store, own: Path, written: dict[str, tuple[int, int]]) -> None:
+    """Remember what the last publish put in each segment (and how the segment looks now)."""
+    if not written:
+        return
+    records = _segment_records(store)
+    for name, (first, last) in written.items():
+        record = records.setdefault(name, {"first": first, "last": last})
+        record["first"], record["last"] = min(record["first"], first), max(record["last"], last)
+        try:
+            stat = (own / name).stat()
+            record["size"], record["mtime"] = stat.st_size, stat.st_mtime_ns
+        except OSError:
+            record["size"] = record["mtime"] = -1
+    _save_segment_records(store, records)
+
+
+def _publish(store, own: Path, published: int, written: dict | None = None) -> int:
+    """Append this device's operations after `published`; `written` gets, per segment, the
+    first and last seq appended to it."""
     ops = store.ops_since(store.device, published)
     if not ops:
         return 0
+    written = {} if written is None else written
     own.mkdir(parents=True, exist_ok=True)
     segments = _segments(own)
     number = segments[-1][0] if segments else 1
@@ -371,6 +502,8 @@ def _publish(store, own: Path, published: int) -> int:
             size = 0
         batch.append(line)
         batch_size += len(line)
+        first = written.get(path.name, (op.seq, op.seq))[0]
+        written[path.name] = (first, op.seq)
     flush()
     return len(ops)
 
@@ -635,6 +768,10 @@ def sync_now(lib, folder: str | os.PathLike, *, update_index: bool = True) -> Sy
         why = _check_lease(own, store.device, nonce)
         published = 0
         if not why:
+            try:
+                _repair_own(store, own, report)
+            except OSError as exc:
+                report.problems.append(f"could not republish this device's log ({exc.strerror})")
             published, why = _last_published(store, own)
         if why:
             report.forked_from = store.device
@@ -642,7 +779,9 @@ def sync_now(lib, folder: str | os.PathLike, *, update_index: bool = True) -> Sy
             own = root / "devices" / store.device
             published = 0
         try:
-            report.published = _publish(store, own, published)
+            written: dict[str, tuple[int, int]] = {}
+            report.published = _publish(store, own, published, written)
+            _note_published(store, own, written)
             _write_lease(own, store.device, nonce)
         except OSError as exc:
             raise SyncError(f"sync folder {folder}: cannot write ({exc.strerror}); nothing was "
@@ -769,6 +908,18 @@ def pending_conflicts(lib) -> list[NoteConflict]:
         found.append(NoteConflict(key, row[0] if row else key, local_text, remote_text, merged,
                                   heads, base))
     return found
+
+
+def unsettled_versions(lib, key: str) -> list[dict]:
+    """The note versions of a paper's pending conflict (none when it has none): device, time
+    and text of each, oldest first."""
+    conflict = next((c for c in pending_conflicts(lib) if c.key == key), None)
+    if conflict is None:
+        return []
+    graph = merge.note_graph(lib.store.db, key)
+    return [{"version": head, "device": head.rsplit("-", 1)[0],
+             "time": _hlc_time(graph.v[head].hlc), "text": graph.v[head].text}
+            for head in conflict.heads if head in graph.v]
 
 
 def resolve_conflict(lib, key: str, text: str) -> None:

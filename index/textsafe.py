@@ -18,3 +18,46 @@ def terminal_safe(text: str, *, single_line: bool = False) -> str:
     if single_line:
         text = " ".join(text.split())
     return text
+
+
+# What may reach a terminal from anything a command prints: lines and tabs, never a control
+# character (C0, DEL, C1) or a bidi override.
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Characters json.dumps(ensure_ascii=False) leaves raw that a terminal or an editor acts on.
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """`text` with escape sequences and control characters removed, lines and tabs kept."""
+    return _UNPRINTABLE.sub("", _ESCAPES.sub("", text))
+
+
+def has_control_characters(text: str) -> bool:
+    """True when an identifier (a key, a DOI, a tag) holds what `printable` would remove."""
+    return _UNPRINTABLE.search(text) is not None or "\n" in text or "\t" in text
+
+
+def json_safe(document: str) -> str:
+    """A JSON document with C1 controls, DEL, line separators and bidi overrides written as
+    \\u escapes (json.dumps escapes C0 controls such as ESC already). These characters occur
+    only inside strings, so the document means the same."""
+    return _JSON_RAW.sub(lambda m: f"\\u{ord(m[0]):04x}", document)
+
+
+class TerminalSafeWriter:
+    """A text stream that passes everything written through `printable`: the one filter for
+    every string a papershelf command prints (keys, DOIs, file names, messages)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name):  # flush, fileno, isatty, encoding, buffer ...
+        return getattr(self._stream, name)

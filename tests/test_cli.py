@@ -125,11 +125,17 @@ def test_missing_path_and_directory(run, tmp_path, data):
     assert not (data / "library.sqlite3").exists() or keys_in(data) == []
 
 
-def test_big_file_is_refused(run, tmp_path):
+def test_big_file_is_refused_unless_it_can_be_read_in_pieces(run, tmp_path):
+    """Pages and BibTeX of any size are read piece by piece (tests/test_big_files.py); a big
+    file of another kind is refused in one line, and so is a big binary file."""
     big = tmp_path / "big.txt"
     with big.open("wb") as handle:
         handle.truncate(50 * 1024 * 1024)
     _, err = run("import", big, expect=1)
+    assert "big.txt: looks like a binary file" in err
+    big_json = tmp_path / "big.json"
+    big_json.write_text("[" + " " * (50 * 1024 * 1024) + "]", encoding="utf-8")
+    _, err = run("import", big_json, expect=1)
     assert "52.4 MB" in err and "at most 32 MiB" in err
 
 

@@ -1,6 +1,6 @@
-"""Crash harness, CI size: a child process importing and editing is killed with SIGKILL at
-random moments; after each kill the library opens, passes the doctor, and holds every change
-the child reported as done. The nightly size is `benchmarks/crash_trials.py --trials 100`."""
+"""Crash harness, CI size: `papershelf` commands importing and editing are killed with SIGKILL
+at random moments; after each kill the library opens, passes the doctor, and holds every change
+a command reported as done. The nightly size is `benchmarks/crash_trials.py --trials 100`."""
 
 from __future__ import annotations
 
@@ -17,8 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.crash_trials import (  # noqa: E402
-    WORKER,
-    parse_output,
     run_trials,
     sync_available,
     verify_library,
@@ -28,15 +26,18 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
 
 
 def test_random_sigkill_trials_lose_nothing(tmp_path):
-    """Includes sync when index/sync.py is present (a peer device, syncs among the edits, a
-    sync after every kill that must publish each operation exactly once)."""
-    trials = run_trials(10, tmp_path, seed=7, max_papers=300, sync=sync_available(), max_delay=1.2,
-                        env={"PAPERSHELF_CONFIG_DIR": str(tmp_path / "config")})
+    """Real `papershelf` subprocesses, killed mid-command. Includes sync when index/sync.py
+    is present (a peer device, `papershelf sync` among the edits, a sync after every kill that
+    must publish each operation exactly once)."""
+    trials = run_trials(8, tmp_path, seed=7, max_papers=600, sync=sync_available(),
+                        max_delay=2.5, env={"PAPERSHELF_CONFIG_DIR": str(tmp_path / "config")})
     failures = [f"trial {t.number}: {f}" for t in trials for f in t.failures]
     assert not failures, "\n".join(failures)
-    # The trials did real work: edits were reported and checked, papers exist.
+    # The trials did real work: commands reported changes that were checked, papers exist,
+    # and most trials ended by killing a running command.
     assert sum(t.oks for t in trials) >= 15
     assert trials[-1].papers > 0
+    assert sum(t.inflight is not None for t in trials) >= 6
 
 
 def test_kill_in_the_middle_of_a_large_import(tmp_path):
@@ -118,14 +119,6 @@ def test_harness_notices_a_lost_edit(tmp_path):
                                                         "value": False}) == []
 
 
-def test_parse_output_handles_a_line_cut_by_the_kill():
-    text = 'DO {"op": "star", "key": "a", "value": true}\nOK {"op": "star", "key": "a", ' \
-           '"value": true}\nDO {"op": "note", "key": "a", "va'
-    done, pending, finished = parse_output(text)
-    assert [d["op"] for d in done] == ["star"] and pending is None and not finished
-    assert WORKER.exists()
-
-
 def test_restore_killed_at_random_points_leaves_old_or_new(tmp_path):
     """SIGKILL a restore at random moments: the library is always either the one before or
     the backup, whole, and opens with a clean doctor report."""
@@ -143,8 +136,9 @@ def test_restore_killed_at_random_points_leaves_old_or_new(tmp_path):
         lib.store.add_records(records(1500, 41))
         saved = backup(lib, tmp_path / "b.sqlite3")
         key = lib.store.filtered_keys()[0]
-        lib.set_note(key, "after the backup")
+        lib.set_note(key, "after the backup zephyrine")
         lib.add_tag(key, "after")
+        lib.flush_index()  # the index knows the note the restore takes away
     tables = ("papers", "tags", "ops", "registers", "aliases")
     old = {t: v for t, v in dump(base / "library.sqlite3").items() if t in tables}
     new = {t: v for t, v in dump(saved).items() if t in tables}
@@ -171,5 +165,8 @@ def test_restore_killed_at_random_points_leaves_old_or_new(tmp_path):
             if b"DONE" in out:
                 assert now == new
             assert not doctor.check(lib, index=False).problems
+            # and search agrees with whichever library it is, wherever the kill came
+            expected = [key] if now == old else []
+            assert lib.search("zephyrine").keys == expected, f"trial {trial}"
         outcomes.append("new" if now == new else "old")
     assert len(outcomes) == 6  # which way each went depends on timing; both are correct

@@ -276,7 +276,7 @@ def _lines(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
-def test_flipped_byte_is_reported_skipped_and_read_once_repaired(folder, devices):
+def test_flipped_byte_is_reported_and_the_owner_republishes(folder, devices):
     a, b = devices("a"), devices("b")
     a.add(records(3))
     sync.sync_now(a, folder)
@@ -289,7 +289,9 @@ def test_flipped_byte_is_reported_skipped_and_read_once_repaired(folder, devices
     report = sync.sync_now(b, folder)
     assert len(report.problems) == 1 and "checksum" in report.problems[0]
     assert report.received == len(lines) - 1
-    log.write_bytes(good)  # the sync tool delivers the good copy
+    report = sync.sync_now(a, folder)  # the owner notices and writes its operations again
+    assert report.republished == len(lines) and "damaged" in report.messages[0]
+    assert log.read_bytes() == good
     report = sync.sync_now(b, folder)
     assert report.problems == [] and report.received == 1
     assert state(a) == state(b)

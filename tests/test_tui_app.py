@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import time
-import tomllib
 
 import pytest
 from test_tui_support import PAPERS, make_app, rows, settle, wait_for
@@ -202,8 +202,9 @@ async def test_state_restored_on_next_launch(tmp_path):
         selected = app.screen.results.current_key
         await pilot.press("q")
     lib.close()
-    saved = tomllib.loads((tmp_path / "config" / "config.toml").read_text())["ui"]
+    saved = json.loads((tmp_path / "data" / "state.json").read_text())
     assert saved == {"last_query": "qua*", "last_filter": "all", "last_selected": selected}
+    assert "last_" not in (tmp_path / "config" / "config.toml").read_text()
 
     from tui.app import PapershelfApp
     from index.library import Library

@@ -67,20 +67,44 @@ def test_obsidian_notes_of_untrusted_text_stay_inside_the_folder(tmp_path):
     assert len(written) == len(papers)
 
 
-@pytest.mark.parametrize("command", [["list"], ["search", "model"], ["show", "title:"]])
-def test_cli_output_of_untrusted_library(command, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def untrusted_library(tmp_path_factory):
     from index.library import Library
     from index.model import PaperRecord
-    from tui.cli import main
 
-    data = tmp_path / "lib"
+    data = tmp_path_factory.mktemp("untrusted") / "lib"
     with Library.open(data) as lib:
         records = [PaperRecord(title=f"{text[:300]} model {i}", abstract=text, source="t:x")
                    for i, text in enumerate(STRINGS[:300])]
         lib.add(records)
-        key = lib.list_papers(limit=1)[0].key
-    argv = command if command[0] != "show" else ["show", key]
-    assert main(["--data-dir", str(data), *argv]) == 0
-    out, err = capsys.readouterr()
+        keys = [p.key for p in lib.list_papers()]
+        for key, text in zip(keys, STRINGS[300:]):
+            lib.set_note(key, text)
+    return data, keys[0]
+
+
+COMMANDS = [["list"], ["list", "--json"], ["search", "model"], ["search", "model", "--json"],
+            ["show", "KEY"], ["show", "KEY", "--json"], ["star", "KEY"], ["unstar", "KEY"],
+            ["tag", "KEY", "plain-tag"], ["status", "KEY", "reading"],
+            ["note", "KEY", "--text", "a plain note"], ["stats"], ["stats", "--json"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_cli_output_of_untrusted_library(command, untrusted_library):
+    """The bytes a `papershelf` process writes (stdout and stderr, as a terminal gets them)
+    hold no escape sequence, control character or bidi override from the library."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    data, key = untrusted_library
+    root = Path(__file__).resolve().parent.parent
+    argv = [key if arg == "KEY" else arg for arg in command]
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "--data-dir", str(data), *argv],
+                          capture_output=True, cwd=root, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(root), PYTHONIOENCODING="utf-8"))
+    assert done.returncode == 0, done.stderr[-500:]
+    out, err = done.stdout.decode("utf-8"), done.stderr.decode("utf-8")
     assert "\x1b" not in out + err and "\x9b" not in out + err
-    assert not RAW_CONTROL.search(out.replace("\n", ""))
+    assert not RAW_CONTROL.search((out + err).replace("\n", "").replace("\t", ""))

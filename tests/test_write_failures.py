@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from crash_worker import dump, records
+from small_fs import fill, small_filesystem
 
 from index.library import Library
 from tui.cli import main
@@ -219,35 +220,35 @@ def test_a_command_with_several_tags_is_all_or_nothing(data, tmp_path, monkeypat
             break
 
 
-def _run_with_max_pages(data: Path, page: Path, monkeypatch, capsys):
-    real = sqlite3.connect
-
-    def connect(*args, **kwargs):
-        conn = real(*args, **kwargs)
-        pages = conn.execute("PRAGMA page_count").fetchone()[0]
-        conn.execute(f"PRAGMA max_page_count = {pages + 20}")
-        return conn
-
-    monkeypatch.setattr("index.store.sqlite3.connect", connect)
-    result = run_cli(["--data-dir", str(data), "import", str(page)], capsys)
-    monkeypatch.undo()
-    return result
-
-
-def test_real_sqlite_full_during_import_changes_nothing(data, tmp_path, monkeypatch, capsys):
-    """A real SQLITE_FULL (PRAGMA max_page_count) in the middle of a 400-paper import."""
-    before = dump(data / "library.sqlite3")
-    code, _, _ = _run_with_max_pages(data, page_file(tmp_path, 400), monkeypatch, capsys)
-    assert code != 0
-    assert dump(data / "library.sqlite3") == before
-    with Library.open(data) as lib:  # and the library still works
-        assert lib.set_star(first_key(data))
+@pytest.fixture
+def full_disk_import(template, tmp_path):
+    """A `papershelf import` of 400 papers into a library on a real, nearly full filesystem
+    (a small tmpfs: see tests/small_fs.py). Yields (data dir, dump before, result, filler)."""
+    page = page_file(tmp_path, 400)
+    with small_filesystem(tmp_path, size_kib=8 * 1024) as mount:
+        library = Path(shutil.copytree(template, mount / "lib"))
+        before = dump(library / "library.sqlite3")
+        filler = fill(mount, leave_kib=96)
+        done = subprocess.run([sys.executable, "-m", "tui.cli", "--data-dir", str(library),
+                               "import", str(page)], capture_output=True, text=True, cwd=ROOT,
+                              timeout=120, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        yield library, before, done, filler
 
 
-def test_real_sqlite_full_message_is_one_line(data, tmp_path, monkeypatch, capsys):
-    code, _, err = _run_with_max_pages(data, page_file(tmp_path, 400), monkeypatch, capsys)
-    assert_clean_failure(code, err)
-    assert "full" in err
+def test_real_sqlite_full_during_import_changes_nothing(full_disk_import):
+    """A real ENOSPC (a nearly full tmpfs) in the middle of a 400-paper import."""
+    library, before, done, filler = full_disk_import
+    assert done.returncode != 0
+    assert dump(library / "library.sqlite3") == before
+    filler.unlink()  # room again: the library works as before
+    with Library.open(library) as lib:
+        assert lib.set_star(first_key(library))
+
+
+def test_real_sqlite_full_message_is_one_line(full_disk_import):
+    _, _, done, _ = full_disk_import
+    assert_clean_failure(done.returncode, done.stderr)
+    assert "full" in done.stderr
 
 
 # ---- the search index ------------------------------------------------------------------------

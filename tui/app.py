@@ -32,7 +32,7 @@ from textual.app import App
 from textual.binding import Binding
 from textual.theme import Theme
 
-from index.config import Config, load_config
+from index.config import Config, load_config, load_state, save_state
 from index.library import Library
 from index.model import PapershelfError
 from tui.commands import PapershelfCommands
@@ -109,19 +109,24 @@ class PapershelfApp(App):
             try:
                 self.config.set("ui", "theme", self.theme)
                 self._saved_theme = self.theme
-            except OSError as exc:
+            except (OSError, PapershelfError) as exc:
                 self.notify(f"could not save the theme: {exc}", severity="warning", markup=False)
 
     # ---- life cycle --------------------------------------------------------------------------
 
     def get_default_screen(self) -> MainScreen:
-        get = self.config.get
-        last_filter = get("ui", "last_filter", "all")
+        state = load_state(self.lib.data_dir)
+
+        def remembered(name: str, default: str = "") -> str:
+            # older versions kept this state in config.toml's [ui]: still read once
+            return state.get(name, self.config.get("ui", name, default)) or default
+
+        last_filter = remembered("last_filter", "all")
         return MainScreen(
-            query=get("ui", "last_query", "") or "",
+            query=remembered("last_query"),
             filter=last_filter if last_filter in FILTERS else "all",
-            selected=get("ui", "last_selected") or None,
-            debounce_ms=get("ui", "debounce_ms", 120),
+            selected=remembered("last_selected") or None,
+            debounce_ms=self.config.get("ui", "debounce_ms", 120),
         )
 
     def on_mount(self) -> None:
@@ -188,16 +193,17 @@ class PapershelfApp(App):
             screen.status.set(message=text)
 
     def save_state(self) -> None:
-        """The query, filter and selected paper, for the next launch (only what changed)."""
+        """The query, filter and selected paper, for the next launch: state in the data dir
+        (config.toml is the user's file)."""
         screen = self.screen_stack[0] if self.screen_stack else None
         if not isinstance(screen, MainScreen):
             return
         if self._theme_timer is not None:
             self.save_theme()
         try:
-            for name, value in screen.state().items():
-                if self.config.get("ui", name) != value:
-                    self.config.set("ui", name, value)
+            state = screen.state()
+            if load_state(self.lib.data_dir) != state:
+                save_state(self.lib.data_dir, state)
         except OSError as exc:
             self.notify(f"could not save the session: {exc}", severity="warning", markup=False)
 

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from index.model import STATUSES, PapershelfError
-from index.textsafe import terminal_safe
+from index.textsafe import TerminalSafeWriter, json_safe, terminal_safe
 
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
@@ -143,10 +143,20 @@ Search the library. Query language:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        return open_app(args)
+    # Every string a command prints, argparse's errors echoing arguments included, passes one
+    # terminal-safe filter. The app draws the terminal itself: it gets the real streams.
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = TerminalSafeWriter(sys.stdout), TerminalSafeWriter(sys.stderr)
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command is not None:
+            return run_command(args)
+    finally:
+        sys.stdout, sys.stderr = streams
+    return open_app(args)
+
+
+def run_command(args) -> int:
     from index.library import Library
 
     try:
@@ -242,7 +252,8 @@ def paper_line(paper) -> str:
 
 
 def print_json(data) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2))
+    """JSON for scripts: readable non-ASCII, but C1 controls and bidi overrides as \\u escapes."""
+    print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))
 
 
 def print_report_problems(report) -> None:
@@ -331,9 +342,13 @@ def cmd_list(args, lib) -> int:
 
 
 def cmd_show(args, lib) -> int:
+    from index.sync import unsettled_versions
+
     paper = lib.get(lib.resolve(args.key))
+    versions = unsettled_versions(lib, paper.key)
     if args.json:
-        print_json(paper_json(paper) | {"abstract": paper.abstract})
+        print_json(paper_json(paper) | {"abstract": paper.abstract,
+                                        "unsettled_note_versions": versions})
         return EXIT_OK
     safe = lambda s: terminal_safe(s or "")  # noqa: E731
     lines = [
@@ -349,8 +364,15 @@ def cmd_show(args, lib) -> int:
     if paper.links:
         lines.append(f"  links:    {safe(' '.join(paper.links))}")
     lines += ["", safe(paper.abstract)]
-    if paper.note:
+    if paper.note and not versions:
         lines += ["", "Note:", safe(paper.note)]
+    if versions:
+        lines += ["", f"Note: {len(versions)} unsettled versions"]
+        for version in versions:
+            lines += ["", f"  from device {version['device']} at {version['time']}:",
+                      safe(version["text"])]
+        lines += ["", f"Settle them with `papershelf sync --resolve {paper.key} --keep "
+                  "mine|theirs|both|merged`, or press n on the paper in the app."]
     print("\n".join(lines))
     return EXIT_OK
 
@@ -385,13 +407,23 @@ def cmd_note(args, lib) -> int:
     key = lib.resolve(args.key)
     if args.text is not None:
         text = sys.stdin.read() if args.text == "-" else args.text
-    else:
-        text = _edit_in_editor(lib.get(key).note)
-        if text is None:
-            print("note unchanged", file=sys.stderr)
-            return EXIT_OK
-    changed = lib.set_note(key, text)
-    print(f"{key}: note {'saved' if changed else 'unchanged'}")
+        changed = lib.set_note(key, text)
+        print(f"{key}: note {'saved' if changed else 'unchanged'}")
+        return EXIT_OK
+    opened = lib.note_version(key)  # the editor may stay open while another process saves
+    text = _edit_in_editor(lib.get(key).note)
+    if text is None:
+        print("note unchanged", file=sys.stderr)
+        return EXIT_OK
+    outcome = lib.save_note(key, text, opened)
+    if outcome == "conflict":
+        print(f"{key}: the note changed while you edited it; both versions are kept "
+              f"(see `papershelf show {key}`)")
+        return EXIT_OK
+    if outcome == "merged":
+        print(f"{key}: note saved, merged with a change made meanwhile")
+        return EXIT_OK
+    print(f"{key}: note {outcome}")
     return EXIT_OK
 
 

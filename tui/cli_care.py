@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from index.textsafe import terminal_safe
+from index.textsafe import json_safe, terminal_safe
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 
@@ -66,7 +66,7 @@ def cmd_doctor(args, lib) -> int:
         if args.repair:
             data["before"] = before.to_json()["findings"]
             data["repairs"] = actions
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json_safe(json.dumps(data, ensure_ascii=False, indent=2)))
     else:
         if args.repair and actions:
             for finding in before.problems:

@@ -6,7 +6,7 @@ import json
 import sys
 
 from index.model import PapershelfError
-from index.textsafe import terminal_safe
+from index.textsafe import json_safe, terminal_safe
 
 EXIT_OK, EXIT_USER_ERROR = 0, 1
 
@@ -69,7 +69,8 @@ def run_sync(args, lib) -> int:
             config.set("sync", "folder", remembered)
     if args.json:
         print(json.dumps({
-            "device": report.device, "published": report.published, "received": report.received,
+            "device": report.device, "published": report.published,
+            "republished": report.republished, "received": report.received,
             "changed": report.changed, "conflicts": report.conflicts, "problems": report.problems,
             "forked_from": report.forked_from, "snapshot_loaded": report.snapshot_loaded,
             "snapshot_written": report.snapshot_written, "seconds": round(report.seconds, 3),
@@ -95,7 +96,7 @@ def _status(args, lib, folder) -> int:
 
     status = sync.sync_status(lib, folder)
     if args.json:
-        print(json.dumps(status, indent=2, ensure_ascii=False))
+        print(json_safe(json.dumps(status, indent=2, ensure_ascii=False)))
         return EXIT_OK
     print(f"this device: {status['device']}  ({status['ops']} changes, last "
           f"{status['last_time'] or 'never'})")

@@ -11,6 +11,9 @@ and returns records plus problems. Problems carry line numbers where a line is k
 from __future__ import annotations
 
 import importlib
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from index.model import ParseResult, PapershelfError, Problem
@@ -67,21 +70,46 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, list[Problem]]:
         return data.decode("latin-1"), notices
 
 
+_NOT_FILES = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+              (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _refuse_special(mode: int, shown: str) -> None:
+    for test, what in _NOT_FILES:
+        if test(mode):
+            raise InputError(f"{shown}: is {what}, not a file; it was not opened")
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{shown}: not a regular file; it was not opened")
+
+
 def read_text(path: Path) -> tuple[str, list[Problem]]:
-    """Read a file as text with clear one-line errors for everything that is not a text file."""
+    """Read a file as text with clear one-line errors for everything that is not a text file.
+    FIFOs, sockets and devices are refused from stat() alone: opening a FIFO blocks until
+    someone writes to it, and a device may never end."""
     shown = str(path)
-    if not path.exists():
-        raise InputError(f"{shown}: no such file")
-    if path.is_dir():
-        raise InputError(f"{shown}: is a directory (give the files inside it)")
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(
-                f"{shown}: file is {size / 1e6:.1f} MB; papershelf reads at most "
-                f"{MAX_FILE_BYTES // (1024 * 1024)} MiB per file"
-            )
-        data = path.read_bytes()
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise InputError(f"{shown}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{shown}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{shown}: is a directory (give the files inside it)")
+    _refuse_special(mode, shown)
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since stat(), open() does not wait
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            _refuse_special(info.st_mode, shown)
+            if info.st_size > MAX_FILE_BYTES:
+                raise InputError(
+                    f"{shown}: file is {info.st_size / 1e6:.1f} MB; papershelf reads at most "
+                    f"{MAX_FILE_BYTES // (1024 * 1024)} MiB per file"
+                )
+            data = handle.read()
     except PermissionError:
         raise InputError(f"{shown}: permission denied") from None
     except OSError as exc:
@@ -121,3 +149,39 @@ def parse_file(path: Path, fmt: str | None = None) -> ParseResult:
     result = parse_text(text, str(path), fmt)
     result.notices = notices + result.notices
     return result
+
+
+def parse_file_in_pieces(path: Path) -> Iterator[tuple[ParseResult, bool]]:
+    """(result, streamed) for a file of any size: the whole file when it is up to
+    MAX_FILE_BYTES; a bigger BibTeX file or Daily Papers page piece by piece, in bounded
+    memory (index/sources/stream.py), with line numbers of the whole file."""
+    from index.sources import stream
+
+    try:
+        mode, size = os.stat(path).st_mode, os.stat(path).st_size
+    except OSError:
+        mode = size = 0
+    if not stat.S_ISREG(mode) or size <= MAX_FILE_BYTES:
+        yield parse_file(path), False  # (read_text says what is wrong with a special file)
+        return
+    shown = str(path)
+    with open(path, "rb") as handle:
+        head, _ = decode_bytes(handle.read(65536), shown)
+    fmt = detect_format(head)
+    if fmt not in stream.STREAMED_FORMATS:
+        raise InputError(f"{shown}: file is {size / 1e6:.1f} MB; papershelf reads JSON, Atom "
+                         f"and id lists of at most {MAX_FILE_BYTES // (1024 * 1024)} MiB "
+                         "(BibTeX and Daily Papers pages of any size)")
+    for piece in stream.pieces(path, fmt):
+        if piece.text.strip():
+            result = parse_text(piece.text, shown, fmt)
+        else:  # only blank lines (or a line too long to keep)
+            result = ParseResult(format=fmt)
+        shift = piece.first_line - 1
+        for record in result.records:
+            if record.line is not None:
+                record.line += shift
+        result.problems = [Problem(p.message, p.line + shift if p.line else p.line, p.path)
+                           for p in result.problems] + piece.skipped
+        yield result, True
+        del piece, result  # before the next piece is read: one piece in memory at a time

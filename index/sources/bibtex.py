@@ -213,8 +213,20 @@ def _split_top(value: str, sep: str) -> list[str]:
     return parts
 
 
-def _resolve(raw: str, strings: dict[str, str]) -> str:
-    """A raw field value (`{..}`, `".."`, number, macro, `a # b`) to its BibTeX string."""
+MAX_VALUE_CHARS = 1_000_000  # one field or @string, expanded: far beyond any real value
+
+
+class ValueTooLong(ValueError):
+    """A value that expands past MAX_VALUE_CHARS (e.g. @string macros that double each other)."""
+
+    def __init__(self, macro: str | None = None):
+        super().__init__(macro)
+        self.macro = macro  # the too-long macro it uses, or None when the value itself is
+
+
+def _resolve(raw: str, strings: dict[str, str], too_long: set[str] = frozenset()) -> str:
+    """A raw field value (`{..}`, `".."`, number, macro, `a # b`) to its BibTeX string.
+    Raises ValueTooLong past MAX_VALUE_CHARS, or when it uses a macro in `too_long`."""
     raw = raw.strip()
     if not raw:
         return ""
@@ -222,8 +234,11 @@ def _resolve(raw: str, strings: dict[str, str]) -> str:
     if len(pieces) > 1 and not all(p.strip() for p in pieces):
         pieces = [raw]  # a stray '#', not a concatenation
     out = []
+    size = 0
     for piece in pieces:
         piece = piece.strip()
+        if piece.lower() in too_long:
+            raise ValueTooLong(piece.lower())
         if len(piece) >= 2 and (
             (piece[0] == "{" and piece[-1] == "}") or (piece[0] == '"' and piece[-1] == '"')
         ):
@@ -234,6 +249,9 @@ def _resolve(raw: str, strings: dict[str, str]) -> str:
             out.append(_MONTHS[piece.lower()])
         else:
             out.append(piece)
+        size += len(out[-1])
+        if size > MAX_VALUE_CHARS:
+            raise ValueTooLong()
     return "".join(out)
 
 
@@ -410,12 +428,22 @@ def parse(text: str, source: str) -> ParseResult:
     with _quiet():
         blocks = _blocks(text, problems)
         strings: dict[str, str] = {}
+        too_long: set[str] = set()  # @strings past MAX_VALUE_CHARS, and those built from them
         entries: list[tuple[str, str, dict[str, str], int]] = []  # key, type, fields, line
         seen_keys: dict[str, int] = {}
         for block, line in blocks:
             if isinstance(block, String):
-                with contextlib.suppress(Exception):
-                    strings[str(block.key).lower()] = _resolve(str(block.value), strings)
+                name = str(block.key).lower()
+                try:
+                    strings[name] = _resolve(str(block.value), strings, too_long)
+                except ValueTooLong as exc:
+                    if exc.macro is None:  # the first one to grow too big says so, once
+                        problems.append(Problem(
+                            f"@string {name} expands to more than {MAX_VALUE_CHARS:,} "
+                            "characters; entries using it were skipped", line))
+                    too_long.add(name)
+                except Exception:
+                    pass
                 continue
             if isinstance(block, DuplicateBlockKeyBlock):
                 key = str(getattr(block, "key", "") or "")
@@ -448,14 +476,22 @@ def parse(text: str, source: str) -> ParseResult:
             if not isinstance(block, Entry):
                 continue  # comments, preambles
             fields: dict[str, str] = {}
+            oversized = None
             for field in block.fields:
                 name = str(field.key).strip().lower()
                 if name and name not in fields:
                     try:
-                        fields[name] = _resolve(str(field.value), strings)
+                        fields[name] = _resolve(str(field.value), strings, too_long)
+                    except ValueTooLong as exc:
+                        oversized = exc.macro and f"@string {exc.macro}" or f"field {name}"
+                        break
                     except Exception:
                         fields[name] = str(field.value)
             key = str(block.key).strip()
+            if oversized:
+                problems.append(Problem(f"entry {key!r}: {oversized} is longer than "
+                                        f"{MAX_VALUE_CHARS:,} characters; skipped", line))
+                continue
             seen_keys.setdefault(key.lower(), line)
             entries.append((key, str(block.entry_type).lower(), fields, line))
 

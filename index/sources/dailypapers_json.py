@@ -69,9 +69,18 @@ class _Lines:
         return self.line
 
 
+MAX_INT_DIGITS = 4000  # Python refuses to convert longer ones (sys.int_info): nothing needs them
+
+
+def _bounded_int(digits: str) -> int | None:
+    """A JSON integer; one too long to convert reads as null (no field here needs it), so
+    the item around it, and every other item, is still read."""
+    return int(digits) if len(digits.lstrip("-")) <= MAX_INT_DIGITS else None
+
+
 def _items(text: str, problems: list[Problem]) -> list[tuple[object, int | None]]:
     """(item, line) for each item of the top-level list (or the single object)."""
-    decoder = json.JSONDecoder()
+    decoder = json.JSONDecoder(parse_int=_bounded_int)
     start = _WS.match(text, 0).end()
     if text.startswith("\ufeff", start):
         start = _WS.match(text, start + 1).end()

@@ -53,6 +53,8 @@ MORE_WITHIN = 50  # ...and the rest once the cursor comes this close to the end 
 FIRST_PAGE = 200  # rows listed before the whole list is counted
 TYPING_PAUSE = 0.3  # seconds without a keystroke after which the last word counts as finished
 DETAIL_DELAY = 0.06  # seconds the cursor rests before the detail pane follows it
+WATCH_EVERY = 0.5  # seconds between looks for changes committed by other processes
+OWN_CHANGE_SECONDS = 5.0  # how long a paper changed here counts as this app's change
 FLUSH_DELAY = 1.5  # seconds after the last tag/note edit before the index catches up
 
 # The modal screens other modules provide; a key whose screen is missing stays hidden.
@@ -126,6 +128,11 @@ class MainScreen(Screen):
         self._applied_typing = False  # ...and whether its last word was still being typed
         self.applied_at = 0.0  # perf_counter() when they were applied (tests, benchmarks)
         self.changed_at = 0.0
+        # papers this app changed lately (key -> monotonic time): for them the watcher only
+        # redraws rows, never searches again; forgotten after OWN_CHANGE_SECONDS
+        self._own_keys: dict[str, float] = {}
+        self._data_version = 0
+        self._op_mark = 0
 
     @property
     def lib(self) -> Library:
@@ -162,6 +169,49 @@ class MainScreen(Screen):
         self.results.focus()
         self.request_search(immediate=True)
         self.index_worker()
+        self._data_version = self.lib.data_version()
+        self._op_mark = self.lib.op_mark()
+        self.set_interval(WATCH_EVERY, self.watch_other_processes)
+
+    # ---- changes made by other processes -------------------------------------------------------
+
+    def watch_other_processes(self) -> None:
+        """Show what another papershelf (a command, a sync) committed: two small SQLite reads
+        while nothing changed; on a change, only the changed rows are redrawn, and the list is
+        searched again only when it may no longer hold the same papers."""
+        if self._importing:
+            return  # the import's own end redraws everything
+        try:
+            version = self.lib.data_version()
+            if version == self._data_version:
+                return
+            self._data_version = version
+            self._op_mark, changes = self.lib.changes_since(self._op_mark)
+        except Exception:  # noqa: BLE001 - a busy or swapped file: look again next time
+            return
+        if len(changes) > 1000:  # a big import or sync elsewhere: redraw as after our own
+            self._seen_everything()
+            self._all_keys = None
+            self._keep_selection = True
+            self._show_welcome(not self.lib.list_papers(limit=1))
+            self.results.invalidate(list(self.results.keys))
+            self.request_search(immediate=True)
+            return
+        keys = {key for key, _ in changes}
+        now = time.monotonic()
+        self._own_keys = {k: t for k, t in self._own_keys.items() if now - t < OWN_CHANGE_SECONDS}
+        self.results.invalidate(list(keys))  # rows show what the store holds now
+        if self.results.current_key in keys:
+            self._schedule_detail()
+        foreign = keys - self._own_keys.keys()
+        if not foreign:
+            return  # this app's own changes: it keeps such papers in its list until it searches
+        reshaped = any(kind != "set" and kind != "tag" for key, kind in changes if key in foreign)
+        if reshaped or self.filter != "all" or self.query_text.strip():
+            self._all_keys = None
+            self._keep_selection = True
+            self._show_welcome(not self.lib.list_papers(limit=1))
+            self.request_search(immediate=True)
 
     def _show_welcome(self, empty: bool) -> None:
         self.query_one(Welcome).display = empty
@@ -404,6 +454,7 @@ class MainScreen(Screen):
                summary: str, searchable: bool = False, index: bool = False) -> None:
         """Write a change for these papers in a worker, then repaint their rows."""
         if keys:
+            self._own_keys.update(dict.fromkeys(keys, time.monotonic()))  # see watch_other_...
             self.write_worker(keys, apply, summary, searchable, index)
 
     @work(thread=True, group="write", exit_on_error=False)
@@ -512,20 +563,44 @@ class MainScreen(Screen):
         from tui.screens.note_editor import NoteEditor
 
         key = self.results.current_key
-        paper = self.results.paper(key) if key else None
+        # read afresh: another papershelf may have saved this note since the row was drawn
+        paper = self.lib.get(key) if key else None
         if paper is None:
             return
         conflict = note_conflict(self.lib, paper.key)
         if conflict is not None:
             self._resolve_note_conflict(paper, conflict)
             return
+        opened = self.lib.note_version(paper.key)
 
         def done(text: str | None) -> None:
             if text is not None and text != paper.note:
-                self.change([paper.key], lambda lib, keys: lib.set_note(keys[0], text),
-                            "note saved", searchable=True)
+                self._own_keys[paper.key] = time.monotonic()
+                self.note_worker(paper.key, text, opened)
 
         self.app.push_screen(NoteEditor(paper.title, paper.note or ""), done)
+
+    @work(thread=True, group="write", exit_on_error=False)
+    def note_worker(self, key: str, text: str, opened: str | None) -> None:
+        """Save a note only over the version the editor opened (compare-and-set)."""
+        try:
+            outcome = self.app.with_store(lambda lib: lib.save_note(key, text, opened))
+        except PapershelfError as exc:
+            self.post_message(JobFailed("note", str(exc)))
+            self.post_message(PapersChanged([key]))
+            return
+        summary = {"conflict": "the note changed meanwhile: both versions kept",
+                   "merged": "note saved, merged with a change made meanwhile"}.get(
+                       outcome, "note saved")
+        self.post_message(PapersChanged([key], summary, searchable=True))
+        if outcome == "conflict":
+            self.app.call_from_thread(self._show_note_conflict, key)
+
+    def _show_note_conflict(self, key: str) -> None:
+        paper = self.lib.get(key)
+        conflict = note_conflict(self.lib, key) if paper else None
+        if conflict is not None:
+            self._resolve_note_conflict(paper, conflict)
 
     def _resolve_note_conflict(self, paper: Paper, conflict) -> None:
         """Two devices edited this note at once (sync): choose what to keep first."""
@@ -642,6 +717,9 @@ class MainScreen(Screen):
         except PapershelfError as exc:
             self.post_message(ImportDone(None, str(exc)))
             return
+        except Exception as exc:  # noqa: BLE001 - the import ends either way, and i works again
+            self.post_message(ImportDone(None, f"{type(exc).__name__}: {exc}"))
+            return
         self.post_message(ImportDone(report))
 
     @on(ImportProgress)
@@ -699,6 +777,7 @@ class MainScreen(Screen):
             self.notify(f"{report.conflicts} note conflict(s): press n on the paper to resolve",
                         title="Sync", severity="warning", markup=False)
         if report.received:  # other devices' changes: show them as after an import
+            self._seen_everything()
             self._show_welcome(not self.lib.list_papers(limit=1))
             self._all_keys = None
             self.results.invalidate(list(self.results.keys))
@@ -722,7 +801,13 @@ class MainScreen(Screen):
         self._show_welcome(not self.lib.list_papers(limit=1))
         self._all_keys = None
         self._keep_selection = True
+        self._seen_everything()
         self.request_search(immediate=True)
+
+    def _seen_everything(self) -> None:
+        """About to search and redraw anyway: the change watcher may skip what came so far."""
+        self._data_version = self.lib.data_version()
+        self._op_mark = self.lib.op_mark()
 
     def action_export(self) -> None:
         from tui.screens.export_dialog import ExportDialog, ExportScope
