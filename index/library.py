@@ -246,9 +246,10 @@ class Library:
 
     def search(self, query: str, limit: int | None = 50, *, as_you_type: bool = False) -> SearchHits:
         """Full-text search with user-state filters answered from the store."""
+        from index.latex_text import spell_greek_letters
         from index.query import parse_filters
 
-        parsed = parse_filters(query)
+        parsed = parse_filters(spell_greek_letters(query))
         if parsed.error:
             return SearchHits([], 0, error=parsed.error)
         has_filters = parsed.starred is not None or parsed.statuses or parsed.tags

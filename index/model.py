@@ -127,6 +127,19 @@ class Paper:
     note: str = ""
 
     @property
+    def display_title(self) -> str:
+        """The title as a reader sees it: LaTeX fragments decoded (the stored title keeps them)."""
+        from index.latex_text import plain_text
+
+        return plain_text(self.title)
+
+    @property
+    def display_abstract(self) -> str:
+        from index.latex_text import plain_text
+
+        return plain_text(self.abstract)
+
+    @property
     def best_url(self) -> str | None:
         if self.url:
             return self.url

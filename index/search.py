@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from index.highlight import crude_stem
+from index.latex_text import search_text
 from index.model import Paper, PapershelfError, normalise_tag
 from index.query import (
     STOP_WORDS,
@@ -120,10 +121,10 @@ def _row(paper: Paper) -> tuple[str, ...]:
         fmt = s.split(":", 1)[0]
         sources.append(format_token(fmt) if fmt == s else f"{format_token(fmt)} ; {s}")
     return (
-        paper.title or "",
+        search_text(paper.title or ""),  # decoded LaTeX + Greek letter names (index.latex_text)
         ", ".join(paper.authors),
         " , ".join(normalise_tag(t) for t in paper.tags),
-        paper.abstract or "",
+        search_text(paper.abstract or ""),
         paper.note or "",
         str(paper.year) if paper.year else "",
         " , ".join(sources),

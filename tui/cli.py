@@ -220,7 +220,7 @@ def paper_json(paper) -> dict:
 def paper_line(paper) -> str:
     star = "*" if paper.starred else " "
     tags = f"  [{', '.join(paper.tags)}]" if paper.tags else ""
-    title = terminal_safe(paper.title, single_line=True)
+    title = terminal_safe(paper.display_title, single_line=True)
     return f"{star} {paper.citekey or paper.key:<24} {title}{terminal_safe(tags)}  ({paper.status})"
 
 
@@ -280,7 +280,7 @@ def cmd_search(args, lib) -> int:
     bold = sys.stdout.isatty()
     for paper in papers:
         print(paper_line(paper))
-        text, spans = snippet(terminal_safe(paper.abstract, single_line=True), hits.terms, width=150)
+        text, spans = snippet(terminal_safe(paper.display_abstract, single_line=True), hits.terms, width=150)
         if text:
             print("      " + _mark(text, spans, bold))
     shown = f"{len(papers)} of {hits.total}" if hits.total > len(papers) else str(hits.total)
@@ -320,7 +320,7 @@ def cmd_show(args, lib) -> int:
         return EXIT_OK
     safe = lambda s: terminal_safe(s or "")  # noqa: E731
     lines = [
-        safe(paper.title),
+        safe(paper.display_title),
         f"  key:      {paper.key}   citekey: {safe(paper.citekey)}",
         f"  authors:  {safe(', '.join(paper.authors)) or '-'}",
         f"  date:     {paper.year or ''} {safe(paper.listing_date)}".rstrip(),
@@ -331,7 +331,7 @@ def cmd_show(args, lib) -> int:
     ]
     if paper.links:
         lines.append(f"  links:    {safe(' '.join(paper.links))}")
-    lines += ["", safe(paper.abstract)]
+    lines += ["", safe(paper.display_abstract)]
     if paper.note:
         lines += ["", "Note:", safe(paper.note)]
     print("\n".join(lines))
