@@ -20,7 +20,18 @@ _ARXIV_VERSION = re.compile(r"v\d+$")
 
 
 def normalise_title(title: str) -> str:
-    """NFKC, casefold, runs of non-alphanumerics to one space, trimmed."""
+    """LaTeX read as text, NFKC, casefold, runs of non-alphanumerics to one space, trimmed.
+
+    Reading LaTeX first makes `na\\"{\\i}ve` (a listing) and `naïve` (the same title back
+    from a BibTeX export, or from arXiv) one title."""
+    if "\\" in title or "{" in title:
+        from index.latex_text import plain_text
+
+        title = plain_text(title)
+    return _source_normalised(title)
+
+
+def _source_normalised(title: str) -> str:
     folded = unicodedata.normalize("NFKC", title).casefold()
     return _NON_ALNUM.sub(" ", folded).strip()
 

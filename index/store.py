@@ -32,6 +32,8 @@ from index.model import (
 )
 
 SCHEMA_VERSION = 1
+# How title keys read titles: "latex-as-text" since titles holding LaTeX are decoded first.
+TITLE_KEYS = "latex-as-text"
 DB_NAME = "library.sqlite3"
 
 # Metadata fields a later listing may fill in when the stored paper lacks them.
@@ -167,6 +169,8 @@ class Store:
         self.device = self._meta("device_id")
         last = self._meta("hlc")
         self.clock = HybridClock(self.device, Timestamp.decode(last) if last else None)
+        if not self.read_only and self._meta("title_keys") != TITLE_KEYS:
+            self._rekey_latex_titles()
 
     # ---- schema ------------------------------------------------------------------------------
 
@@ -202,6 +206,27 @@ class Store:
                 self.db.execute(_LISTING_INDEX)
             # Future migrations go here: `if version < 2: ...`, each inside this transaction.
             self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _rekey_latex_titles(self) -> None:
+        """Papers keyed by a title holding LaTeX before titles were read as text move to
+        today's key (the old one stays an alias), as a merge operation other devices follow."""
+        with self.transaction():
+            if self._meta("title_keys") == TITLE_KEYS:
+                return  # another process did it first
+            rows = self.db.execute(
+                "SELECT key, title FROM papers WHERE key LIKE 'title:%' AND deleted = 0 "
+                "AND (instr(title, '\\') > 0 OR instr(title, '{') > 0)").fetchall()
+            live = {r[0] for r in self.db.execute("SELECT key FROM papers")}
+            for old_key, title in rows:
+                new_key = paper_key(title=title)
+                if new_key == old_key or new_key in live:
+                    continue
+                self.rekey(old_key, new_key)
+                self.db.execute("UPDATE papers SET title_norm = ? WHERE key = ?",
+                                (normalise_title(title), new_key))
+                self._record_op("paper.merge", old_key, None, new_key, self._next_seq())
+                live.add(new_key)
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('title_keys', ?)", (TITLE_KEYS,))
 
     def _meta(self, k: str) -> str | None:
         row = self.db.execute("SELECT v FROM meta WHERE k = ?", (k,)).fetchone()
