@@ -564,17 +564,17 @@ class MainScreen(Screen):
     def action_open_url(self) -> None:
         key = self.results.current_key
         paper = self.results.paper(key) if key else None
-        url = paper.best_url if paper else None
-        if not url or not url.lower().startswith(("http://", "https://")):
-            self.status.set(message="this paper has no web address")
+        target = paper.page_to_open() if paper else None
+        if target is None:
+            self.status.set(message="this paper has no arXiv id and no link to open")
             return
-        self.open_worker(url)
+        self.open_worker(*target)
 
     @work(thread=True, group="open", exit_on_error=False)
-    def open_worker(self, url: str) -> None:
+    def open_worker(self, url: str, what: str = "") -> None:
         opened = webbrowser.open(url)
-        self.app.call_from_thread(
-            self.status.set, message=("opened " if opened else "could not open ") + url)
+        done = f"opened {what}: " if opened else f"could not open {what}: "
+        self.app.call_from_thread(self.status.set, message=done + terminal_safe(url))
 
     def action_similar(self) -> None:
         key = self.results.current_key
