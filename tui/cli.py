@@ -20,11 +20,12 @@ from index.textsafe import terminal_safe
 
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
-COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care"]
+COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care",
+                   "tui.cli_resolve"]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 # Commands that bring in many changes at once start with the day's automatic backup.
-DAILY_BACKUP_COMMANDS = {"import", "add", "sync"}
+DAILY_BACKUP_COMMANDS = {"import", "add", "sync", "resolve"}
 
 
 def version() -> str:
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE")
     p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     p.add_argument("--watch", metavar="FOLDER", help="keep importing files dropped into FOLDER")
+    p.add_argument("--resolve", action="store_true",
+                   help="then look the imported titles up on arXiv (see `papershelf resolve -h`)")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("search", help="full-text search", description=SEARCH_HELP,
@@ -263,6 +266,10 @@ def cmd_import(args, lib) -> int:
     with progress_bar("importing") as bar:
         report = lib.import_files(args.files, dry_run=args.dry_run, progress=bar.update)
     print_report(report, dry_run=args.dry_run)
+    if args.resolve and not args.dry_run and (report.added or report.merged or report.unchanged):
+        from tui.cli_resolve import resolve_and_report
+
+        return resolve_and_report(lib, report.added + report.merged + report.unchanged)
     return EXIT_USER_ERROR if report.rejected and not (report.added or report.merged or report.unchanged) else EXIT_OK
 
 
@@ -316,12 +323,15 @@ def cmd_list(args, lib) -> int:
 def cmd_show(args, lib) -> int:
     paper = lib.get(lib.resolve(args.key))
     if args.json:
-        print_json(paper_json(paper) | {"abstract": paper.abstract})
+        print_json(paper_json(paper) | {"abstract": paper.abstract, "citekey_provisional":
+                                         bool(lib.provisional_citekeys([paper.key]))})
         return EXIT_OK
     safe = lambda s: terminal_safe(s or "")  # noqa: E731
+    provisional = " (provisional: becomes author+year+word when resolved, until used)" \
+        if lib.provisional_citekeys([paper.key]) else ""
     lines = [
         safe(paper.display_title),
-        f"  key:      {paper.key}   citekey: {safe(paper.citekey)}",
+        f"  key:      {paper.key}   citekey: {safe(paper.citekey)}{provisional}",
         f"  authors:  {safe(', '.join(paper.authors)) or '-'}",
         f"  date:     {paper.year or ''} {safe(paper.listing_date)}".rstrip(),
         f"  status:   {paper.status}{'   starred' if paper.starred else ''}",
