@@ -1,12 +1,15 @@
 """Whole-process timings of the command line at 10,000 papers (issue 2's targets).
 
     .venv/bin/python benchmarks/bench_cli.py [--papers 10000] [--runs 3]
+    .venv/bin/python benchmarks/bench_cli.py --import-only --scale 100000   # issue 13
 
 Generates a synthetic Daily Papers page (80-character titles, ~1,200-character abstracts),
 then times, as separate processes exactly as a person runs them:
   * `papershelf import page.txt` into an empty data dir (store + full-text index), --runs times;
   * `papershelf search WORD` for several queries, 10 runs each.
 Prints medians. Targets: import <= 8 s, search <= 0.25 s.
+`--scale N` then imports an N-paper page the same way, --runs times, and prints its median
+over the first one's (a Daily Papers page is title-only: issue 13's target is 100k <= 12x 10k).
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--papers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--scale", type=int, default=0, metavar="N",
+                        help="also import an N-paper page; print the ratio of the medians")
+    parser.add_argument("--import-only", action="store_true", help="skip the searches")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="papershelf-bench-"))
@@ -68,6 +74,23 @@ def main() -> None:
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         print(f"import {args.papers} papers: median {statistics.median(imports):.2f} s wall, "
               f"{statistics.median(cpus):.2f} s CPU (runs: {', '.join(f'{t:.2f}' for t in imports)})")
+        if args.scale:
+            big = work / "big.txt"
+            big.write_text(make_page_text(args.scale, seed=1), encoding="utf-8")
+            bigs, big_cpus = [], []
+            for run in range(args.runs):
+                bigs.append(timed([*PAPERSHELF, "--data-dir", str(work / f"big{run}"), "import",
+                                   str(big)]))
+                big_cpus.append(CPU[0])
+                shutil.rmtree(work / f"big{run}", ignore_errors=True)
+            print(f"import {args.scale} papers: median {statistics.median(bigs):.2f} s wall, "
+                  f"{statistics.median(big_cpus):.2f} s CPU (runs: "
+                  f"{', '.join(f'{t:.2f}' for t in bigs)}); "
+                  f"{statistics.median(bigs) / statistics.median(imports):.1f}x the "
+                  f"{args.papers} time ({statistics.median(big_cpus) / statistics.median(cpus):.1f}x "
+                  "in CPU)")
+        if args.import_only:
+            return
 
         data = work / "data0"
         timed([*PAPERSHELF, "--data-dir", str(data), "search", "warmup"])

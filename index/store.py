@@ -684,19 +684,25 @@ class Store:
             (pattern, pattern, "%:" + pattern, limit))
         return [r[0] for r in rows]
 
-    def provisional_citekeys(self, keys: list[str]) -> set[str]:
-        """The papers among `keys` whose citation key is still provisional."""
+    def _found_among(self, sql: str, values: list[str], *params) -> set[str]:
+        """The first column of `sql` ({marks}: up to 900 of `values` at a time, then `params`).
+        Empty when the table is missing: a read-only library made before it existed."""
         found: set[str] = set()
         try:
-            for start in range(0, len(keys), 900):
-                chunk = keys[start:start + 900]
+            for start in range(0, len(values), 900):
+                chunk = values[start:start + 900]
                 marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in self.db.execute(
-                    f"SELECT c.key FROM provisional_citekeys c JOIN papers p ON p.key = c.key "
-                    f"WHERE c.key IN ({marks}) AND p.citekey = c.citekey", chunk))
-        except sqlite3.OperationalError:  # a read-only library made before provisional keys
+                found.update(r[0] for r in self.db.execute(sql.format(marks=marks),
+                                                           [*chunk, *params]))
+        except sqlite3.OperationalError:
             return set()
         return found
+
+    def provisional_citekeys(self, keys: list[str]) -> set[str]:
+        """The papers among `keys` whose citation key is still provisional."""
+        return self._found_among(
+            "SELECT c.key FROM provisional_citekeys c JOIN papers p ON p.key = c.key "
+            "WHERE c.key IN ({marks}) AND p.citekey = c.citekey", keys)
 
     def freeze_citekeys(self, keys: list[str]) -> int:
         """The keys of these papers were used (exported, copied): they never change again."""
@@ -710,17 +716,8 @@ class Store:
 
     def recent_misses(self, title_norms: list[str], since: float) -> set[str]:
         """The normalised titles among these that arXiv had no match for after `since`."""
-        found: set[str] = set()
-        try:
-            for start in range(0, len(title_norms), 900):
-                chunk = title_norms[start:start + 900]
-                marks = ",".join("?" * len(chunk))
-                found.update(r[0] for r in self.db.execute(
-                    f"SELECT title_norm FROM resolve_misses WHERE title_norm IN ({marks}) "
-                    "AND asked >= ?", [*chunk, since]))
-        except sqlite3.OperationalError:  # a read-only library made before `resolve`
-            return set()
-        return found
+        return self._found_among("SELECT title_norm FROM resolve_misses WHERE title_norm IN "
+                                 "({marks}) AND asked >= ?", title_norms, since)
 
     def remember_misses(self, title_norms: list[str], when: float) -> None:
         with self.transaction():
