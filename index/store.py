@@ -665,8 +665,10 @@ class Store:
     def iter_papers(self, batch: int = 2000) -> Iterator[Paper]:
         last = ""
         while True:
+            # `+deleted`: walk the primary key. With the listing index on (deleted, ...)
+            # SQLite sorted every live paper for each batch (8 s of a 100k import).
             rows = self.db.execute(
-                "SELECT * FROM papers WHERE deleted = 0 AND key > ? ORDER BY key LIMIT ?",
+                "SELECT * FROM papers WHERE +deleted = 0 AND key > ? ORDER BY key LIMIT ?",
                 (last, batch)).fetchall()
             if not rows:
                 return
