@@ -587,7 +587,7 @@ class MainScreen(Screen):
             self.status.progress(0, len(keys), "asking arXiv")
             self.resolve_worker(keys)
 
-    @work(thread=True, group="resolve", exclusive=True, exit_on_error=False)
+    @work(thread=True, group="resolve", exit_on_error=False)
     def resolve_worker(self, keys: list[str]) -> None:
         # Its own connection, as another papershelf process would: the searches go on.
         try:
