@@ -1,6 +1,7 @@
 """Whole-process timings of the command line at 10,000 papers (issues 2 and 11).
 
     .venv/bin/python benchmarks/bench_cli.py [--papers 10000] [--runs 3] [--engines whoosh sqlite]
+    .venv/bin/python benchmarks/bench_cli.py --import-only --scale 100000   # issue 13
 
 Each engine is chosen the way a user does, with `[search] engine` in a config.toml of its own.
 
@@ -8,7 +9,10 @@ Generates a synthetic Daily Papers page (80-character titles, ~1,200-character a
 then times, as separate processes exactly as a person runs them:
   * `papershelf import page.txt` into an empty data dir (store + full-text index), --runs times;
   * `papershelf search WORD` for several queries, 10 runs each.
-Prints medians and the import's peak RSS. Targets (Whoosh, the default): import 10k <= 8 s,
+`--scale N` then imports an N-paper page the same way (in 20k-paper files: a file may have at
+most 32 MiB), --runs times, prints its median over the first one's (a Daily Papers page is
+title-only: issue 13's target is 100k <= 12x 10k), and runs the searches on it too.
+Prints medians and each import's peak RSS. Targets (Whoosh, the default): import 10k <= 8 s,
 search at 10k <= 0.25 s; import 100k <= 120 s within 500 MB; search at 100k with a state filter
 <= 0.3 s.
 """
@@ -29,7 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.synthetic import make_page_text  # noqa: E402
+from benchmarks.synthetic import make_page_text, make_pages  # noqa: E402
 
 PAPERSHELF = [sys.executable, "-m", "tui.cli"]
 # As on a real install, where pip byte-compiles the package: some sandboxes set
@@ -73,47 +77,71 @@ def engine_env(work: Path, engine: str) -> dict:
     return dict(ENV, PAPERSHELF_CONFIG_DIR=str(config))
 
 
+def import_runs(label: str, files: list[Path], work: Path, runs: int, env: dict,
+                keep: bool) -> tuple[float, Path]:
+    """Median seconds of `runs` imports of `files` into fresh data dirs; the first is kept."""
+    imports, rss = [], []
+    for run in range(runs):
+        data = work / f"{label}-data{run}"
+        seconds, peak = peak_rss_mb([*PAPERSHELF, "--data-dir", str(data), "import",
+                                     *map(str, files)], env)
+        imports.append(seconds)
+        rss.append(peak)
+        if run or not keep:
+            shutil.rmtree(data, ignore_errors=True)
+    print(f"[{label}] import: median {statistics.median(imports):.2f} s wall, peak RSS "
+          f"{max(rss):.0f} MB (runs: {', '.join(f'{t:.2f}' for t in imports)})", flush=True)
+    return statistics.median(imports), work / f"{label}-data0"
+
+
+def searches(label: str, data: Path, env: dict) -> None:
+    timed([*PAPERSHELF, "--data-dir", str(data), "search", "warmup"], env)
+    rows = []
+    for query in QUERIES:
+        times, cpus = [], []
+        for _ in range(10):
+            times.append(timed([*PAPERSHELF, "--data-dir", str(data), "search", query], env))
+            cpus.append(CPU[0])
+        rows.append((query, statistics.median(times), max(times), statistics.median(cpus)))
+    for query, median, worst, cpu in rows:
+        print(f"[{label}] search {query!r:26} median {median * 1000:5.0f} ms   max "
+              f"{worst * 1000:5.0f} ms   CPU {cpu * 1000:4.0f} ms")
+    print(f"[{label}] search overall median: {statistics.median(r[1] for r in rows) * 1000:.0f} ms "
+          f"wall, {statistics.median(r[3] for r in rows) * 1000:.0f} ms CPU", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--papers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--engines", nargs="+", default=["whoosh", "sqlite"],
                         choices=["whoosh", "sqlite"])
+    parser.add_argument("--scale", type=int, default=0, metavar="N",
+                        help="also import an N-paper page; print the ratio of the medians")
+    parser.add_argument("--import-only", action="store_true", help="skip the searches")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="papershelf-bench-"))
     try:
         page = work / "page.txt"
         page.write_text(make_page_text(args.papers, seed=1), encoding="utf-8")
+        pages = []
+        for n, text in enumerate(make_pages(args.scale, seed=1) if args.scale else ()):
+            pages.append(work / f"big{n}.txt")
+            pages[-1].write_text(text, encoding="utf-8")
         print(f"load average before: {os.getloadavg()[0]:.1f}")
         for engine in args.engines:
             env = engine_env(work, engine)
-            imports, rss = [], []
-            for run in range(args.runs):
-                data = work / f"{engine}-data{run}"
-                seconds, peak = peak_rss_mb(
-                    [*PAPERSHELF, "--data-dir", str(data), "import", str(page)], env)
-                imports.append(seconds)
-                rss.append(peak)
-            print(f"[{engine}] import {args.papers} papers: median {statistics.median(imports):.2f} s "
-                  f"wall, peak RSS {max(rss):.0f} MB (runs: {', '.join(f'{t:.2f}' for t in imports)})")
-            data = work / f"{engine}-data0"
-            timed([*PAPERSHELF, "--data-dir", str(data), "search", "warmup"], env)
-            rows = []
-            for query in QUERIES:
-                times, cpus = [], []
-                for _ in range(10):
-                    times.append(timed([*PAPERSHELF, "--data-dir", str(data), "search", query], env))
-                    cpus.append(CPU[0])
-                rows.append((query, statistics.median(times), max(times), statistics.median(cpus)))
-            for query, median, worst, cpu in rows:
-                print(f"[{engine}] search {query!r:26} median {median * 1000:5.0f} ms   max "
-                      f"{worst * 1000:5.0f} ms   CPU {cpu * 1000:4.0f} ms")
-            print(f"[{engine}] search overall median: "
-                  f"{statistics.median(r[1] for r in rows) * 1000:.0f} ms wall, "
-                  f"{statistics.median(r[3] for r in rows) * 1000:.0f} ms CPU")
-            for run in range(1, args.runs):
-                shutil.rmtree(work / f"{engine}-data{run}", ignore_errors=True)
+            small, data = import_runs(f"{engine} {args.papers}", [page], work, args.runs, env,
+                                      keep=not args.import_only)
+            if not args.import_only:
+                searches(f"{engine} {args.papers}", data, env)
+            if args.scale:
+                big, data = import_runs(f"{engine} {args.scale}", pages, work, args.runs, env,
+                                        keep=not args.import_only)
+                print(f"[{engine}] {args.scale} papers took {big / small:.1f}x the {args.papers} time")
+                if not args.import_only:
+                    searches(f"{engine} {args.scale}", data, env)
         baseline = [timed([sys.executable, "-c", "pass"]) for _ in range(10)]
         print(f"bare python startup: median {statistics.median(baseline) * 1000:.0f} ms")
     finally:

@@ -270,7 +270,17 @@ def make_records(n: int, seed: int = 0) -> list[PaperRecord]:
 
 def make_page_text(n: int, seed: int = 0) -> str:
     """The records of make_records(n, seed) as a dense Hugging Face Daily Papers page."""
+    return page_text(make_records(n, seed))
+
+
+def make_pages(n: int, seed: int = 0, per_page: int = 20_000) -> list[str]:
+    """make_records(n, seed) as pages of `per_page` papers (a 100k page would pass the
+    32 MiB a file may have)."""
     records = make_records(n, seed)
+    return [page_text(records[i:i + per_page]) for i in range(0, n, per_page)]
+
+
+def page_text(records: list[PaperRecord]) -> str:
     lines = [
         "Get trending papers in your email inbox once a day!",
         "Get trending papers in your email inbox!",

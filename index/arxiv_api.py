@@ -35,6 +35,17 @@ USER_AGENT = "papershelf/0.1 (terminal reading-list manager; polite batch metada
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 
 
+DELAY_VAR = "PAPERSHELF_ARXIV_DELAY"  # seconds between requests: for a mirror, or tests
+
+
+def request_delay() -> float:
+    """Seconds between two requests: arXiv asks for 3; $PAPERSHELF_ARXIV_DELAY overrides."""
+    try:
+        return max(0.0, float(os.environ.get(DELAY_VAR) or 3.0))
+    except ValueError:
+        return 3.0
+
+
 class ArxivUnavailable(PapershelfError):
     """arXiv could not be asked (offline, timeout, HTTP error): worth trying again later."""
 
@@ -123,6 +134,21 @@ def fetch_arxiv(
         if progress is not None:
             progress(min(start + len(batch), len(wanted)), len(wanted))
     return result
+
+
+def search_arxiv(search_query: str, max_results: int, *, base_url: str | None = None,
+                 timeout: float = 10) -> ParseResult:
+    """One `search_query` request (e.g. `ti:"scaling laws"`): the entries arXiv answers with.
+    Raises ArxivUnavailable like fetch_arxiv."""
+    from index.sources import arxiv_atom
+
+    url = endpoint(base_url)
+    query = urllib.parse.urlencode({"search_query": search_query, "start": 0,
+                                    "max_results": max_results})
+    text = _get(f"{url}{'&' if '?' in url else '?'}{query}", timeout)
+    if arxiv_atom.sniff(text) < 0.5:
+        raise ArxivUnavailable("arXiv sent an answer that is not an Atom feed; try again later")
+    return arxiv_atom.parse(text, "api")
 
 
 def fetch_pending(result: ParseResult, **kwargs) -> ParseResult:

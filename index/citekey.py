@@ -1,7 +1,11 @@
 """Citation keys in the Google Scholar / Better BibTeX style: lastname + year + first word.
 
-A key is assigned once when a paper enters the library, stored, and never changed by the
-program afterwards, so LaTeX documents keep compiling as the library grows.
+A key is assigned when a paper enters the library and stored. A paper that arrives without
+authors or a year (a Daily Papers listing) gets a provisional key from its first three
+significant title words (`learningTemporallyConsistent`, Better BibTeX's form without an
+author); the store replaces it by the regular key when authors and year arrive, until the key
+is used (exported, copied, written into an Obsidian note, or set by hand). From then on a key
+never changes, so LaTeX documents keep compiling as the library grows.
 """
 
 from __future__ import annotations
@@ -9,7 +13,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 # Words skipped when picking the first significant title word (Better BibTeX's list, trimmed).
 STOP_WORDS = frozenset(
@@ -56,45 +60,101 @@ def _last_name(author: str) -> str:
     return parts[-1] if parts else ""
 
 
-def _first_significant_word(title: str) -> str:
+def _significant_words(title: str, count: int) -> list[str]:
+    words = []
     for raw in re.split(r"[\s\-/]+", _plain(title)):
         word = re.sub(r"[^a-z0-9]", "", ascii_fold(raw))
         if word and word not in STOP_WORDS:
-            return word
-    return ""
+            words.append(word)
+            if len(words) == count:
+                break
+    return words
+
+
+def is_provisional(authors: list[str], year: int | None) -> bool:
+    """A key made without an author or a year is provisional (see the module docstring)."""
+    return not authors or not year
+
+
+def provisional_citekey(title: str) -> str:
+    """`learningTemporallyConsistent`: three significant title words, camel-cased."""
+    words = _significant_words(title, 3)
+    return (words[0] + "".join(w.capitalize() for w in words[1:])) if words else "paper"
+
+
+def citekey_base(authors: list[str], year: int | None, title: str) -> str:
+    """The key a new paper gets before clashes: regular, or provisional without author/year."""
+    if is_provisional(authors, year):
+        return provisional_citekey(title)
+    return base_citekey(authors, year, title)
 
 
 def base_citekey(authors: list[str], year: int | None, title: str) -> str:
     name = re.sub(r"[^a-z0-9]", "", ascii_fold(_last_name(authors[0]))) if authors else ""
-    parts = [name, str(year) if year else "", _first_significant_word(title)]
+    parts = [name, str(year) if year else "", "".join(_significant_words(title, 1))]
     key = "".join(parts)
     return key or "paper"
+
+
+class CitekeyAllocator:
+    """Unique keys, compared ignoring case as BibTeX does: a base, else base + a, b, c ...
+    aa, ab ... z1, z2 ...
+
+    Each base remembers the suffix it reached, so the n-th clash on a base costs one step
+    rather than n (assigning keys to a whole import stays linear)."""
+
+    def __init__(self, taken: Iterable[str] = ()):
+        self._taken = {key.casefold() for key in taken}
+        self._next_suffix: dict[str, int] = {}
+
+    def __contains__(self, key: str) -> bool:
+        return key.casefold() in self._taken
+
+    def claim(self, key: str) -> bool:
+        """Take exactly `key` when it is free; False when another paper has it."""
+        if key in self:
+            return False
+        self._taken.add(key.casefold())
+        return True
+
+    def release(self, key: str) -> None:
+        self._taken.discard(key.casefold())
+
+    def allocate(self, base: str) -> str:
+        if self.claim(base):
+            return base
+        folded = base.casefold()
+        n = self._next_suffix.get(folded, 0)
+        while (candidate := base + _suffix(n)) in self:
+            n += 1
+        self._next_suffix[folded] = n + 1
+        self.claim(candidate)
+        return candidate
+
+
+def _suffix(n: int) -> str:
+    """0 -> a ... 25 -> z, 26 -> aa ... 701 -> zz, then z1, z2 ... (never runs out)."""
+    letters = string.ascii_lowercase
+    if n < 26:
+        return letters[n]
+    if n < 26 + 26 * 26:
+        first, second = divmod(n - 26, 26)
+        return letters[first] + letters[second]
+    return f"z{n - 26 - 26 * 26 + 1}"
 
 
 def assign_citekey(
     authors: list[str], year: int | None, title: str, taken: Callable[[str], bool]
 ) -> str:
-    """The base key, or base + a, b, c ... aa, ab ... when the base is taken."""
-    base = base_citekey(authors, year, title)
-    if not taken(base):
-        return base
-    for suffix in _suffixes():
-        candidate = base + suffix
-        if not taken(candidate):
-            return candidate
-    raise AssertionError("unreachable: suffixes are unbounded")
-
-
-def _suffixes():
-    letters = string.ascii_lowercase
-    yield from letters
-    for first in letters:
-        for second in letters:
-            yield first + second
-    n = 0
-    while True:  # absurd numbers of clashes still terminate with a unique key
+    """A key for one paper against a `taken` test (tests and one-off callers; the store
+    uses a CitekeyAllocator for whole imports)."""
+    base = citekey_base(authors, year, title)
+    n = -1
+    candidate = base
+    while taken(candidate):
         n += 1
-        yield f"z{n}"
+        candidate = base + _suffix(n)
+    return candidate
 
 
 def check_citekey(key: str) -> str | None:

@@ -315,6 +315,30 @@ class Library:
             raise AmbiguousKey(f"key {prefix!r} matches several papers: {shown}")
         return matches[0]
 
+    def provisional_citekeys(self, keys: Sequence[str]) -> set[str]:
+        """Papers among `keys` whose citation key is provisional: made without authors or a
+        year, and replaced by the regular key when they arrive, until the key is used."""
+        return self.store.provisional_citekeys(list(keys))
+
+    def citekeys_used(self, keys: Sequence[str]) -> int:
+        """Exporting or copying a key uses it: from now on it never changes."""
+        return self.store.freeze_citekeys(list(keys))
+
+    def find_on_arxiv(self, keys: Sequence[str] | None = None, **options):
+        """`resolve`: look papers without an arXiv id (these, or all) up on arXiv by title
+        and merge exact matches (index/resolve.py). Returns a ResolveReport."""
+        from index.resolve import resolve_on_arxiv
+
+        if keys is None:  # in the order they were listed
+            papers = [p for p in self.store.get_many(self.store.filtered_keys()[::-1])
+                      if not p.arxiv_id]
+        else:
+            keys = list(dict.fromkeys(keys))
+            papers = self.store.get_many(keys)
+            found = {p.key for p in papers}  # keys an import just re-keyed are aliases now
+            papers += [p for k in keys if k not in found and (p := self.store.get(k))]
+        return resolve_on_arxiv(self, papers, **options)
+
     def citekey_owner(self, citekey: str) -> str | None:
         """The key of the paper using `citekey` (ignoring case), or None."""
         return self.store.key_for_citekey(citekey)

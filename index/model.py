@@ -20,7 +20,18 @@ _ARXIV_VERSION = re.compile(r"v\d+$")
 
 
 def normalise_title(title: str) -> str:
-    """NFKC, casefold, runs of non-alphanumerics to one space, trimmed."""
+    """LaTeX read as text, NFKC, casefold, runs of non-alphanumerics to one space, trimmed.
+
+    Reading LaTeX first makes `na\\"{\\i}ve` (a listing) and `naïve` (the same title back
+    from a BibTeX export, or from arXiv) one title."""
+    if "\\" in title or "{" in title:
+        from index.latex_text import plain_text
+
+        title = plain_text(title)
+    return _source_normalised(title)
+
+
+def _source_normalised(title: str) -> str:
     folded = unicodedata.normalize("NFKC", title).casefold()
     return _NON_ALNUM.sub(" ", folded).strip()
 
@@ -127,6 +138,33 @@ class Paper:
     note: str = ""
 
     @property
+    def display_title(self) -> str:
+        """The title as a reader sees it: LaTeX fragments decoded (the stored title keeps them)."""
+        from index.latex_text import plain_text
+
+        return plain_text(self.title)
+
+    @property
+    def display_abstract(self) -> str:
+        from index.latex_text import plain_text
+
+        return plain_text(self.abstract)
+
+    def page_to_open(self) -> tuple[str, str] | None:
+        """(address, what it is) for the `o` key: the arXiv page when there is an id, else
+        the paper's own page or DOI, else the first link read from its abstract; None when
+        there is nothing (only http and https addresses count)."""
+        links = [u for u in self.links if _is_web(u)]
+        choices = [
+            (f"https://arxiv.org/abs/{self.arxiv_id}" if self.arxiv_id else None, "the arXiv page"),
+            (self.url, "its web page"),
+            (f"https://doi.org/{self.doi}" if self.doi else None, "its DOI"),
+            (links[0] if links else None,
+             "the first link in its abstract" + (f" (of {len(links)})" if len(links) > 1 else "")),
+        ]
+        return next(((url, what) for url, what in choices if url and _is_web(url)), None)
+
+    @property
     def best_url(self) -> str | None:
         if self.url:
             return self.url
@@ -135,6 +173,10 @@ class Paper:
         if self.doi:
             return f"https://doi.org/{self.doi}"
         return None
+
+
+def _is_web(url: str) -> bool:
+    return url.lower().startswith(("http://", "https://"))
 
 
 @dataclass

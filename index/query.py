@@ -33,6 +33,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from index.latex_text import spell_greek_letters
 from index.model import STATUSES, normalise_tag
 
 # The shortest word being typed that is looked up (shorter ones match too much to help).
@@ -80,6 +81,8 @@ class Word:
 
     @property
     def pieces(self) -> list[str]:
+        if len(self.text) == 1:  # a Greek letter alone ("Ψ") is searched by its name, as indexed
+            return WORD_PIECES.findall(spell_greek_letters(self.text))
         return WORD_PIECES.findall(self.text)
 
 

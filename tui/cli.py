@@ -20,14 +20,15 @@ from index.textsafe import TerminalSafeWriter, json_safe, terminal_safe
 
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
-COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care"]
+COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care",
+                   "tui.cli_resolve"]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 # Commands that bring in many changes at once start with the day's automatic backup.
-DAILY_BACKUP_COMMANDS = {"import", "add", "sync"}
+DAILY_BACKUP_COMMANDS = {"import", "add", "sync", "resolve"}
 # Commands that read or write the search index: when it has to be built first (a new engine,
 # a library from an older version), they show that with a progress bar.
-INDEX_COMMANDS = {"search", "import", "add", "export", "copy"}
+INDEX_COMMANDS = {"search", "import", "add", "export", "copy", "resolve"}
 
 
 def version() -> str:
@@ -66,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="*", metavar="FILE")
     p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     p.add_argument("--watch", metavar="FOLDER", help="keep importing files dropped into FOLDER")
+    p.add_argument("--resolve", action="store_true",
+                   help="then look the imported titles up on arXiv (see `papershelf resolve -h`)")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("search", help="full-text search", description=SEARCH_HELP,
@@ -247,7 +250,7 @@ def paper_json(paper) -> dict:
 def paper_line(paper) -> str:
     star = "*" if paper.starred else " "
     tags = f"  [{', '.join(paper.tags)}]" if paper.tags else ""
-    title = terminal_safe(paper.title, single_line=True)
+    title = terminal_safe(paper.display_title, single_line=True)
     return f"{star} {paper.citekey or paper.key:<24} {title}{terminal_safe(tags)}  ({paper.status})"
 
 
@@ -291,6 +294,10 @@ def cmd_import(args, lib) -> int:
     with progress_bar("importing") as bar:
         report = lib.import_files(args.files, dry_run=args.dry_run, progress=bar.update)
     print_report(report, dry_run=args.dry_run)
+    if args.resolve and not args.dry_run and (report.added or report.merged or report.unchanged):
+        from tui.cli_resolve import resolve_and_report
+
+        return resolve_and_report(lib, report.added + report.merged + report.unchanged)
     return EXIT_USER_ERROR if report.rejected and not (report.added or report.merged or report.unchanged) else EXIT_OK
 
 
@@ -308,7 +315,7 @@ def cmd_search(args, lib) -> int:
     bold = sys.stdout.isatty()
     for paper in papers:
         print(paper_line(paper))
-        text, spans = snippet(terminal_safe(paper.abstract, single_line=True), hits.terms, width=150)
+        text, spans = snippet(terminal_safe(paper.display_abstract, single_line=True), hits.terms, width=150)
         if text:
             print("      " + _mark(text, spans, bold))
     shown = f"{len(papers)} of {hits.total}" if hits.total > len(papers) else str(hits.total)
@@ -348,12 +355,16 @@ def cmd_show(args, lib) -> int:
     versions = unsettled_versions(lib, paper.key)
     if args.json:
         print_json(paper_json(paper) | {"abstract": paper.abstract,
-                                        "unsettled_note_versions": versions})
+                                        "unsettled_note_versions": versions,
+                                        "citekey_provisional":
+                                            bool(lib.provisional_citekeys([paper.key]))})
         return EXIT_OK
     safe = lambda s: terminal_safe(s or "")  # noqa: E731
+    provisional = " (provisional: becomes author+year+word when resolved, until used)" \
+        if lib.provisional_citekeys([paper.key]) else ""
     lines = [
-        safe(paper.title),
-        f"  key:      {paper.key}   citekey: {safe(paper.citekey)}",
+        safe(paper.display_title),
+        f"  key:      {paper.key}   citekey: {safe(paper.citekey)}{provisional}",
         f"  authors:  {safe(', '.join(paper.authors)) or '-'}",
         f"  date:     {paper.year or ''} {safe(paper.listing_date)}".rstrip(),
         f"  status:   {paper.status}{'   starred' if paper.starred else ''}",
@@ -363,7 +374,7 @@ def cmd_show(args, lib) -> int:
     ]
     if paper.links:
         lines.append(f"  links:    {safe(' '.join(paper.links))}")
-    lines += ["", safe(paper.abstract)]
+    lines += ["", safe(paper.display_abstract)]
     if paper.note and not versions:
         lines += ["", "Note:", safe(paper.note)]
     if versions:

@@ -92,6 +92,7 @@ def run_export(args, lib) -> int:
             summary = write_export(papers, args.format, args.output, options, progress=bar.update)
         else:
             text = render(papers, args.format, options, progress=bar.update)
+    lib.citekeys_used([p.key for p in papers])
     if args.output and args.output != "-":
         print(terminal_safe(summary, single_line=True), file=sys.stderr)
         return EXIT_OK
@@ -136,6 +137,8 @@ def run_copy(args, lib) -> int:
     paper = lib.get(lib.resolve(args.key))
     text = copy_payload(paper, args.what)
     method = copy_text(text, osc52=osc52_to_terminal)
+    if args.what in ("key", "bibtex"):
+        lib.citekeys_used([paper.key])
     shown = {"key": "citation key", "bibtex": "BibTeX entry", "markdown": "Markdown link"}
     what = shown[args.what] + (f" {text}" if args.what == "key" else "")
     print(f"copied {terminal_safe(what, single_line=True)} to the {method}", file=sys.stderr)

@@ -71,6 +71,15 @@ class ImportDone(Message):
         self.error = error
 
 
+class ResolveDone(Message):
+    """`R` finished: `report` is index.resolve.ResolveReport (also when it stopped early)."""
+
+    def __init__(self, report=None, error: str | None = None) -> None:
+        super().__init__()
+        self.report = report
+        self.error = error
+
+
 class JobFailed(Message):
     """A background job raised a user-facing error: show its one-line message."""
 

@@ -307,22 +307,29 @@ def to_latex(text: str) -> str:
     return encode_latex(decode_latex(text))
 
 
+# The text commands `encode_latex` writes, as the characters they print. pylatexenc reads
+# `\textasciicircum` as U+02C6 and `\textasciitilde` as U+02DC: an exported `x^2` would
+# come back as another title (and another paper) on import.
+EMITTED_TEXT_COMMANDS = {
+    "textbraceleft": "{",
+    "textbraceright": "}",
+    "textasciicircum": "^",
+    "textasciitilde": "~",
+    "textless": "<",
+    "textgreater": ">",
+    "textbar": "|",
+    "textbackslash": "\\",
+}
+
+
 @lru_cache(maxsize=1)
-def _latex2text():
+def latex_contexts():
+    """pylatexenc's (latex2text, latexwalker) context databases, plus the commands we emit."""
     from pylatexenc import macrospec
-    from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
+    from pylatexenc.latex2text import MacroTextSpec, get_default_latex_context_db
     from pylatexenc.latexwalker import get_default_latex_context_db as walker_db
 
-    extra = {
-        "textbraceleft": "{",
-        "textbraceright": "}",
-        "textasciicircum": "^",
-        "textasciitilde": "~",
-        "textless": "<",
-        "textgreater": ">",
-        "textbar": "|",
-        "textbackslash": "\\",
-    }
+    extra = EMITTED_TEXT_COMMANDS
     db = get_default_latex_context_db()
     db.add_context_category(
         "papershelf", prepend=True, macros=[MacroTextSpec(k, v) for k, v in extra.items()]
@@ -331,6 +338,14 @@ def _latex2text():
     wdb.add_context_category(
         "papershelf", prepend=True, macros=[macrospec.std_macro(k, False, 0) for k in extra]
     )
+    return db, wdb
+
+
+@lru_cache(maxsize=1)
+def _latex2text():
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    db, wdb = latex_contexts()
     return LatexNodes2Text(math_mode="text", latex_context=db), wdb
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from index.latex_text import search_text
 from index.model import Paper, PapershelfError, normalise_tag
 from index.query import Node
 
@@ -117,10 +118,11 @@ def indexed(paper: Paper) -> IndexedPaper:
             sources.append(source.lower())
     return IndexedPaper(
         key=paper.key,
-        title=paper.title or "",
+        # LaTeX decoded, Greek letters also by name: `naive` finds na\"{\i}ve, `psi` finds Ψ
+        title=search_text(paper.title or ""),
         authors=", ".join(paper.authors),
         tags=[normalise_tag(t) for t in paper.tags],
-        abstract=paper.abstract or "",
+        abstract=search_text(paper.abstract or ""),
         notes=paper.note or "",
         year=paper.year or None,
         formats=formats,

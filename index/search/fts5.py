@@ -26,7 +26,7 @@ from index.search.engine import (
 )
 from index.search.fts5_match import MatchBuilder, Plan, format_token
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # A query of only prefixes (a word being typed) is ranked by relevance up to this many hits,
 # and listed newest first above it (ranking a prefix costs ~4 us per hit).

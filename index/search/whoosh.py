@@ -53,7 +53,7 @@ from index.search.whoosh_fields import (
     stem,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: titles and abstracts indexed as decoded text
 FORMAT = "papershelf-whoosh"
 META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"

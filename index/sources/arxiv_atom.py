@@ -37,7 +37,7 @@ _DTD = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.I)
 _ANNOUNCE = re.compile(
     r"^\s*arXiv:\S+\s+Announce Type:\s*\S+\s*(?:Abstract:\s*)?", re.I
 )
-_URL = re.compile(r"https?://[^\s<>\"'\]\)}]+", re.I)
+_URL = re.compile(r"https?://[^\s<>\"'\]\){}]+", re.I)  # braces: `{this http URL}`
 _ENTRY_NAMES = {"entry", "item"}
 
 

@@ -35,6 +35,7 @@ import os
 import re
 import threading
 import unicodedata
+import urllib.parse
 
 from index.model import ARXIV_ID, ParseResult, PaperRecord, Problem, strip_arxiv_version
 
@@ -105,7 +106,10 @@ def _latex_converter():
                     return "\\" + node.macroname + (getattr(node, "macro_post_space", "") or "")
                 return super().macro_node_to_text(node)
 
-        _converter = _KeepUnknown(math_mode="text", keep_comments=False, strict_latex_spaces=True)
+        from index.export.latex import latex_contexts
+
+        _converter = _KeepUnknown(math_mode="text", keep_comments=False, strict_latex_spaces=True,
+                                  latex_context=latex_contexts()[0])
     return _converter
 
 
@@ -117,7 +121,9 @@ def _pylatexenc_to_text(value: str) -> str:
     from pylatexenc import latexwalker
 
     if _walker_context is None:
-        _walker_context = latexwalker.get_default_latex_context_db()
+        from index.export.latex import latex_contexts
+
+        _walker_context = latex_contexts()[1]
     converter = _latex_converter()
     walker = latexwalker.LatexWalker(value, latex_context=_walker_context, tolerant_parsing=True)
     return converter.nodelist_to_text(walker.get_latex_nodes()[0])
@@ -541,7 +547,9 @@ def _record(key, kind, fields, line, source, by_key) -> PaperRecord | None:
         if version:
             extra["arxiv_version"] = version.group(1)
         arxiv = strip_arxiv_version(arxiv)
-    doi = _DOI_PREFIX.sub("", _plain(fields.get("doi", ""))) or None
+    # A DOI holds no percent escapes of its own: `%7B` is a brace written brace-safe (as our
+    # export does), or a DOI copied from a doi.org URL.
+    doi = urllib.parse.unquote(_DOI_PREFIX.sub("", _plain(fields.get("doi", "")))) or None
     if doi and not doi.startswith("10."):
         extra["doi_raw"] = doi
         doi = None

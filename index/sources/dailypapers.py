@@ -57,12 +57,14 @@ DATE_LINE = re.compile(
     rf"(?:,?\s+\d{{4}})?"
 )
 
-# The host must start with a letter or digit (or "[" for an IPv6 literal).
-_URL = re.compile(r"https?://[\w\[][^\s<>\"'`]*")
+# The host must start with a letter or digit (or "[" for an IPv6 literal). A URL ends at a
+# brace, angle bracket or quote: arXiv listings replace links by `{this http URL}`, and what
+# follows the brace is that placeholder, not part of the address.
+_URL = re.compile(r"https?://[\w\[][^\s<>\"'`{}]*")
 _URL_ANY_CASE = re.compile(_URL.pattern, re.IGNORECASE)  # 6x slower: only when needed
 # Trailing characters that end a sentence rather than a URL.
-_URL_TRAILING = ".,;:!?)]}'\"*…>"
-_URL_PAIRS = {")": "(", "]": "[", "}": "{"}
+_URL_TRAILING = ".,;:!?)]'\"*…>"
+_URL_PAIRS = {")": "(", "]": "["}
 
 # A sentence break: a lowercase word of 3+ letters, a full stop, space, a capital. Skips
 # "vs. Incremental" (2 letters), "et al. In" (2 letters) and "Dr. No" (capital first).

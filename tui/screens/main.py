@@ -37,6 +37,7 @@ from tui.messages import (
     IndexReady,
     JobFailed,
     MoreResults,
+    ResolveDone,
     SyncDone,
     PapersChanged,
     SearchDone,
@@ -89,6 +90,7 @@ class MainScreen(Screen):
         Binding("m", "copy_markdown", "Copy link", id="copy-markdown", show=False),
         Binding("e", "export", "Export", id="export"),
         Binding("o", "open_url", "Open", id="open-url", show=False),
+        Binding("R", "resolve", "Find on arXiv", id="resolve", show=False),
         Binding("L", "similar", "Similar", id="similar", show=False),
         Binding("i", "import_files", "Import", id="import"),
         Binding("1", "filter('all')", "All", id="filter-all", show=False),
@@ -620,14 +622,14 @@ class MainScreen(Screen):
     def action_copy_citekey(self) -> None:
         papers = self.target_papers()
         text = ", ".join(p.citekey or p.key for p in papers)
-        self.copy(text, f"citation key{'s' if len(papers) > 1 else ''} {text}")
+        self.copy(text, f"citation key{'s' if len(papers) > 1 else ''} {text}", papers)
 
     def action_copy_bibtex(self) -> None:
         from index.export.bibtex import export_bibtex
 
         papers = self.target_papers()
         if papers:
-            self.copy(export_bibtex(papers), f"BibTeX for {_count(papers)}")
+            self.copy(export_bibtex(papers), f"BibTeX for {_count(papers)}", papers)
 
     def action_copy_markdown(self) -> None:
         from index.clipboard import markdown_link
@@ -637,12 +639,12 @@ class MainScreen(Screen):
             self.copy("\n".join(markdown_link(p) for p in papers),
                       f"Markdown link{'s' if len(papers) > 1 else ''} for {_count(papers)}")
 
-    def copy(self, text: str, what: str) -> None:
+    def copy(self, text: str, what: str, citing: list[Paper] = ()) -> None:
         if text:
-            self.copy_worker(text, what)
+            self.copy_worker(text, what, [p.key for p in citing])
 
     @work(thread=True, group="copy", exit_on_error=False)
-    def copy_worker(self, text: str, what: str) -> None:
+    def copy_worker(self, text: str, what: str, citing: list[str] = ()) -> None:
         from index.clipboard import copy_text
 
         app = self.app
@@ -652,6 +654,8 @@ class MainScreen(Screen):
 
         try:
             method = copy_text(text, osc52=osc52)
+            if citing:  # a copied citation key is used: it never changes again
+                self.app.with_store(lambda lib: lib.citekeys_used(citing))
         except PapershelfError as exc:
             self.post_message(JobFailed("copy", str(exc)))
             return
@@ -660,17 +664,50 @@ class MainScreen(Screen):
     def action_open_url(self) -> None:
         key = self.results.current_key
         paper = self.results.paper(key) if key else None
-        url = paper.best_url if paper else None
-        if not url or not url.lower().startswith(("http://", "https://")):
-            self.status.set(message="this paper has no web address")
+        target = paper.page_to_open() if paper else None
+        if target is None:
+            self.status.set(message="this paper has no arXiv id and no link to open")
             return
-        self.open_worker(url)
+        self.open_worker(*target)
 
     @work(thread=True, group="open", exit_on_error=False)
-    def open_worker(self, url: str) -> None:
+    def open_worker(self, url: str, what: str = "") -> None:
         opened = webbrowser.open(url)
-        self.app.call_from_thread(
-            self.status.set, message=("opened " if opened else "could not open ") + url)
+        done = f"opened {what}: " if opened else f"could not open {what}: "
+        self.app.call_from_thread(self.status.set, message=done + terminal_safe(url))
+
+    def action_resolve(self) -> None:
+        """Look the marked papers (or the current one) up on arXiv by title."""
+        keys = self.targets()
+        if keys:
+            self.status.progress(0, len(keys), "asking arXiv")
+            self.resolve_worker(keys)
+
+    @work(thread=True, group="resolve", exit_on_error=False)
+    def resolve_worker(self, keys: list[str]) -> None:
+        # Its own connection, as another papershelf process would: the searches go on.
+        try:
+            with Library.open(self.lib.data_dir) as lib:
+                report = lib.find_on_arxiv(keys, progress=lambda done, total: self.post_message(
+                    ImportProgress(done, total, "asking arXiv")))
+        except PapershelfError as exc:
+            self.post_message(ResolveDone(error=str(exc)))
+            return
+        self.post_message(ResolveDone(report))
+
+    @on(ResolveDone)
+    def _resolve_done(self, message: ResolveDone) -> None:
+        self.status.progress_done()
+        report = message.report
+        if report is None or (report.error and not report.requests):
+            self.status.set(message=_one_line(message.error or report.error))
+            return
+        stopped = f" (stopped: {report.error})" if report.error else ""
+        self.status.set(message=_one_line(f"arXiv: {report.summary()}{stopped}"))
+        self._all_keys = None
+        self._keep_selection = True
+        self.results.invalidate(list(self.results.keys))
+        self.request_search(immediate=True)
 
     def action_similar(self) -> None:
         key = self.results.current_key
@@ -852,6 +889,7 @@ class MainScreen(Screen):
             papers = self.app.with_index(papers_for)
             options = ExportOptions(group_by=request.group_by, with_notes=request.with_notes)
             summary = write_export(papers, request.format, request.path, options)
+            self.app.with_store(lambda lib: lib.citekeys_used([p.key for p in papers]))
         except PapershelfError as exc:
             self.post_message(JobFailed("export", str(exc)))
             return

@@ -36,7 +36,7 @@ def highlighted(text: str, terms: set[str], style: str = "bold $accent") -> Cont
 
 def paper_content(paper: Paper, terms: set[str]) -> tuple[Content, Content, Content]:
     """(title, facts, abstract) for a paper, with matched words highlighted."""
-    title = highlighted(safe(paper.title), terms)
+    title = highlighted(safe(paper.display_title), terms)
     if paper.starred:
         title = Content.assemble(("★ ", "$warning"), title)
     rows: list[tuple[str, str]] = [
@@ -58,7 +58,7 @@ def paper_content(paper: Paper, terms: set[str]) -> tuple[Content, Content, Cont
     for label, value in rows:
         parts += [(f"{label:<8} ", "dim"), value, "\n"]
     facts = Content.assemble(*parts[:-1])
-    abstract = highlighted(safe(paper.abstract, single_line=False).strip() or "(no abstract)", terms)
+    abstract = highlighted(safe(paper.display_abstract, single_line=False).strip() or "(no abstract)", terms)
     return title, facts, abstract
 
 

@@ -242,7 +242,7 @@ class ResultsList(ScrollView, can_focus=True):
                                     style("results-list--tags")))
         used = sum(s.cell_length for s in left) + sum(s.cell_length for s in right)
         title_width = max(width - used - 1, 1)
-        title = self._title_segments(terminal_safe(paper.title, single_line=True), title_width,
+        title = self._title_segments(terminal_safe(paper.display_title, single_line=True), title_width,
                                      style("results-list--match"))
         strip = Strip([*left, *title, Segment(" "), *right]).adjust_cell_length(width)
         return strip.apply_style(base + cursor).simplify()
