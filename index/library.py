@@ -178,13 +178,31 @@ class Library:
 
     def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
                      progress: Progress | None = None,
-                     on_file: Callable[[Path, ImportReport], None] | None = None) -> ImportReport:
-        """Parse and add each file; a file that cannot be read is rejected with its reason."""
+                     on_file: Callable[[Path, ImportReport], None] | None = None,
+                     recursive: bool = False) -> ImportReport:
+        """Parse and add each file; a file that cannot be read is rejected with its reason.
+        A folder imports the files in it (and in its subfolders with `recursive`)."""
+        from index.folders import folder_files
         from index.sources import InputError, parse_file
 
         total = ImportReport()
         records: list[PaperRecord] = []
+        files: list[Path] = []
         for path in map(Path, paths):
+            if not path.is_dir():
+                files.append(path)
+                continue
+            try:
+                inside = folder_files(path, recursive=recursive)
+            except OSError as exc:
+                total.rejected.append(Problem(f"cannot read the folder: {exc.strerror or exc}",
+                                              None, str(path)))
+                continue
+            if not inside:
+                total.rejected.append(Problem("no files in this folder" + (
+                    "" if recursive else " (--recursive reads its subfolders)"), None, str(path)))
+            files += inside
+        for path in files:
             try:
                 result = parse_file(path)
             except InputError as exc:
@@ -229,9 +247,17 @@ class Library:
         if not matches:
             raise KeyNotFound(f"no paper matches key {prefix!r}")
         if len(matches) > 1:
-            shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
-            raise AmbiguousKey(f"key {prefix!r} matches several papers: {shown}")
+            raise AmbiguousKey(f"key {prefix!r} matches several papers: "
+                               f"{self._candidates(matches)}")
         return matches[0]
+
+    def _candidates(self, keys: list[str]) -> str:
+        """The papers an ambiguous prefix could mean, by citation key and title."""
+        shown = []
+        for paper in self.store.get_many(keys[:5]):
+            title = paper.title if len(paper.title) <= 40 else paper.title[:39].rstrip() + "…"
+            shown.append(f"{paper.citekey or paper.key} “{title}”")
+        return "; ".join(shown) + (" ..." if len(keys) > 5 else "")
 
     def citekey_owner(self, citekey: str) -> str | None:
         """The key of the paper using `citekey` (ignoring case), or None."""

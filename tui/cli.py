@@ -60,49 +60,55 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import Daily Papers pages and other files",
                        description="Import files; the format is detected from the content.")
-    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="files to import; a folder imports the files in it")
+    p.add_argument("-r", "--recursive", action="store_true",
+                   help="with a folder, also import the files in its subfolders")
     p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     p.add_argument("--watch", metavar="FOLDER", help="keep importing files dropped into FOLDER")
     p.set_defaults(handler=cmd_import)
 
     p = sub.add_parser("search", help="full-text search", description=SEARCH_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("query", nargs="+")
-    p.add_argument("--limit", type=int, default=20, metavar="N")
+    p.add_argument("query", nargs="+", help="the query (several words are joined with spaces)")
+    p.add_argument("--limit", type=int, default=20, metavar="N",
+                   help="show at most N results (default 20)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("list", help="list papers, newest first")
-    p.add_argument("--starred", action="store_true")
-    p.add_argument("--tag", metavar="T")
-    p.add_argument("--status", choices=STATUSES)
-    p.add_argument("--limit", type=int, default=None, metavar="N")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--starred", action="store_true", help="only starred papers")
+    p.add_argument("--tag", metavar="T", help="only papers tagged T")
+    p.add_argument("--status", choices=STATUSES, help="only papers with this read status")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="list at most N papers")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("show", help="show one paper")
     p.add_argument("key", help="paper key, citation key, or a unique prefix")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_show)
 
     for name, value in (("star", True), ("unstar", False)):
         p = sub.add_parser(name, help=f"{name} papers")
-        p.add_argument("keys", nargs="+", metavar="KEY")
+        p.add_argument("keys", nargs="+", metavar="KEY",
+                       help="papers: citation keys, arXiv ids, keys, or unique prefixes")
         p.set_defaults(handler=cmd_star, value=value)
 
     for name, adding in (("tag", True), ("untag", False)):
         p = sub.add_parser(name, help=("add tags to" if adding else "remove tags from") + " a paper")
-        p.add_argument("key")
-        p.add_argument("tags", nargs="+", metavar="TAG")
+        p.add_argument("key", help=KEY_HELP)
+        p.add_argument("tags", nargs="+", metavar="TAG",
+                       help="tags to " + ("add" if adding else "remove"))
         p.set_defaults(handler=cmd_tag, adding=adding)
 
     p = sub.add_parser("status", help="set read status")
-    p.add_argument("key")
-    p.add_argument("status", choices=STATUSES)
+    p.add_argument("key", help=KEY_HELP)
+    p.add_argument("status", choices=STATUSES, help="the new read status")
     p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser("note", help="edit a paper's note in $EDITOR (or set it with --text)")
-    p.add_argument("key")
+    p.add_argument("key", help=KEY_HELP)
     p.add_argument("--text", help="the new note (use - to read standard input)")
     p.set_defaults(handler=cmd_note)
 
@@ -110,7 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_reindex)
 
     p = sub.add_parser("stats", help="counts and locations")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_stats)
 
     for name in COMMAND_MODULES:
@@ -123,6 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(sub)
     return parser
 
+
+KEY_HELP = "paper: citation key, arXiv id, key, or a unique prefix of one"
 
 SEARCH_HELP = """\
 Search the library. Query language:
@@ -201,11 +209,11 @@ def open_app(args) -> int:
 
 # ---- output helpers ----------------------------------------------------------------------------
 
-def progress_bar(description: str):
+def progress_bar(description: str, then: str | None = None):
     """A Rich progress bar on stderr (silent when stderr is not a terminal)."""
     from tui.cli_progress import ProgressBar
 
-    return ProgressBar(description)
+    return ProgressBar(description, then=then)
 
 
 def paper_json(paper) -> dict:
@@ -222,6 +230,15 @@ def paper_line(paper) -> str:
     tags = f"  [{', '.join(paper.tags)}]" if paper.tags else ""
     title = terminal_safe(paper.title, single_line=True)
     return f"{star} {paper.citekey or paper.key:<24} {title}{terminal_safe(tags)}  ({paper.status})"
+
+
+def describe(paper, width: int = 60) -> str:
+    """How a message names a paper: its citation key and title (shortened), terminal-safe."""
+    title = terminal_safe(paper.title, single_line=True)
+    if len(title) > width:
+        title = title[:width - 1].rstrip() + "…"
+    name = terminal_safe(paper.citekey or paper.key, single_line=True)
+    return f"{name} “{title}”"
 
 
 def print_json(data) -> None:
@@ -260,8 +277,10 @@ def cmd_import(args, lib) -> int:
     if not args.files:
         print("papershelf import: give one or more files (or --watch FOLDER)", file=sys.stderr)
         return EXIT_USAGE
-    with progress_bar("importing") as bar:
-        report = lib.import_files(args.files, dry_run=args.dry_run, progress=bar.update)
+    # once every paper is stored, the search index is updated: seconds for a big import
+    with progress_bar("importing", then="indexing") as bar:
+        report = lib.import_files(args.files, dry_run=args.dry_run, progress=bar.update,
+                                   recursive=args.recursive)
     print_report(report, dry_run=args.dry_run)
     return EXIT_USER_ERROR if report.rejected and not (report.added or report.merged or report.unchanged) else EXIT_OK
 
@@ -319,11 +338,12 @@ def cmd_show(args, lib) -> int:
         print_json(paper_json(paper) | {"abstract": paper.abstract})
         return EXIT_OK
     safe = lambda s: terminal_safe(s or "")  # noqa: E731
+    date = " ".join(str(part) for part in (paper.year, safe(paper.listing_date)) if part)
     lines = [
         safe(paper.title),
         f"  key:      {paper.key}   citekey: {safe(paper.citekey)}",
         f"  authors:  {safe(', '.join(paper.authors)) or '-'}",
-        f"  date:     {paper.year or ''} {safe(paper.listing_date)}".rstrip(),
+        f"  date:     {date or '-'}",
         f"  status:   {paper.status}{'   starred' if paper.starred else ''}",
         f"  tags:     {safe(', '.join(paper.tags)) or '-'}",
         f"  url:      {safe(paper.best_url) or '-'}",
@@ -333,7 +353,7 @@ def cmd_show(args, lib) -> int:
         lines.append(f"  links:    {safe(' '.join(paper.links))}")
     lines += ["", safe(paper.abstract)]
     if paper.note:
-        lines += ["", "Note:", safe(paper.note)]
+        lines += ["", "Note:", safe(paper.note).rstrip("\n")]  # ends with exactly one newline
     print("\n".join(lines))
     return EXIT_OK
 
@@ -341,8 +361,8 @@ def cmd_show(args, lib) -> int:
 def cmd_star(args, lib) -> int:
     keys = [lib.resolve(key) for key in args.keys]  # every key checked before anything changes
     lib.set_star_many(keys, args.value)
-    for key in keys:
-        print(f"{'starred' if args.value else 'unstarred'} {key}")
+    for paper in lib.get_many(list(dict.fromkeys(keys))):
+        print(f"{'starred' if args.value else 'unstarred'} {describe(paper)}")
     return EXIT_OK
 
 
@@ -353,14 +373,14 @@ def cmd_tag(args, lib) -> int:
     else:
         lib.remove_tags(key, args.tags)
     paper = lib.get(key)
-    print(f"{key}: tags {terminal_safe(', '.join(paper.tags)) or '(none)'}")
+    print(f"{describe(paper)}: tags {terminal_safe(', '.join(paper.tags)) or '(none)'}")
     return EXIT_OK
 
 
 def cmd_status(args, lib) -> int:
     key = lib.resolve(args.key)
     lib.set_status(key, args.status)
-    print(f"{key}: {args.status}")
+    print(f"{describe(lib.get(key))}: {args.status}")
     return EXIT_OK
 
 
@@ -374,7 +394,7 @@ def cmd_note(args, lib) -> int:
             print("note unchanged", file=sys.stderr)
             return EXIT_OK
     changed = lib.set_note(key, text)
-    print(f"{key}: note {'saved' if changed else 'unchanged'}")
+    print(f"{describe(lib.get(key))}: note {'saved' if changed else 'unchanged'}")
     return EXIT_OK
 
 
@@ -399,7 +419,7 @@ def _edit_in_editor(current: str) -> str | None:
 def cmd_reindex(args, lib) -> int:
     with progress_bar("indexing") as bar:
         count = lib.reindex(progress=bar.update)
-    print(f"indexed {count} papers")
+    print(f"indexed {count} paper{'' if count == 1 else 's'}")
     return EXIT_OK
 
 

@@ -6,8 +6,13 @@ import sys
 
 
 class ProgressBar:
-    def __init__(self, description: str, *, force: bool = False):
+    """`then` names the phase that follows once the count is complete (an import's index
+    update takes seconds after the last paper is stored): the bar shows it instead of 100%."""
+
+    def __init__(self, description: str, *, force: bool = False, then: str | None = None):
         self.description = description
+        self.then = then
+        self.phase = description
         self.enabled = force or sys.stderr.isatty()
         self._progress = None
         self._task = None
@@ -25,6 +30,11 @@ class ProgressBar:
         return self
 
     def update(self, done: int, total: int | None) -> None:
+        if self.then and total and done >= total:
+            self.phase = self.then
+            if self._progress is not None:  # no total: Rich draws a pulsing bar
+                self._progress.update(self._task, description=self.then, completed=0, total=None)
+            return
         if self._progress is not None:
             self._progress.update(self._task, completed=done, total=total)
 

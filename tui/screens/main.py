@@ -547,7 +547,7 @@ class MainScreen(Screen):
 
     @work(thread=True, group="copy", exit_on_error=False)
     def copy_worker(self, text: str, what: str) -> None:
-        from index.clipboard import copy_text
+        from index.clipboard import copied_message, copy_text
 
         app = self.app
 
@@ -559,7 +559,7 @@ class MainScreen(Screen):
         except PapershelfError as exc:
             self.post_message(JobFailed("copy", str(exc)))
             return
-        app.call_from_thread(self.status.set, message=f"copied {what} ({method})")
+        app.call_from_thread(self.status.set, message=copied_message(what, method))
 
     def action_open_url(self) -> None:
         key = self.results.current_key
@@ -625,7 +625,10 @@ class MainScreen(Screen):
 
     @on(ImportProgress)
     def _import_progress(self, message: ImportProgress) -> None:
-        self.status.progress(message.done, message.total, message.label)
+        label = message.label
+        if label == "importing" and message.done >= message.total:
+            label = "indexing"  # every paper is stored; the search index update follows
+        self.status.progress(message.done, message.total, label)
 
     @work(thread=True, group="index", exit_on_error=False)
     def index_worker(self) -> None:
