@@ -31,9 +31,11 @@ class ProgressBar:
 
     def update(self, done: int, total: int | None) -> None:
         if self.then and total and done >= total:
+            if self._progress is not None and self.phase != self.then:
+                # a new task without a total: Rich pulses it, nothing claims 100% done
+                self._progress.remove_task(self._task)
+                self._task = self._progress.add_task(self.then, total=None)
             self.phase = self.then
-            if self._progress is not None:  # no total: Rich draws a pulsing bar
-                self._progress.update(self._task, description=self.then, completed=0, total=None)
             return
         if self._progress is not None:
             self._progress.update(self._task, completed=done, total=total)
