@@ -36,6 +36,7 @@ from index.config import Config, load_config
 from index.library import Library
 from index.model import PapershelfError
 from tui.commands import PapershelfCommands
+from tui.keymap import check_keymap
 from tui.screens.main import FILTERS, MainScreen, available
 
 T = TypeVar("T")
@@ -56,6 +57,7 @@ class PapershelfApp(App):
     def __init__(self, library: Library, config: Config | None = None) -> None:
         self.lib = library
         self.config = config if config is not None else load_config()
+        self.key_warnings = check_keymap(self.config)  # a mistake stops here, in one line
         self.theme_errors: list[str] = []
         self._themes: list[Theme] = []
         self._load_themes()
@@ -133,6 +135,8 @@ class PapershelfApp(App):
             if minutes and minutes > 0:
                 self.set_interval(minutes * 60, self.action_sync)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for warning in self.key_warnings:
+            self.notify(warning, title="Keys", severity="warning", markup=False, timeout=15)
         if self.theme_errors:
             self.notify("\n".join(self.theme_errors), title="Themes", severity="warning",
                         markup=False, timeout=10)
