@@ -297,7 +297,9 @@ async def test_copy_citation_key_falls_back_to_osc52(tmp_path, monkeypatch):
         citekey = screen.results.paper(screen.results.current_key).citekey
         await pilot.press("y")
         await wait_for(pilot, lambda: app.clipboard == citekey)
-        await wait_for(pilot, lambda: "copied citation key" in screen.status.text())
+        await wait_for(pilot, lambda: "sent citation key" in screen.status.text())
+        assert "to the terminal (OSC 52)" in screen.status.text()
+        assert "(terminal (OSC 52))" not in screen.status.text()
         await pilot.press("Y")
         await wait_for(pilot, lambda: app.clipboard.startswith("@"))
         assert citekey in app.clipboard
