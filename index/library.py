@@ -27,6 +27,7 @@ from index.model import (
     normalise_tag,
 )
 from index.store import Store
+from index.folders import folder_files  # noqa: F401 - for the front ends
 
 Progress = Callable[[int, int], None]
 INDEX_DIR = "search"
@@ -182,7 +183,6 @@ class Library:
                      recursive: bool = False) -> ImportReport:
         """Parse and add each file; a file that cannot be read is rejected with its reason.
         A folder imports the files in it (and in its subfolders with `recursive`)."""
-        from index.folders import folder_files
         from index.sources import InputError, parse_file
 
         total = ImportReport()

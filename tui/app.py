@@ -128,6 +128,7 @@ class PapershelfApp(App):
 
     def on_mount(self) -> None:
         self._tune_garbage_collector()
+        self.call_after_refresh(self.check_size)
         self.sync_folder = self.config.get("sync", "folder")
         if self.sync_folder:  # sync on start (once the screen is up) and every few minutes
             self.call_after_refresh(self.action_sync)
@@ -140,6 +141,20 @@ class PapershelfApp(App):
         if self.theme_errors:
             self.notify("\n".join(self.theme_errors), title="Themes", severity="warning",
                         markup=False, timeout=10)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.check_size)
+
+    def check_size(self) -> None:
+        """Below the smallest usable size, say so rather than draw a broken screen."""
+        from tui.screens.too_small import TooSmallScreen, too_small
+
+        small = too_small(*self.size)
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen())
+        elif showing and not small:
+            self.pop_screen()
 
     def _tune_garbage_collector(self) -> None:
         """Keep Python's full garbage collections out of typing and starring.

@@ -26,7 +26,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from index.library import Library, SearchHits
@@ -43,6 +43,7 @@ from tui.messages import (
     SearchDone,
 )
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.footer import ShelfFooter
 from tui.widgets.results_list import ResultsList
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
@@ -138,7 +139,7 @@ class MainScreen(Screen):
             yield Welcome(id="welcome")
             yield DetailPane(id="detail")
         yield StatusLine(id="status")
-        yield Footer()
+        yield ShelfFooter()
 
     @property
     def results(self) -> ResultsList:
@@ -713,9 +714,10 @@ class MainScreen(Screen):
         scopes.append(ExportScope("results", len(results.keys)))
         scopes.append(ExportScope("starred", len(self.lib.list_papers(starred=True))))
         current = results.paper(results.current_key) if results.current_key else None
-        if current and current.tags:
-            tag = current.tags[0]
-            scopes.append(ExportScope("tag", len(self.lib.list_papers(tag=tag)), tag=tag))
+        tags = sorted(self.lib.all_tags(), key=lambda item: -item[1])  # most used first
+        if tags:  # the dialog's tag picker starts at this paper's first tag
+            tag = current.tags[0] if current and current.tags else tags[0][0]
+            scopes.append(ExportScope("tag", dict(tags).get(tag, 0), tag=tag))
         scopes.append(ExportScope("all", len(self.lib.search("", limit=None).keys)))
         marked = [k for k in results.keys if k in results.marked] or sorted(results.marked)
         shown = list(results.keys)
@@ -724,7 +726,7 @@ class MainScreen(Screen):
             if request is not None:
                 self.export_worker(request, marked, shown)
 
-        self.app.push_screen(ExportDialog(scopes, directory=Path.cwd()), done)
+        self.app.push_screen(ExportDialog(scopes, directory=Path.cwd(), tags=tags), done)
 
     @work(thread=True, group="export", exit_on_error=False)
     def export_worker(self, request, marked: list[str], shown: list[str]) -> None:
