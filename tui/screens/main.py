@@ -33,6 +33,7 @@ from index.library import Library, SearchHits
 from index.model import STATUSES, Paper, PapershelfError
 from index.textsafe import terminal_safe
 from tui.messages import (
+    FilterHides,
     ImportDone,
     ImportProgress,
     IndexReady,
@@ -229,6 +230,28 @@ class MainScreen(Screen):
             hits = SearchHits([], 0, error=f"search failed: {type(exc).__name__}: {exc}")
         if not worker.is_cancelled:
             self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started))
+            self._count_hidden(generation, sent, hits, worker)
+
+    def _count_hidden(self, generation: int, sent: str, hits: SearchHits, worker) -> None:
+        """With a quick filter on, count the matches without it, so the status line can say
+        what the filter hides (after the results: they must not wait for this)."""
+        condition = FILTERS[self.filter]
+        text = sent[: -len(condition)].strip() if condition and sent.endswith(condition) else ""
+        if not text or _no_text(text) or hits.error:
+            return
+        try:
+            total = self.app.with_index(lambda lib: lib.search(text, limit=1, as_you_type=True))
+        except Exception:  # noqa: BLE001 - only a hint; the results are already shown
+            return
+        if not worker.is_cancelled and not total.error and total.total > hits.total:
+            self.post_message(FilterHides(generation, total.total))
+
+    @on(FilterHides)
+    def _filter_hides(self, message: FilterHides) -> None:
+        if message.generation != self._generation or self.hits is None or self.note:
+            return
+        self.status.set(hits=filter_hint(self.hits, message.unfiltered_total, self.filter,
+                                         self._key_for("filter-all", "1")))
 
     def _list_everything(self, generation: int, query: str, sent: str, worker) -> SearchHits:
         """Filters alone list every paper, newest first. The whole key list takes ~0.4-1 s at
@@ -299,7 +322,9 @@ class MainScreen(Screen):
 
     def action_accept_suggestion(self) -> None:
         if self.suggestion:
-            self.query_one(SearchBar).value = self.suggestion  # Input.Changed runs the search
+            bar = self.query_one(SearchBar)
+            bar.value = self.suggestion  # Input.Changed runs the search
+            bar.cursor_position = len(bar.value)  # type on after the accepted words
 
     # ---- results and detail ------------------------------------------------------------------
 
@@ -801,6 +826,14 @@ def _first_page(lib: Library, query: str) -> list[str] | None:
 def _no_text(query: str) -> bool:
     """True for a query of filters only (is:, tag:): those list everything, newest first."""
     return all(word.startswith(("is:", "tag:")) for word in query.split())
+
+
+def filter_hint(hits: SearchHits, unfiltered_total: int, filter_name: str, all_key: str) -> str:
+    """ "0 of 3 matches: the unread filter hides them; 1 shows all" """
+    hidden = unfiltered_total - hits.total
+    them = "them" if hits.total == 0 else ("1" if hidden == 1 else f"{hidden:,}")
+    return (f"{hits.total:,} of {unfiltered_total:,} matches: the {filter_name} filter hides "
+            f"{them}; {all_key} shows all")
 
 
 def _count(papers: list) -> str:
