@@ -48,3 +48,39 @@ async def test_a_quick_filter_says_what_it_hides(tmp_path):
         await settle(pilot)
         await wait_for(pilot, lambda: "the starred filter hides them" in screen.status.text())
     lib.close()
+
+
+async def test_quitting_during_an_import_says_it_is_finishing(tmp_path, monkeypatch):
+    import threading
+
+    from index.library import Library
+
+    release = threading.Event()
+    started = threading.Event()
+    real_import = Library.import_files
+
+    def slow_import(self, paths, **kwargs):
+        started.set()
+        release.wait(10)
+        return real_import(self, paths, **kwargs)
+
+    monkeypatch.setattr(Library, "import_files", slow_import)
+    page = tmp_path / "page.bib"
+    page.write_text("@article{k1, title={Counting Clouds with Small Models}, year={2024}}\n")
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("#import-path").value = str(page)
+        await pilot.press("enter")
+        await wait_for(pilot, started.is_set)
+        await pilot.press("q")
+        await wait_for(pilot, lambda: any("Finishing the import before quitting" in n.message
+                                          for n in app._notifications))
+        assert app.is_running and app.return_code is None
+        release.set()
+        await wait_for(pilot, lambda: not app.is_running)
+    titles = [p.title for p in lib.get_many(lib.search("", limit=None).keys)]
+    assert "Counting Clouds with Small Models" in titles  # the import was finished, not dropped
+    lib.close()

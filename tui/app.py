@@ -31,6 +31,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.theme import Theme
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from index.config import Config, load_config
 from index.library import Library
@@ -67,6 +68,7 @@ class PapershelfApp(App):
         self._index_lock = threading.Lock()
         self._store_lock = threading.Lock()
         self._closed = False
+        self._quit_pending = False  # q pressed during an import: quit once it is done
         self._gc_thresholds = gc.get_threshold()  # put back on exit
         self.index_ready = threading.Event()  # set once MainScreen has checked the index
         self._saved_theme = self.config.get("ui", "theme")
@@ -169,11 +171,37 @@ class PapershelfApp(App):
         self.call_after_refresh(gc.freeze)
 
     async def action_quit(self) -> None:
+        if self._imports_running():
+            self._quit_after_imports()
+            return
         self.save_state()
         if getattr(self, "sync_folder", None) and not self._closed:
             self._main_status("syncing before quitting…")
             await self.action_sync().wait()  # publish this session's changes
         self.exit()
+
+    def _imports_running(self) -> list:
+        return [w for w in self.workers if w.group == "import" and not w.is_finished]
+
+    def _quit_after_imports(self) -> None:
+        """An import holds the index until it is done: say so, let the UI go on showing its
+        progress, and quit once it is finished (nothing it imported is lost)."""
+        if self._quit_pending:
+            return
+        self._quit_pending = True
+        self.notify("Finishing the import before quitting…", title="Quitting",
+                    markup=False, timeout=60)
+        self.run_worker(self._quit_when_imported(self._imports_running()), group="quit",
+                        exit_on_error=False)
+
+    async def _quit_when_imported(self, running: list) -> None:
+        for worker in running:
+            try:
+                await worker.wait()
+            except (WorkerFailed, WorkerCancelled):
+                pass  # the import reported its own failure; quitting goes on
+        self._quit_pending = False
+        await self.action_quit()
 
     # ---- sync --------------------------------------------------------------------------------
 
