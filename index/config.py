@@ -144,3 +144,12 @@ def _check(path: Path, data: dict) -> None:
             if not isinstance(item, accepted) or isinstance(item, bool):
                 raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
                                   f"({type(item).__name__})")
+
+
+def remember_sync_folder(config: Config, folder: str | os.PathLike) -> str:
+    """Save `folder` as [sync] folder (absolute, `~` expanded) unless it is already there;
+    returns it. `papershelf sync FOLDER` and the app's folder prompt both remember it here."""
+    remembered = str(Path(folder).expanduser().resolve())
+    if config.get("sync", "folder") != remembered:
+        config.set("sync", "folder", remembered)
+    return remembered

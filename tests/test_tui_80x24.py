@@ -13,6 +13,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.import_screen import ImportScreen
 from tui.screens.note_conflict import NoteConflictScreen
 from tui.screens.note_editor import NoteEditor
+from tui.screens.sync_folder import SyncFolderPrompt
 from tui.screens.tag_prompt import TagPrompt
 from tui.screens.too_small import TooSmallScreen
 
@@ -82,7 +83,8 @@ async def test_export_buttons_keep_their_height_at_140x40(tmp_path):
 
 
 @pytest.mark.parametrize("keys, kind", [(["i"], ImportScreen), (["t"], TagPrompt),
-                                        (["question_mark"], HelpScreen), (["n"], NoteEditor)])
+                                        (["question_mark"], HelpScreen), (["n"], NoteEditor),
+                                        (["S"], SyncFolderPrompt)])
 async def test_dialogs_fit_80x24(tmp_path, keys, kind):
     app, lib = make_app(tmp_path)
     async with app.run_test(size=SMALL) as pilot:

@@ -84,3 +84,35 @@ async def test_quitting_during_an_import_says_it_is_finishing(tmp_path, monkeypa
     titles = [p.title for p in lib.get_many(lib.search("", limit=None).keys)]
     assert "Counting Clouds with Small Models" in titles  # the import was finished, not dropped
     lib.close()
+
+
+async def test_S_without_a_folder_asks_for_one_and_remembers_it(tmp_path):
+    import tomllib
+
+    from tui.screens.sync_folder import SyncFolderPrompt
+
+    shared = tmp_path / "Shared Sync"
+    shared.mkdir()
+    app, lib = make_app(tmp_path, config_text="[ui]\ndebounce_ms = 100\n")
+    config_path = tmp_path / "config" / "config.toml"
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: isinstance(app.screen, SyncFolderPrompt))
+        prompt_input = app.screen.query_one("#sync-folder")
+        prompt_input.value = ""
+        await pilot.press(*str(tmp_path / "nothing-here"), "enter")
+        await pilot.pause()
+        assert "No such folder" in app.screen.query_one("#sync-error").content.plain
+        prompt_input.value = ""
+        await pilot.press(*str(tmp_path / "Sha"))
+        await wait_for(pilot, lambda: getattr(prompt_input, "_suggestion", "")
+                       == str(shared) + "/")
+        await pilot.press("tab", "enter")  # completion, then sync
+        await wait_for(pilot, lambda: "synced" in app.screen_stack[0].status.text())
+        assert app.sync_folder == str(shared.resolve())
+    saved = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    assert saved["sync"]["folder"] == str(shared.resolve())  # what `papershelf sync` saves
+    assert saved["ui"]["debounce_ms"] == 100  # the rest of the user's file is kept
+    assert (shared / "papershelf" / "FORMAT").exists()
+    lib.close()

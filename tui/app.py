@@ -33,7 +33,7 @@ from textual.binding import Binding
 from textual.theme import Theme
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from index.config import Config, load_config
+from index.config import Config, load_config, remember_sync_folder
 from index.library import Library
 from index.model import PapershelfError
 from tui.commands import PapershelfCommands
@@ -134,9 +134,7 @@ class PapershelfApp(App):
         self.sync_folder = self.config.get("sync", "folder")
         if self.sync_folder:  # sync on start (once the screen is up) and every few minutes
             self.call_after_refresh(self.action_sync)
-            minutes = self.config.get("sync", "interval_minutes", 5)
-            if minutes and minutes > 0:
-                self.set_interval(minutes * 60, self.action_sync)
+            self._start_sync_timer()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         for warning in self.key_warnings:
             self.notify(warning, title="Keys", severity="warning", markup=False, timeout=15)
@@ -157,6 +155,11 @@ class PapershelfApp(App):
             self.push_screen(TooSmallScreen())
         elif showing and not small:
             self.pop_screen()
+
+    def _start_sync_timer(self) -> None:
+        minutes = self.config.get("sync", "interval_minutes", 5)
+        if minutes and minutes > 0:
+            self.set_interval(minutes * 60, self.action_sync)
 
     def _tune_garbage_collector(self) -> None:
         """Keep Python's full garbage collections out of typing and starring.
@@ -207,14 +210,24 @@ class PapershelfApp(App):
 
     def action_sync(self):
         if not getattr(self, "sync_folder", None):
-            self.notify("No sync folder yet: run `papershelf sync FOLDER` once to choose one.",
-                        severity="warning", markup=False)
+            self._choose_sync_folder()
             return None
         self._main_status("syncing…")
         return self._sync_worker(self.sync_folder)
 
+    def _choose_sync_folder(self) -> None:
+        """The first S: ask for the folder (with completion), sync, and remember it."""
+        from tui.screens.sync_folder import SyncFolderPrompt
+
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self._main_status("syncing…")
+                self._sync_worker(str(folder), remember=True)
+
+        self.push_screen(SyncFolderPrompt(), chosen)
+
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
-    def _sync_worker(self, folder: str) -> None:
+    def _sync_worker(self, folder: str, remember: bool = False) -> None:
         from index.sync import sync_now
         from tui.messages import SyncDone
 
@@ -223,7 +236,19 @@ class PapershelfApp(App):
         except Exception as exc:  # noqa: BLE001 - any failure is shown, the app goes on
             self._post_to_main(SyncDone(error=str(exc)))
         else:
+            if remember:  # only a folder that synced is worth remembering
+                self.call_from_thread(self._remember_sync_folder, folder)
             self._post_to_main(SyncDone(report=report))
+
+    def _remember_sync_folder(self, folder: str) -> None:
+        try:
+            self.sync_folder = remember_sync_folder(self.config, folder)
+        except OSError as exc:
+            self.sync_folder = folder  # this session still syncs with it
+            self.notify(f"could not save the sync folder in config.toml: {exc}",
+                        severity="warning", markup=False)
+            return
+        self._start_sync_timer()
 
     def _post_to_main(self, message) -> None:
         if self.screen_stack:

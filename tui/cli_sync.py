@@ -59,14 +59,9 @@ def run_sync(args, lib) -> int:
                               "(a folder Dropbox, Syncthing or iCloud replicates)")
     report = sync.sync_now(lib, folder)
     if args.folder:
-        from pathlib import Path
+        from index.config import load_config, remember_sync_folder
 
-        from index.config import load_config
-
-        config = load_config()
-        remembered = str(Path(args.folder).expanduser().resolve())
-        if config.get("sync", "folder") != remembered:
-            config.set("sync", "folder", remembered)
+        remember_sync_folder(load_config(), args.folder)
     if args.json:
         print(json.dumps({
             "device": report.device, "published": report.published, "received": report.received,
