@@ -251,6 +251,20 @@ class Library:
                                f"{self._candidates(matches)}")
         return matches[0]
 
+    def complete_keys(self, prefix: str, limit: int = 200) -> list[str]:
+        """What a shell completes a paper argument with: each matching paper's citation key,
+        or its key or arXiv id when that is what `prefix` starts (`resolve` takes them all)."""
+        out = []
+        for paper in self.store.get_many(self.store.keys_with_prefix(prefix, limit=limit)):
+            key_id = paper.key.split(":", 1)[-1]
+            if paper.citekey and paper.citekey.casefold().startswith(prefix.casefold()):
+                out.append(paper.citekey)
+            elif paper.key.startswith(prefix):
+                out.append(paper.key)
+            elif key_id.startswith(prefix):
+                out.append(key_id)
+        return sorted(set(out))
+
     def _candidates(self, keys: list[str]) -> str:
         """The papers an ambiguous prefix could mean, by citation key and title."""
         shown = []

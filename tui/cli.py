@@ -20,7 +20,8 @@ from index.textsafe import terminal_safe
 
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
-COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care"]
+COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care",
+                   "tui.cli_completion"]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 # Commands that bring in many changes at once start with the day's automatic backup.
@@ -146,6 +147,10 @@ Search the library. Query language:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks what to complete (completion script)
+        from tui.cli_completion import complete
+
+        complete(parser)
     args = parser.parse_args(argv)
     if args.command is None:
         return open_app(args)
