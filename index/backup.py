@@ -92,6 +92,7 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
         if ok != "ok":
             raise BackupError(f"{dest}: the copy failed its check ({ok}); nothing was written")
         with open(tmp, "rb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # a backup holds the whole library: private
             os.fsync(handle.fileno())
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)

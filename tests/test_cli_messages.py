@@ -162,3 +162,19 @@ def test_progress_names_the_indexing_phase():
         assert bar.phase == "indexing"
         assert bar._progress.tasks[0].description == "indexing"
         assert bar._progress.tasks[0].total is None
+
+
+def test_the_library_and_backups_stay_private(tmp_path, capsys):
+    old = os.umask(0o022)
+    try:
+        data = tmp_path / "fresh"
+        page = tmp_path / "page.txt"
+        page.write_text(dense_page(PAIRS[:1]), encoding="utf-8")
+        assert main(["--data-dir", str(data), "import", str(page)]) == 0
+        assert main(["--data-dir", str(data), "backup", str(tmp_path / "copy.sqlite3")]) == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((tmp_path / "copy.sqlite3").stat().st_mode) == 0o600
+    for automatic in (data / "backups").glob("*.sqlite3"):
+        assert stat.S_IMODE(automatic.stat().st_mode) == 0o600
