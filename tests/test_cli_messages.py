@@ -178,3 +178,17 @@ def test_the_library_and_backups_stay_private(tmp_path, capsys):
     assert stat.S_IMODE((tmp_path / "copy.sqlite3").stat().st_mode) == 0o600
     for automatic in (data / "backups").glob("*.sqlite3"):
         assert stat.S_IMODE(automatic.stat().st_mode) == 0o600
+
+
+def test_show_without_an_abstract_leaves_no_empty_paragraphs(tmp_path, capsys):
+    data = tmp_path / "data"
+    bib = tmp_path / "a.bib"
+    bib.write_text("@article{k1, title={A Study of Tiny Things}, year={2024}}\n")
+    assert main(["--data-dir", str(data), "import", str(bib)]) == 0
+    assert main(["--data-dir", str(data), "note", "k1", "--text", "short"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(data), "show", "k1"]) == 0
+    out = capsys.readouterr().out
+    assert "\n\n\n" not in out
+    assert out.endswith("\n\nNote:\nshort\n")
+    assert "  date:     2024\n" in out

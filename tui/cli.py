@@ -356,7 +356,8 @@ def cmd_show(args, lib) -> int:
     ]
     if paper.links:
         lines.append(f"  links:    {safe(' '.join(paper.links))}")
-    lines += ["", safe(paper.abstract)]
+    if paper.abstract and paper.abstract.strip():  # no empty paragraph for a missing abstract
+        lines += ["", safe(paper.abstract).strip()]
     if paper.note:
         lines += ["", "Note:", safe(paper.note).rstrip("\n")]  # ends with exactly one newline
     print("\n".join(lines))
