@@ -116,3 +116,60 @@ async def test_S_without_a_folder_asks_for_one_and_remembers_it(tmp_path):
     assert saved["ui"]["debounce_ms"] == 100  # the rest of the user's file is kept
     assert (shared / "papershelf" / "FORMAT").exists()
     lib.close()
+
+
+async def test_import_dialog_reads_subfolders_when_ticked(tmp_path):
+    from textual.widgets import Checkbox
+
+    from tui.screens.import_screen import ImportScreen
+
+    folder = tmp_path / "drop"
+    (folder / "older").mkdir(parents=True)
+    (folder / "top.bib").write_text("@article{t1, title={Top Level Tiny Study}, year={2024}}\n")
+    (folder / "older" / "deep.bib").write_text(
+        "@article{d1, title={Deeply Nested Tiny Study}, year={2023}}\n")
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await wait_for(pilot, lambda: isinstance(app.screen, ImportScreen))
+        app.screen.query_one("#import-path").value = str(folder)
+        app.screen.query_one("#import-recursive", Checkbox).value = True
+        app.screen.query_one("#import-path").focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "imported: added 2" in app.screen.status.text())
+    titles = {p.title for p in lib.get_many(lib.search("", limit=None).keys)}
+    assert {"Top Level Tiny Study", "Deeply Nested Tiny Study"} <= titles
+    lib.close()
+
+
+async def test_export_tag_picker_completes_and_exports_that_tag(tmp_path, monkeypatch):
+    from tui.screens.export_dialog import ExportDialog
+
+    app, lib = make_app(tmp_path)
+    keys = lib.search("", limit=None).keys
+    lib.add_tags(keys[0], ["sheep"])
+    lib.add_tags(keys[1], ["lullaby"])
+    lib.add_tags(keys[2], ["lullaby"])
+    monkeypatch.chdir(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await wait_for(pilot, lambda: isinstance(app.screen, ExportDialog))
+        dialog = app.screen
+        tag_input = dialog.query_one("#export-tag")
+        tag_input.focus()
+        tag_input.value = ""
+        await pilot.press(*"lul")
+        await wait_for(pilot, lambda: getattr(tag_input, "_suggestion", "") == "lullaby")
+        await pilot.press("tab")  # accepts the completion
+        await pilot.pause()
+        assert tag_input.value == "lullaby"
+        chosen = dialog.scopes[dialog.scope_index]
+        assert (chosen.kind, chosen.tag, chosen.count) == ("tag", "lullaby", 2)
+        assert "Tag: lullaby (2 papers)" in str(dialog.query_one(f"#scope-{dialog.scope_index}")
+                                               .label)
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: "wrote 2 papers" in app.screen.status.text())
+    assert (tmp_path / "papershelf.bib").read_text().count("@") == 2
+    lib.close()
