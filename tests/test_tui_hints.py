@@ -173,3 +173,18 @@ async def test_export_tag_picker_completes_and_exports_that_tag(tmp_path, monkey
         await wait_for(pilot, lambda: "wrote 2 papers" in app.screen.status.text())
     assert (tmp_path / "papershelf.bib").read_text().count("@") == 2
     lib.close()
+
+
+async def test_the_progress_names_the_indexing_phase(tmp_path):
+    from tui.messages import ImportProgress
+
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        screen.post_message(ImportProgress(200, 1000))
+        await wait_for(pilot, lambda: "importing 200/1,000" in screen.status.text())
+        screen.post_message(ImportProgress(1000, 1000))  # stored: the index update follows
+        await wait_for(pilot, lambda: "indexing the imported papers…" in screen.status.text())
+        screen.status.progress_done()
+    lib.close()

@@ -651,10 +651,10 @@ class MainScreen(Screen):
 
     @on(ImportProgress)
     def _import_progress(self, message: ImportProgress) -> None:
-        label = message.label
-        if label == "importing" and message.done >= message.total:
-            label = "indexing"  # every paper is stored; the search index update follows
-        self.status.progress(message.done, message.total, label)
+        self.status.progress(message.done, message.total, message.label)
+        if message.label == "importing" and message.done >= message.total:
+            # every paper is stored; the search index update follows and takes a while
+            self.status.set(message="indexing the imported papers…")
 
     @work(thread=True, group="index", exit_on_error=False)
     def index_worker(self) -> None:

@@ -65,9 +65,7 @@ class SyncFolderPrompt(Dialog[Path | None]):
                 yield Static("", id="sync-error")
 
     def on_mount(self) -> None:
-        path_input = self.query_one(Input)
-        path_input.focus()
-        path_input.cursor_position = len(path_input.value)
+        self.query_one(PathInput).focus()  # Input starts with its cursor after the text
 
     @on(Input.Changed, "#sync-folder")
     def clear_error(self) -> None:
