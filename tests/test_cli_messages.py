@@ -192,3 +192,28 @@ def test_show_without_an_abstract_leaves_no_empty_paragraphs(tmp_path, capsys):
     assert "\n\n\n" not in out
     assert out.endswith("\n\nNote:\nshort\n")
     assert "  date:     2024\n" in out
+
+
+def test_sync_messages_name_the_paper_and_count_in_good_grammar(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PAPERSHELF_CONFIG_DIR", str(tmp_path / "config"))
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    bib = tmp_path / "a.bib"
+    bib.write_text("@article{k1, title={A Study of Tiny Things}, year={2024}}\n")
+    one, two = str(tmp_path / "one"), str(tmp_path / "two")
+
+    def cli(*argv):
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        return out
+
+    cli("--data-dir", one, "import", str(bib))
+    cli("--data-dir", one, "sync", str(shared))
+    assert "changed 1 paper" in cli("--data-dir", two, "sync", str(shared))
+    cli("--data-dir", one, "note", "k1", "--text", "from one")
+    cli("--data-dir", two, "note", "k1", "--text", "from two")
+    cli("--data-dir", one, "sync", str(shared))
+    cli("--data-dir", two, "sync", str(shared))
+    out = cli("--data-dir", two, "sync", "--resolve", "k1", "--keep", "mine")
+    assert out.startswith("k1 “A Study of Tiny Things”: note conflict settled (mine)")

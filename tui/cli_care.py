@@ -104,7 +104,8 @@ def cmd_restore(args, lib) -> int:
 
         data_dir = default_data_dir(args.data_dir)
     info = restore(data_dir, Path(args.path))
-    print(f"restored {info['papers']} papers from {_line(args.path)}")
+    count = info["papers"]
+    print(f"restored {count} paper{'' if count == 1 else 's'} from {_line(args.path)}")
     if info["previous"]:
         print(f"the library as it was is saved in {_line(info['previous'])}", file=sys.stderr)
     return EXIT_OK

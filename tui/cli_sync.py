@@ -133,5 +133,8 @@ def _resolve(args, lib) -> int:
         "merged": conflict.merged,
     }[args.keep]
     sync.resolve_conflict(lib, key, text)
-    print(f"{key}: note conflict settled ({args.keep}); run `papershelf sync` to share it")
+    from tui.cli import describe
+
+    print(f"{describe(lib.get(key))}: note conflict settled ({args.keep}); "
+          "run `papershelf sync` to share it")
     return EXIT_OK
