@@ -57,3 +57,11 @@ async def test_taking_q_from_quit_is_a_warning_on_screen(tmp_path):
         shown = [n.message for n in app._notifications]
         assert any("star takes q, so q no longer quits" in m and "line 2" in m for m in shown)
     lib.close()
+
+
+@pytest.mark.parametrize("key", ["s", "S", "ctrl+s", "f5", "pageup", "question_mark", "comma",
+                                 "minus", "slash", "ctrl+shift+up", "space", "enter", "escape"])
+def test_keys_textual_knows_are_accepted(key):
+    from tui.keymap import key_problem
+
+    assert key_problem(key) is None

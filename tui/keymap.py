@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 
 from textual.binding import Binding
-from textual.keys import KEY_ALIASES, Keys, key_to_character
+from textual.keys import KEY_ALIASES, REPLACED_KEYS, Keys, key_to_character
 
 from index.config import Config, ConfigError
 
@@ -46,7 +46,7 @@ def known_binding_ids() -> frozenset[str]:
 @lru_cache(1)
 def _named_keys() -> frozenset[str]:
     names = {key.value.rpartition("+")[2] for key in Keys}
-    names |= set(KEY_ALIASES) | {"space", "tab", "enter", "backspace"}
+    names |= set(KEY_ALIASES) | set(REPLACED_KEYS) | {"space", "tab", "enter", "backspace"}
     names |= {f"f{n}" for n in range(1, 25)}
     return frozenset(names)
 
