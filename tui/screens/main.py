@@ -237,8 +237,8 @@ class MainScreen(Screen):
         what the filter hides (after the results: they must not wait for this)."""
         condition = FILTERS[self.filter]
         text = sent[: -len(condition)].strip() if condition and sent.endswith(condition) else ""
-        if not text or _no_text(text) or hits.error:
-            return
+        if not text or _no_text(text) or hits.error or worker.is_cancelled:
+            return  # (cancelled: typed on; the newer search counts for itself)
         try:
             total = self.app.with_index(lambda lib: lib.search(text, limit=1, as_you_type=True))
         except Exception:  # noqa: BLE001 - only a hint; the results are already shown
