@@ -92,6 +92,7 @@ def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
         if ok != "ok":
             raise BackupError(f"{dest}: the copy failed its check ({ok}); nothing was written")
         with open(tmp, "rb") as handle:
+            os.fchmod(handle.fileno(), 0o600)  # a backup holds the whole library: private
             os.fsync(handle.fileno())
         os.replace(tmp, dest)
         _fsync_dir(dest.parent)
@@ -119,9 +120,12 @@ def backup_dir(data_dir: Path) -> Path:
     return Path(data_dir) / BACKUP_DIR
 
 
-def backup(lib, dest: Path | None = None) -> Path:
+def backup(lib, dest: Path | None = None, *, force: bool = False) -> Path:
     """Write a backup of `lib`. `dest` may be a file path, an existing folder, or None
-    (then `<data_dir>/backups/papershelf-YYYYMMDD-HHMMSS.sqlite3`). Returns the path."""
+    (then `<data_dir>/backups/papershelf-YYYYMMDD-HHMMSS.sqlite3`). Returns the path.
+
+    A file path whose folder is missing, or that names an existing file, is refused unless
+    `force` (then the folders are made, or the file replaced), as `export` refuses them."""
     if dest is None:
         target = _unique(backup_dir(lib.data_dir) / f"papershelf-{_stamp()}.sqlite3")
     else:
@@ -132,6 +136,11 @@ def backup(lib, dest: Path | None = None) -> Path:
             target = dest
     if target.resolve() == Path(lib.store.path).resolve():
         raise BackupError(f"{target}: that is the library itself; choose another path")
+    if dest is not None and target == dest and not force:
+        if not dest.parent.is_dir():
+            raise BackupError(f"folder {dest.parent} does not exist (--force creates it)")
+        if dest.exists():
+            raise BackupError(f"{dest} already exists (--force replaces it)")
     return copy_database(lib.store.db, target)
 
 

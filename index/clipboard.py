@@ -43,10 +43,23 @@ def osc52_sequence(text: str) -> str:
     data = base64.b64encode(text.encode("utf-8")).decode("ascii")
     if len(data) > OSC52_MAX_BYTES:
         raise ValueError("text too long for the terminal clipboard")
-    sequence = f"\x1b]52;c;{data}\x07"
-    if os.environ.get("TMUX"):  # tmux passes it through only when wrapped
-        sequence = "\x1bPtmux;" + sequence.replace("\x1b", "\x1b\x1b") + "\x1b\\"
-    return sequence
+    # Plain OSC 52 also inside tmux: tmux takes it itself when `set-clipboard` is on. The
+    # passthrough-wrapped form is dropped under tmux's default `allow-passthrough off`.
+    return f"\x1b]52;c;{data}\x07"
+
+
+def in_tmux() -> bool:
+    return bool(os.environ.get("TMUX"))
+
+
+def copied_message(what: str, method: str) -> str:
+    """What a copy did, honestly: OSC 52 is only sent; nothing says the terminal took it."""
+    if method == SYSTEM:
+        return f"copied {what} to the system clipboard"
+    message = f"sent {what} to the terminal (OSC 52)"
+    if in_tmux():
+        message += "; in tmux this needs `set -g set-clipboard on`"
+    return message
 
 
 def osc52_to_terminal(text: str) -> None:

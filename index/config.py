@@ -191,3 +191,12 @@ def _check(path: Path, data: dict) -> None:
             if (section, key) == ("search", "engine") and item not in SEARCH_ENGINES:
                 raise ConfigError(f"{path}: [search] engine must be \"whoosh\" or \"sqlite\", "
                                   f"not {item!r}")
+
+
+def remember_sync_folder(config: Config, folder: str | os.PathLike) -> str:
+    """Save `folder` as [sync] folder (absolute, `~` expanded) unless it is already there;
+    returns it. `papershelf sync FOLDER` and the app's folder prompt both remember it here."""
+    remembered = str(Path(folder).expanduser().resolve())
+    if config.get("sync", "folder") != remembered:
+        config.set("sync", "folder", remembered)
+    return remembered

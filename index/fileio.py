@@ -13,13 +13,15 @@ from pathlib import Path
 
 def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
     """Replace `path` with `data` atomically. Temp files are named `.<name>.*.tmp` (sync
-    recognises and cleans up leftovers of that shape). `mode` sets the new file's permission
-    bits (mkstemp's are 0600)."""
+    recognises and cleans up leftovers of that shape). The file is private (0600, as mkstemp
+    makes it) unless `mode` is given, e.g. `user_file_mode()` for files the user asked for."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         if mode is not None:
             os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as handle:
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -69,3 +71,24 @@ def fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def user_file_mode() -> int:
+    """The mode a plain `open(path, "w")` would give: 0666 less the umask (0644 under 022).
+    For files the user asked for (exports, notes) that others may need to read."""
+    return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    # os.umask can only be read by setting it, which races with threads creating files:
+    # Linux shows it in /proc; elsewhere set it back at once.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    current = os.umask(0o022)
+    os.umask(current)
+    return current

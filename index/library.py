@@ -28,6 +28,7 @@ from index.model import (
 )
 from index.store import Store
 from index.textsafe import has_control_characters
+from index.folders import folder_files  # noqa: F401 - for the front ends
 
 Progress = Callable[[int, int], None]
 # Present while the search index may describe another library than the store (written by a
@@ -253,13 +254,30 @@ class Library:
 
     def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
                      progress: Progress | None = None,
-                     on_file: Callable[[Path, ImportReport], None] | None = None) -> ImportReport:
-        """Parse and add each file; a file that cannot be read is rejected with its reason."""
+                     on_file: Callable[[Path, ImportReport], None] | None = None,
+                     recursive: bool = False) -> ImportReport:
+        """Parse and add each file; a file that cannot be read is rejected with its reason.
+        A folder imports the files in it (and in its subfolders with `recursive`)."""
         from index.sources import InputError, parse_file_in_pieces
 
         total = ImportReport()
         records: list[PaperRecord] = []
+        files: list[Path] = []
         for path in map(Path, paths):
+            if not path.is_dir():
+                files.append(path)
+                continue
+            try:
+                inside = folder_files(path, recursive=recursive)
+            except OSError as exc:
+                total.rejected.append(Problem(f"cannot read the folder: {exc.strerror or exc}",
+                                              None, str(path)))
+                continue
+            if not inside:
+                total.rejected.append(Problem("no files in this folder" + (
+                    "" if recursive else " (--recursive reads its subfolders)"), None, str(path)))
+            files += inside
+        for path in files:
             try:
                 for result, streamed in parse_file_in_pieces(path):
                     if any(r.extra.get("needs_fetch") for r in result.records):
@@ -311,8 +329,8 @@ class Library:
         if not matches:
             raise KeyNotFound(f"no paper matches key {prefix!r}")
         if len(matches) > 1:
-            shown = ", ".join(matches[:5]) + (" ..." if len(matches) > 5 else "")
-            raise AmbiguousKey(f"key {prefix!r} matches several papers: {shown}")
+            raise AmbiguousKey(f"key {prefix!r} matches several papers: "
+                               f"{self._candidates(matches)}")
         return matches[0]
 
     def provisional_citekeys(self, keys: Sequence[str]) -> set[str]:
@@ -338,6 +356,27 @@ class Library:
             found = {p.key for p in papers}  # keys an import just re-keyed are aliases now
             papers += [p for k in keys if k not in found and (p := self.store.get(k))]
         return resolve_on_arxiv(self, papers, **options)
+    def complete_keys(self, prefix: str, limit: int = 200) -> list[str]:
+        """What a shell completes a paper argument with: each matching paper's citation key,
+        or its key or arXiv id when that is what `prefix` starts (`resolve` takes them all)."""
+        out = []
+        for paper in self.store.get_many(self.store.keys_with_prefix(prefix, limit=limit)):
+            key_id = paper.key.split(":", 1)[-1]
+            if paper.citekey and paper.citekey.casefold().startswith(prefix.casefold()):
+                out.append(paper.citekey)
+            elif paper.key.startswith(prefix):
+                out.append(paper.key)
+            elif key_id.startswith(prefix):
+                out.append(key_id)
+        return sorted(set(out))
+
+    def _candidates(self, keys: list[str]) -> str:
+        """The papers an ambiguous prefix could mean, by citation key and title."""
+        shown = []
+        for paper in self.store.get_many(keys[:5]):
+            title = paper.title if len(paper.title) <= 40 else paper.title[:39].rstrip() + "…"
+            shown.append(f"{paper.citekey or paper.key} “{title}”")
+        return "; ".join(shown) + (" ..." if len(keys) > 5 else "")
 
     def citekey_owner(self, citekey: str) -> str | None:
         """The key of the paper using `citekey` (ignoring case), or None."""

@@ -161,7 +161,8 @@ class Store:
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_NAME
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            # a new data directory is private: the library, index and backups are yours alone
+            self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"{self.data_dir}: cannot create the data directory ({exc.strerror})") from None
         if self.path.exists() and not os.access(self.path, os.R_OK):

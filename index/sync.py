@@ -84,7 +84,7 @@ class SyncReport:
     def summary(self) -> str:
         sent = self.published + self.republished
         text = (f"sent {sent}, received {self.received}, "
-                f"changed {self.changed} papers")
+                f"changed {self.changed} paper{'' if self.changed == 1 else 's'}")
         if self.conflicts:
             text += f", {self.conflicts} note conflict{'s' if self.conflicts != 1 else ''} to resolve"
         return text

@@ -87,7 +87,7 @@ def test_show_says_provisional_and_the_key_becomes_regular_when_authors_arrive(c
 
 @pytest.mark.parametrize("use", ["export", "copy", "citekey", "obsidian"])
 def test_a_used_key_is_frozen(cli, tmp_path, monkeypatch, use):
-    monkeypatch.setattr("index.clipboard.copy_text", lambda text, **kw: "clipboard")
+    monkeypatch.setattr("index.clipboard.copy_text", lambda text, **kw: "system clipboard")
     key = _paper(cli)["key"]
     if use == "export":
         cli("export", "-o", tmp_path / "refs-out.bib")
@@ -106,7 +106,7 @@ def test_a_used_key_is_frozen(cli, tmp_path, monkeypatch, use):
 
 
 def test_a_copied_markdown_link_does_not_use_the_key(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr("index.clipboard.copy_text", lambda text, **kw: "clipboard")
+    monkeypatch.setattr("index.clipboard.copy_text", lambda text, **kw: "system clipboard")
     cli("copy", _paper(cli)["key"], "--as", "markdown")
     _arrives(cli, tmp_path)
     assert _paper(cli)["citekey"] == "okafor2024learning"
@@ -136,7 +136,7 @@ def test_unique_ignoring_case_against_a_key_a_source_brought(tmp_path):
 
 
 async def test_copying_a_key_in_the_app_freezes_it(tmp_path, monkeypatch):
-    monkeypatch.setattr("index.clipboard.copy_text", lambda text, **kw: "clipboard")
+    monkeypatch.setattr("index.clipboard.copy_text", lambda text, **kw: "system clipboard")
     app, lib = make_app(tmp_path, [PaperRecord(title=TITLE, source="dailypapers:d.txt")])
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)

@@ -121,7 +121,7 @@ def test_missing_path_and_directory(run, tmp_path, data):
     _, err = run("import", tmp_path / "nope.txt", expect=1)
     assert "nope.txt: no such file" in err
     _, err = run("import", tmp_path, expect=1)
-    assert "is a directory" in err
+    assert "no files in this folder" in err  # a folder imports its files (issue 14)
     assert not (data / "library.sqlite3").exists() or keys_in(data) == []
 
 

@@ -71,3 +71,39 @@ def test_note_editor_over_the_main_screen(tmp_path, snap_compare):
         assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
     finally:
         lib.close()
+
+
+def test_main_screen_at_80x24(tmp_path, snap_compare):
+    app, lib = app_with(tmp_path, note="Compare with the *counting* baseline.")
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"quant*", "escape")
+        await settle(pilot)
+
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    finally:
+        lib.close()
+
+
+def test_export_dialog_at_80x24(tmp_path, snap_compare, monkeypatch):
+    app, lib = app_with(tmp_path)
+    lib.add_tags(lib.search("", limit=1).keys[0], ["sheep"])
+    monkeypatch.chdir("/")  # the dialog suggests a file in the current folder
+
+    async def run_before(pilot):
+        await settle(pilot)
+        await pilot.press("e")
+        await pilot.pause(0.3)
+        for _ in range(5):  # down to "Save to": the dialog scrolls, its buttons stay
+            await pilot.press("tab")
+        await pilot.pause(0.3)
+        pilot.app.focused.cursor_blink = False
+        pilot.app.focused.refresh()
+        await pilot.pause(0.1)
+
+    try:
+        assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+    finally:
+        lib.close()

@@ -299,7 +299,9 @@ async def test_copy_citation_key_falls_back_to_osc52(tmp_path, monkeypatch):
         citekey = screen.results.paper(screen.results.current_key).citekey
         await pilot.press("y")
         await wait_for(pilot, lambda: app.clipboard == citekey)
-        await wait_for(pilot, lambda: "copied citation key" in screen.status.text())
+        await wait_for(pilot, lambda: "sent citation key" in screen.status.text())
+        assert "to the terminal (OSC 52)" in screen.status.text()
+        assert "(terminal (OSC 52))" not in screen.status.text()
         await pilot.press("Y")
         await wait_for(pilot, lambda: app.clipboard.startswith("@"))
         assert citekey in app.clipboard
@@ -369,7 +371,7 @@ async def test_command_palette_offers_and_runs_actions(tmp_path):
     lib.close()
 
 
-@pytest.mark.parametrize("width", [40, 60, 120, 200])
+@pytest.mark.parametrize("width", [60, 80, 120, 200])  # below 60: "too small" (test_tui_80x24)
 async def test_rows_fit_any_width(tmp_path, width):
     app, lib = make_app(tmp_path)
     async with app.run_test(size=(width, 20)) as pilot:

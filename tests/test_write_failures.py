@@ -360,7 +360,9 @@ def test_backup_write_failure(error, data, tmp_path, monkeypatch, capsys):
     out.mkdir()
     (out / "b.sqlite3").write_bytes(b"an older backup")
     _failing_fsync(monkeypatch, error)
-    code, _, err = run_cli(["--data-dir", str(data), "backup", str(out / "b.sqlite3")], capsys)
+    # --force: replacing an existing file is refused without it (issue 14)
+    code, _, err = run_cli(["--data-dir", str(data), "backup", "--force", str(out / "b.sqlite3")],
+                           capsys)
     monkeypatch.undo()
     assert_clean_failure(code, err)
     assert error.strerror in err and "nothing was changed" in err

@@ -31,11 +31,13 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.theme import Theme
+from textual.worker import WorkerCancelled, WorkerFailed
 
-from index.config import Config, load_config, load_state, save_state
+from index.config import Config, load_config, load_state, remember_sync_folder, save_state
 from index.library import Library
 from index.model import PapershelfError
 from tui.commands import PapershelfCommands
+from tui.keymap import check_keymap
 from tui.screens.main import FILTERS, MainScreen, available
 
 T = TypeVar("T")
@@ -56,6 +58,7 @@ class PapershelfApp(App):
     def __init__(self, library: Library, config: Config | None = None) -> None:
         self.lib = library
         self.config = config if config is not None else load_config()
+        self.key_warnings = check_keymap(self.config)  # a mistake stops here, in one line
         self.theme_errors: list[str] = []
         self._themes: list[Theme] = []
         self._load_themes()
@@ -65,6 +68,7 @@ class PapershelfApp(App):
         self._index_lock = threading.Lock()
         self._store_lock = threading.Lock()
         self._closed = False
+        self._quit_pending = False  # q pressed during an import: quit once it is done
         self._gc_thresholds = gc.get_threshold()  # put back on exit
         self.index_ready = threading.Event()  # set once MainScreen has checked the index
         self._saved_theme = self.config.get("ui", "theme")
@@ -131,16 +135,36 @@ class PapershelfApp(App):
 
     def on_mount(self) -> None:
         self._tune_garbage_collector()
+        self.call_after_refresh(self.check_size)
         self.sync_folder = self.config.get("sync", "folder")
         if self.sync_folder:  # sync on start (once the screen is up) and every few minutes
             self.call_after_refresh(self.action_sync)
-            minutes = self.config.get("sync", "interval_minutes", 5)
-            if minutes and minutes > 0:
-                self.set_interval(minutes * 60, self.action_sync)
+            self._start_sync_timer()
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        for warning in self.key_warnings:
+            self.notify(warning, title="Keys", severity="warning", markup=False, timeout=15)
         if self.theme_errors:
             self.notify("\n".join(self.theme_errors), title="Themes", severity="warning",
                         markup=False, timeout=10)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.check_size)
+
+    def check_size(self) -> None:
+        """Below the smallest usable size, say so rather than draw a broken screen."""
+        from tui.screens.too_small import TooSmallScreen, too_small
+
+        small = too_small(*self.size)
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen())
+        elif showing and not small:
+            self.pop_screen()
+
+    def _start_sync_timer(self) -> None:
+        minutes = self.config.get("sync", "interval_minutes", 5)
+        if minutes and minutes > 0:
+            self.set_interval(minutes * 60, self.action_sync)
 
     def _tune_garbage_collector(self) -> None:
         """Keep Python's full garbage collections out of typing and starring.
@@ -155,24 +179,60 @@ class PapershelfApp(App):
         self.call_after_refresh(gc.freeze)
 
     async def action_quit(self) -> None:
+        if self._imports_running():
+            self._quit_after_imports()
+            return
         self.save_state()
         if getattr(self, "sync_folder", None) and not self._closed:
             self._main_status("syncing before quitting…")
             await self.action_sync().wait()  # publish this session's changes
         self.exit()
 
+    def _imports_running(self) -> list:
+        return [w for w in self.workers if w.group == "import" and not w.is_finished]
+
+    def _quit_after_imports(self) -> None:
+        """An import holds the index until it is done: say so, let the UI go on showing its
+        progress, and quit once it is finished (nothing it imported is lost)."""
+        if self._quit_pending:
+            return
+        self._quit_pending = True
+        self.notify("Finishing the import before quitting…", title="Quitting",
+                    markup=False, timeout=60)
+        self.run_worker(self._quit_when_imported(self._imports_running()), group="quit",
+                        exit_on_error=False)
+
+    async def _quit_when_imported(self, running: list) -> None:
+        for worker in running:
+            try:
+                await worker.wait()
+            except (WorkerFailed, WorkerCancelled):
+                pass  # the import reported its own failure; quitting goes on
+        self._quit_pending = False
+        await self.action_quit()
+
     # ---- sync --------------------------------------------------------------------------------
 
     def action_sync(self):
         if not getattr(self, "sync_folder", None):
-            self.notify("No sync folder yet: run `papershelf sync FOLDER` once to choose one.",
-                        severity="warning", markup=False)
+            self._choose_sync_folder()
             return None
         self._main_status("syncing…")
         return self._sync_worker(self.sync_folder)
 
+    def _choose_sync_folder(self) -> None:
+        """The first S: ask for the folder (with completion), sync, and remember it."""
+        from tui.screens.sync_folder import SyncFolderPrompt
+
+        def chosen(folder: Path | None) -> None:
+            if folder is not None:
+                self._main_status("syncing…")
+                self._sync_worker(str(folder), remember=True)
+
+        self.push_screen(SyncFolderPrompt(), chosen)
+
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
-    def _sync_worker(self, folder: str) -> None:
+    def _sync_worker(self, folder: str, remember: bool = False) -> None:
         from index.sync import sync_now
         from tui.messages import SyncDone
 
@@ -181,7 +241,19 @@ class PapershelfApp(App):
         except Exception as exc:  # noqa: BLE001 - any failure is shown, the app goes on
             self._post_to_main(SyncDone(error=str(exc)))
         else:
+            if remember:  # only a folder that synced is worth remembering
+                self.call_from_thread(self._remember_sync_folder, folder)
             self._post_to_main(SyncDone(report=report))
+
+    def _remember_sync_folder(self, folder: str) -> None:
+        try:
+            self.sync_folder = remember_sync_folder(self.config, folder)
+        except OSError as exc:
+            self.sync_folder = folder  # this session still syncs with it
+            self.notify(f"could not save the sync folder in config.toml: {exc}",
+                        severity="warning", markup=False)
+            return
+        self._start_sync_timer()
 
     def _post_to_main(self, message) -> None:
         if self.screen_stack:

@@ -21,7 +21,7 @@ from index.textsafe import TerminalSafeWriter, json_safe, terminal_safe
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
 COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care",
-                   "tui.cli_resolve"]
+                   "tui.cli_resolve", "tui.cli_completion"]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 # Commands that bring in many changes at once start with the day's automatic backup.
@@ -64,7 +64,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("import", help="import Daily Papers pages and other files",
                        description="Import files; the format is detected from the content.")
-    p.add_argument("files", nargs="*", metavar="FILE")
+    p.add_argument("files", nargs="*", metavar="FILE",
+                   help="files to import; a folder imports the files in it")
+    p.add_argument("-r", "--recursive", action="store_true",
+                   help="with a folder, also import the files in its subfolders")
     p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     p.add_argument("--watch", metavar="FOLDER", help="keep importing files dropped into FOLDER")
     p.add_argument("--resolve", action="store_true",
@@ -73,42 +76,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="full-text search", description=SEARCH_HELP,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("query", nargs="+")
-    p.add_argument("--limit", type=int, default=20, metavar="N")
+    p.add_argument("query", nargs="+", help="the query (several words are joined with spaces)")
+    p.add_argument("--limit", type=int, default=20, metavar="N",
+                   help="show at most N results (default 20)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("list", help="list papers, newest first")
-    p.add_argument("--starred", action="store_true")
-    p.add_argument("--tag", metavar="T")
-    p.add_argument("--status", choices=STATUSES)
-    p.add_argument("--limit", type=int, default=None, metavar="N")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--starred", action="store_true", help="only starred papers")
+    p.add_argument("--tag", metavar="T", help="only papers tagged T")
+    p.add_argument("--status", choices=STATUSES, help="only papers with this read status")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="list at most N papers")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("show", help="show one paper")
     p.add_argument("key", help="paper key, citation key, or a unique prefix")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_show)
 
     for name, value in (("star", True), ("unstar", False)):
         p = sub.add_parser(name, help=f"{name} papers")
-        p.add_argument("keys", nargs="+", metavar="KEY")
+        p.add_argument("keys", nargs="+", metavar="KEY",
+                       help="papers: citation keys, arXiv ids, keys, or unique prefixes")
         p.set_defaults(handler=cmd_star, value=value)
 
     for name, adding in (("tag", True), ("untag", False)):
         p = sub.add_parser(name, help=("add tags to" if adding else "remove tags from") + " a paper")
-        p.add_argument("key")
-        p.add_argument("tags", nargs="+", metavar="TAG")
+        p.add_argument("key", help=KEY_HELP)
+        p.add_argument("tags", nargs="+", metavar="TAG",
+                       help="tags to " + ("add" if adding else "remove"))
         p.set_defaults(handler=cmd_tag, adding=adding)
 
     p = sub.add_parser("status", help="set read status")
-    p.add_argument("key")
-    p.add_argument("status", choices=STATUSES)
+    p.add_argument("key", help=KEY_HELP)
+    p.add_argument("status", choices=STATUSES, help="the new read status")
     p.set_defaults(handler=cmd_status)
 
     p = sub.add_parser("note", help="edit a paper's note in $EDITOR (or set it with --text)")
-    p.add_argument("key")
+    p.add_argument("key", help=KEY_HELP)
     p.add_argument("--text", help="the new note (use - to read standard input)")
     p.set_defaults(handler=cmd_note)
 
@@ -119,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_reindex, flush_index=False)
 
     p = sub.add_parser("stats", help="counts and locations")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_stats)
 
     for name in COMMAND_MODULES:
@@ -132,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
         module.register(sub)
     return parser
 
+
+KEY_HELP = "paper: citation key, arXiv id, key, or a unique prefix of one"
 
 SEARCH_HELP = """\
 Search the library. Query language:
@@ -146,12 +154,17 @@ Search the library. Query language:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser()
+    if "_ARGCOMPLETE" in os.environ:  # the shell asks what to complete (completion script)
+        from tui.cli_completion import complete
+
+        complete(parser)
     # Every string a command prints, argparse's errors echoing arguments included, passes one
     # terminal-safe filter. The app draws the terminal itself: it gets the real streams.
     streams = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = TerminalSafeWriter(sys.stdout), TerminalSafeWriter(sys.stderr)
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
         if args.command is not None:
             return run_command(args)
     finally:
@@ -231,11 +244,11 @@ def open_app(args) -> int:
 
 # ---- output helpers ----------------------------------------------------------------------------
 
-def progress_bar(description: str):
+def progress_bar(description: str, then: str | None = None):
     """A Rich progress bar on stderr (silent when stderr is not a terminal)."""
     from tui.cli_progress import ProgressBar
 
-    return ProgressBar(description)
+    return ProgressBar(description, then=then)
 
 
 def paper_json(paper) -> dict:
@@ -252,6 +265,15 @@ def paper_line(paper) -> str:
     tags = f"  [{', '.join(paper.tags)}]" if paper.tags else ""
     title = terminal_safe(paper.display_title, single_line=True)
     return f"{star} {paper.citekey or paper.key:<24} {title}{terminal_safe(tags)}  ({paper.status})"
+
+
+def describe(paper, width: int = 60) -> str:
+    """How a message names a paper: its citation key and title (shortened), terminal-safe."""
+    title = terminal_safe(paper.title, single_line=True)
+    if len(title) > width:
+        title = title[:width - 1].rstrip() + "…"
+    name = terminal_safe(paper.citekey or paper.key, single_line=True)
+    return f"{name} “{title}”"
 
 
 def print_json(data) -> None:
@@ -291,8 +313,10 @@ def cmd_import(args, lib) -> int:
     if not args.files:
         print("papershelf import: give one or more files (or --watch FOLDER)", file=sys.stderr)
         return EXIT_USAGE
-    with progress_bar("importing") as bar:
-        report = lib.import_files(args.files, dry_run=args.dry_run, progress=bar.update)
+    # once every paper is stored, the search index is updated: seconds for a big import
+    with progress_bar("importing", then="indexing") as bar:
+        report = lib.import_files(args.files, dry_run=args.dry_run, progress=bar.update,
+                                   recursive=args.recursive)
     print_report(report, dry_run=args.dry_run)
     if args.resolve and not args.dry_run and (report.added or report.merged or report.unchanged):
         from tui.cli_resolve import resolve_and_report
@@ -362,11 +386,12 @@ def cmd_show(args, lib) -> int:
     safe = lambda s: terminal_safe(s or "")  # noqa: E731
     provisional = " (provisional: becomes author+year+word when resolved, until used)" \
         if lib.provisional_citekeys([paper.key]) else ""
+    date = " ".join(str(part) for part in (paper.year, safe(paper.listing_date)) if part)
     lines = [
         safe(paper.display_title),
         f"  key:      {paper.key}   citekey: {safe(paper.citekey)}{provisional}",
         f"  authors:  {safe(', '.join(paper.authors)) or '-'}",
-        f"  date:     {paper.year or ''} {safe(paper.listing_date)}".rstrip(),
+        f"  date:     {date or '-'}",
         f"  status:   {paper.status}{'   starred' if paper.starred else ''}",
         f"  tags:     {safe(', '.join(paper.tags)) or '-'}",
         f"  url:      {safe(paper.best_url) or '-'}",
@@ -374,14 +399,16 @@ def cmd_show(args, lib) -> int:
     ]
     if paper.links:
         lines.append(f"  links:    {safe(' '.join(paper.links))}")
-    lines += ["", safe(paper.display_abstract)]
+    abstract = paper.display_abstract
+    if abstract and abstract.strip():  # no empty paragraph for a missing abstract
+        lines += ["", safe(abstract).strip()]
     if paper.note and not versions:
-        lines += ["", "Note:", safe(paper.note)]
+        lines += ["", "Note:", safe(paper.note).rstrip("\n")]  # ends with exactly one newline
     if versions:
         lines += ["", f"Note: {len(versions)} unsettled versions"]
         for version in versions:
             lines += ["", f"  from device {version['device']} at {version['time']}:",
-                      safe(version["text"])]
+                      safe(version["text"]).rstrip("\n")]
         lines += ["", f"Settle them with `papershelf sync --resolve {paper.key} --keep "
                   "mine|theirs|both|merged`, or press n on the paper in the app."]
     print("\n".join(lines))
@@ -391,8 +418,8 @@ def cmd_show(args, lib) -> int:
 def cmd_star(args, lib) -> int:
     keys = [lib.resolve(key) for key in args.keys]  # every key checked before anything changes
     lib.set_star_many(keys, args.value)
-    for key in keys:
-        print(f"{'starred' if args.value else 'unstarred'} {key}")
+    for paper in lib.get_many(list(dict.fromkeys(keys))):
+        print(f"{'starred' if args.value else 'unstarred'} {describe(paper)}")
     return EXIT_OK
 
 
@@ -403,14 +430,14 @@ def cmd_tag(args, lib) -> int:
     else:
         lib.remove_tags(key, args.tags)
     paper = lib.get(key)
-    print(f"{key}: tags {terminal_safe(', '.join(paper.tags)) or '(none)'}")
+    print(f"{describe(paper)}: tags {terminal_safe(', '.join(paper.tags)) or '(none)'}")
     return EXIT_OK
 
 
 def cmd_status(args, lib) -> int:
     key = lib.resolve(args.key)
     lib.set_status(key, args.status)
-    print(f"{key}: {args.status}")
+    print(f"{describe(lib.get(key))}: {args.status}")
     return EXIT_OK
 
 
@@ -419,7 +446,7 @@ def cmd_note(args, lib) -> int:
     if args.text is not None:
         text = sys.stdin.read() if args.text == "-" else args.text
         changed = lib.set_note(key, text)
-        print(f"{key}: note {'saved' if changed else 'unchanged'}")
+        print(f"{describe(lib.get(key))}: note {'saved' if changed else 'unchanged'}")
         return EXIT_OK
     opened = lib.note_version(key)  # the editor may stay open while another process saves
     text = _edit_in_editor(lib.get(key).note)
@@ -427,14 +454,15 @@ def cmd_note(args, lib) -> int:
         print("note unchanged", file=sys.stderr)
         return EXIT_OK
     outcome = lib.save_note(key, text, opened)
+    named = describe(lib.get(key))
     if outcome == "conflict":
-        print(f"{key}: the note changed while you edited it; both versions are kept "
+        print(f"{named}: the note changed while you edited it; both versions are kept "
               f"(see `papershelf show {key}`)")
         return EXIT_OK
     if outcome == "merged":
-        print(f"{key}: note saved, merged with a change made meanwhile")
+        print(f"{named}: note saved, merged with a change made meanwhile")
         return EXIT_OK
-    print(f"{key}: note {outcome}")
+    print(f"{named}: note {outcome}")
     return EXIT_OK
 
 
@@ -460,7 +488,7 @@ def cmd_reindex(args, lib) -> int:
     engine = args.engine or lib.engine_name
     with progress_bar(f"indexing ({engine})") as bar:
         count = lib.reindex(progress=bar.update, engine=args.engine)
-    print(f"indexed {count} papers with the {engine} engine"
+    print(f"indexed {count} paper{'' if count == 1 else 's'} with the {engine} engine"
           + (" (now the engine in config.toml)" if args.engine else ""))
     return EXIT_OK
 

@@ -24,6 +24,8 @@ def register(sub) -> None:
                                    "tags and the operation log). Default: "
                                    "<data dir>/backups/papershelf-YYYYMMDD-HHMMSS.sqlite3")
     p.add_argument("path", nargs="?", metavar="PATH", help="a file or an existing folder")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing file, and create missing folders")
     p.set_defaults(handler=cmd_backup, flush_index=False)
 
     p = sub.add_parser("restore", help="replace the library with a backup",
@@ -84,8 +86,9 @@ def cmd_doctor(args, lib) -> int:
 def cmd_backup(args, lib) -> int:
     from index.backup import backup
 
-    path = backup(lib, Path(args.path) if args.path else None)
-    print(f"backed up {lib.store.count()} papers to {_line(str(path))}")
+    path = backup(lib, Path(args.path) if args.path else None, force=args.force)
+    count = lib.store.count()
+    print(f"backed up {count} paper{'' if count == 1 else 's'} to {_line(str(path))}")
     return EXIT_OK
 
 
@@ -101,7 +104,8 @@ def cmd_restore(args, lib) -> int:
 
         data_dir = default_data_dir(args.data_dir)
     info = restore(data_dir, Path(args.path))
-    print(f"restored {info['papers']} papers from {_line(args.path)}")
+    count = info["papers"]
+    print(f"restored {count} paper{'' if count == 1 else 's'} from {_line(args.path)}")
     if info["previous"]:
         print(f"the library as it was is saved in {_line(info['previous'])}", file=sys.stderr)
     return EXIT_OK

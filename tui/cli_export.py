@@ -33,10 +33,11 @@ def register(sub) -> None:
     p.add_argument("--format", "-f", choices=FORMATS, default="bibtex",
                    help="output format (default: bibtex)")
     scope = p.add_mutually_exclusive_group()
-    scope.add_argument("--query", "-q", metavar="Q")
-    scope.add_argument("--starred", action="store_true")
-    scope.add_argument("--tag", metavar="T")
-    scope.add_argument("--keys", nargs="+", metavar="K")
+    scope.add_argument("--query", "-q", metavar="Q", help="the papers a search query finds")
+    scope.add_argument("--starred", action="store_true", help="the starred papers")
+    scope.add_argument("--tag", metavar="T", help="the papers tagged T")
+    scope.add_argument("--keys", nargs="+", metavar="K",
+                       help="these papers (citation keys, arXiv ids, keys or unique prefixes)")
     p.add_argument("--group-by", choices=("status", "tag", "none"), default="status",
                    help="markdown: group papers by read status (default) or by tag")
     p.add_argument("--abstract", choices=("details", "quote", "none"), default="details",
@@ -51,14 +52,16 @@ def register(sub) -> None:
                        description="Copy to the system clipboard, or through the terminal "
                                    "(OSC 52) where there is none, e.g. over SSH.")
     p.add_argument("key", help="paper key, citation key, or a unique prefix")
-    p.add_argument("--as", dest="what", choices=("key", "bibtex", "markdown"), default="key")
+    p.add_argument("--as", dest="what", choices=("key", "bibtex", "markdown"), default="key",
+                   help="what to copy: the citation key (default), the BibTeX entry, or a "
+                        "Markdown link")
     p.set_defaults(handler=run_copy, flush_index=False)
 
     p = sub.add_parser("citekey", help="rename a paper's citation key",
                        description="Give a paper a new citation key. Keys are unique; documents "
                                    "that cite the old key must be updated by hand.")
     p.add_argument("key", help="paper key, citation key, or a unique prefix")
-    p.add_argument("new", metavar="NEWKEY")
+    p.add_argument("new", metavar="NEWKEY", help="the new citation key")
     p.set_defaults(handler=run_citekey)
 
 
@@ -132,7 +135,7 @@ def copy_payload(paper, what: str) -> str:
 
 
 def run_copy(args, lib) -> int:
-    from index.clipboard import copy_text, osc52_to_terminal
+    from index.clipboard import copied_message, copy_text, osc52_to_terminal
 
     paper = lib.get(lib.resolve(args.key))
     text = copy_payload(paper, args.what)
@@ -141,7 +144,7 @@ def run_copy(args, lib) -> int:
         lib.citekeys_used([paper.key])
     shown = {"key": "citation key", "bibtex": "BibTeX entry", "markdown": "Markdown link"}
     what = shown[args.what] + (f" {text}" if args.what == "key" else "")
-    print(f"copied {terminal_safe(what, single_line=True)} to the {method}", file=sys.stderr)
+    print(copied_message(terminal_safe(what, single_line=True), method), file=sys.stderr)
     return EXIT_OK
 
 

@@ -33,7 +33,8 @@ def register(sub) -> None:
         description=ADD_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("ids", nargs="+", metavar="ID_OR_URL")
+    p.add_argument("ids", nargs="+", metavar="ID_OR_URL",
+                   help="arXiv ids, arxiv.org or huggingface.co/papers URLs")
     p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
     p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
                    help="give up on arXiv after this long (default 10)")

@@ -59,14 +59,9 @@ def run_sync(args, lib) -> int:
                               "(a folder Dropbox, Syncthing or iCloud replicates)")
     report = sync.sync_now(lib, folder)
     if args.folder:
-        from pathlib import Path
+        from index.config import load_config, remember_sync_folder
 
-        from index.config import load_config
-
-        config = load_config()
-        remembered = str(Path(args.folder).expanduser().resolve())
-        if config.get("sync", "folder") != remembered:
-            config.set("sync", "folder", remembered)
+        remember_sync_folder(load_config(), args.folder)
     if args.json:
         print(json.dumps({
             "device": report.device, "published": report.published,
@@ -139,5 +134,8 @@ def _resolve(args, lib) -> int:
         "merged": conflict.merged,
     }[args.keep]
     sync.resolve_conflict(lib, key, text)
-    print(f"{key}: note conflict settled ({args.keep}); run `papershelf sync` to share it")
+    from tui.cli import describe
+
+    print(f"{describe(lib.get(key))}: note conflict settled ({args.keep}); "
+          "run `papershelf sync` to share it")
     return EXIT_OK

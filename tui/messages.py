@@ -106,3 +106,12 @@ class SyncDone(Message):
         super().__init__()
         self.report = report
         self.error = error
+
+
+class FilterHides(Message):
+    """How many papers the query matches without the quick filter (for search `generation`)."""
+
+    def __init__(self, generation: int, unfiltered_total: int) -> None:
+        super().__init__()
+        self.generation = generation
+        self.unfiltered_total = unfiltered_total

@@ -10,7 +10,7 @@ the new one, never half of either.
 from __future__ import annotations
 
 from index.fileio import fsync_dir as _fsync_dir
-from index.fileio import write_atomic
+from index.fileio import user_file_mode, write_atomic
 
 import re
 import unicodedata
@@ -49,11 +49,17 @@ class ObsidianReport:
     kept_unmarked: list[Path] = field(default_factory=list)  # had no marker: old text kept below it
 
     def summary(self) -> str:
-        text = f"wrote {len(self.written)} notes, {len(self.unchanged)} unchanged, in {self.folder}"
+        text = (f"wrote {_notes(len(self.written))}, {len(self.unchanged)} unchanged, "
+                f"in {self.folder}")
         if self.kept_unmarked:
-            text += (f"; {len(self.kept_unmarked)} existing notes had no marker line, "
-                     "their whole text was kept below it")
+            its = "its" if len(self.kept_unmarked) == 1 else "their"
+            text += (f"; {_notes(len(self.kept_unmarked))} already there had no marker line, "
+                     f"{its} whole text was kept below it")
         return text
+
+
+def _notes(count: int) -> str:
+    return f"{count} note{'' if count == 1 else 's'}"
 
 
 def safe_file_stem(name: str) -> str:
@@ -147,7 +153,8 @@ def resolve_inside(folder: Path, name: str) -> Path:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    write_atomic(path, text.encode("utf-8"))
+    """Exports are the user's files: readable as the umask allows, like any file they save."""
+    write_atomic(path, text.encode("utf-8"), mode=user_file_mode())
 
 
 def _existing_notes(folder: Path) -> dict[str, tuple[str, str]]:

@@ -12,22 +12,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
 from index.textsafe import terminal_safe
+from tui.screens.dialog import Dialog, DialogBody
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(Dialog[bool]):
     DEFAULT_CSS = """
-    ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical {
-        width: auto; min-width: 30; max-width: 80%; height: auto;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
-    ConfirmDialog #confirm-question { width: auto; max-width: 76; margin-bottom: 1; }
-    ConfirmDialog Horizontal { width: auto; height: auto; }
-    ConfirmDialog Button { margin-right: 2; min-width: 10; }
+    ConfirmDialog > .dialog-frame { padding: 1 2; }
+    ConfirmDialog #confirm-question { margin-bottom: 1; }
+    ConfirmDialog .dialog-buttons { height: 1; align-horizontal: left; }
+    ConfirmDialog Button { margin: 0 2 0 0; min-width: 10; }
     """
 
     BINDINGS = [
@@ -40,14 +36,18 @@ class ConfirmDialog(ModalScreen[bool]):
         self.question = question
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content(terminal_safe(self.question)), id="confirm-question")
-            with Horizontal():
+        with Vertical(classes="dialog-frame"):
+            with Horizontal(classes="dialog-buttons"):
                 # Not focusable: enter must always mean yes, whatever has focus.
                 yield Button("Yes (y)", variant="primary", id="confirm-yes", compact=True)
                 yield Button("No (n)", id="confirm-no", compact=True)
+            with DialogBody():  # a long question scrolls
+                yield Static(Content(terminal_safe(self.question)), id="confirm-question")
 
     def on_mount(self) -> None:
+        # As wide as the question (wrapped past 72 columns), never wider than the screen.
+        longest = max((len(line) for line in self.question.splitlines()), default=0)
+        self.query_one(".dialog-frame").styles.width = min(max(longest + 6, 30), 78)
         for button in self.query(Button):
             button.can_focus = False
 

@@ -13,12 +13,14 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.suggester import SuggestFromList
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
 from index.export import SUFFIXES
+from tui.screens.dialog import Dialog, DialogBody
+from tui.widgets.path_input import CompletingInput
 
 FORMATS = (("bibtex", "BibTeX (.bib)"), ("markdown", "Markdown reading list (.md)"),
            ("obsidian", "Obsidian notes (a folder)"))
@@ -51,18 +53,13 @@ class ExportRequest:
     group_by: str = "status"
 
 
-class ExportDialog(ModalScreen[ExportRequest | None]):
+class ExportDialog(Dialog[ExportRequest | None]):
     DEFAULT_CSS = """
-    ExportDialog { align: center middle; }
-    ExportDialog > Vertical {
-        width: 72; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 1 2;
-    }
+    ExportDialog > .dialog-frame { width: 72; }
     ExportDialog .section { margin-top: 1; text-style: bold; }
     ExportDialog RadioSet { width: 100%; }
-    ExportDialog #export-error { color: $error; height: auto; }
-    ExportDialog #export-buttons { height: auto; margin-top: 1; align-horizontal: right; }
-    ExportDialog #export-buttons Button { margin-left: 1; }
+    ExportDialog #export-error { color: $error; height: auto; dock: bottom; }
+    ExportDialog #export-tag { margin-left: 4; width: 1fr; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="export.cancel"),
@@ -71,9 +68,13 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
 
     def __init__(self, scopes: list[ExportScope], *, directory: Path | None = None,
                  stem: str = "papershelf", initial_format: str = "bibtex",
-                 initial_scope: str | None = None) -> None:
+                 initial_scope: str | None = None,
+                 tags: list[tuple[str, int]] | None = None) -> None:
         super().__init__()
-        self.scopes = [s for s in scopes if s.count > 0] or list(scopes)
+        # every tag and its paper count: the tag scope's picker completes from these
+        self.tag_counts = {name: count for name, count in (tags or [])}
+        self.scopes = [s for s in scopes if s.count > 0 or s.kind == "tag" and self.tag_counts] \
+            or list(scopes)
         self.directory = directory or Path.home()
         self.stem = stem
         self.format = initial_format if initial_format in SUFFIXES else "bibtex"
@@ -82,27 +83,37 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         self._suggested = ""  # the path we filled in; once the person changes it, it stays
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label("Export papers")
-            yield Label("Format", classes="section")
-            with RadioSet(id="export-format"):
-                for fmt, label in FORMATS:
-                    yield RadioButton(Content(label), value=fmt == self.format, id=f"format-{fmt}")
-            yield Label("Papers", classes="section")
-            with RadioSet(id="export-scope"):
-                for i, scope in enumerate(self.scopes):
-                    yield RadioButton(scope.label(), value=i == self.scope_index, id=f"scope-{i}")
-            yield Label("Options", classes="section")
-            yield Checkbox(Content("Include my notes (BibTeX annote)"), id="export-notes")
-            yield Checkbox(Content("Markdown: group by tag instead of status"), id="export-by-tag")
-            yield Label("Save to", classes="section")
-            self._suggested = str(self._default_path())
-            yield Input(self._suggested, id="export-path",
-                        placeholder="file (folder for Obsidian notes)")
-            yield Static(Content(""), id="export-error")
-            with Horizontal(id="export-buttons"):
+        with Vertical(classes="dialog-frame"):
+            yield Label("Export papers", classes="dialog-title")
+            with Horizontal(id="export-buttons", classes="dialog-buttons"):
                 yield Button(Content("Cancel"), id="export-cancel")
                 yield Button(Content("Export"), variant="primary", id="export-ok")
+            yield Static(Content(""), id="export-error")
+            with DialogBody():
+                yield from self._fields()
+
+    def _fields(self) -> ComposeResult:
+        yield Label("Format", classes="section")
+        with RadioSet(id="export-format"):
+            for fmt, label in FORMATS:
+                yield RadioButton(Content(label), value=fmt == self.format, id=f"format-{fmt}")
+        yield Label("Papers", classes="section")
+        with RadioSet(id="export-scope"):
+            for i, scope in enumerate(self.scopes):
+                yield RadioButton(scope.label(), value=i == self.scope_index, id=f"scope-{i}")
+        if self.tag_counts:
+            tag_scope = next((s for s in self.scopes if s.kind == "tag"), None)
+            yield CompletingInput(tag_scope.tag if tag_scope else "", id="export-tag",
+                                  placeholder="tag (tab completes)", select_on_focus=False,
+                                  suggester=SuggestFromList(list(self.tag_counts),
+                                                            case_sensitive=False))
+        yield Label("Options", classes="section")
+        yield Checkbox(Content("Include my notes (BibTeX annote)"), id="export-notes")
+        yield Checkbox(Content("Markdown: group by tag instead of status"), id="export-by-tag")
+        yield Label("Save to", classes="section")
+        self._suggested = str(self._default_path())
+        yield Input(self._suggested, id="export-path",
+                    placeholder="file (folder for Obsidian notes)")
 
     def on_mount(self) -> None:
         self.query_one("#export-format", RadioSet).focus()
@@ -122,6 +133,24 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
     @on(RadioSet.Changed, "#export-scope")
     def _scope_changed(self, event: RadioSet.Changed) -> None:
         self.scope_index = event.index
+
+    @on(Input.Changed, "#export-tag")
+    def _tag_typed(self, event: Input.Changed) -> None:
+        """Typing a tag chooses the tag scope and shows how many papers carry that tag."""
+        index = next((i for i, s in enumerate(self.scopes) if s.kind == "tag"), None)
+        if index is None:
+            return
+        tag = self._known_tag(event.value) or event.value.strip()
+        self.scopes[index] = ExportScope("tag", self.tag_counts.get(tag, 0), tag=tag)
+        button = self.query_one(f"#scope-{index}", RadioButton)
+        button.label = self.scopes[index].label()
+        if not button.value:
+            button.value = True  # RadioSet.Changed follows and sets scope_index
+        self._error("")
+
+    def _known_tag(self, text: str) -> str | None:
+        wanted = text.strip().casefold()
+        return next((t for t in self.tag_counts if t.casefold() == wanted), None)
 
     @on(Input.Changed, "#export-path")
     def _path_changed(self) -> None:
@@ -143,6 +172,10 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         if not self.scopes:
             self._error("There are no papers to export.")
             return None
+        scope = self.scopes[self.scope_index]
+        if scope.kind == "tag" and self.tag_counts and self._known_tag(scope.tag or "") is None:
+            self._error(f"No tag {scope.tag or ''!r}: pick one (tab completes).")
+            return None
         raw = self.query_one("#export-path", Input).value.strip()
         if not raw:
             self._error("Give a file to save to.")
@@ -158,7 +191,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             return None
         return ExportRequest(
             format=self.format,
-            scope=self.scopes[self.scope_index],
+            scope=scope,
             path=path,
             with_notes=self.query_one("#export-notes", Checkbox).value,
             group_by="tag" if self.query_one("#export-by-tag", Checkbox).value else "status",

@@ -19,10 +19,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import Static
 
 from index.textsafe import terminal_safe
+from tui.screens.dialog import Dialog
 
 HelpRow = tuple[str, str, str]
 
@@ -43,18 +44,16 @@ def help_rows(screen: Screen) -> list[HelpRow]:
             for binding_id, (keys, description) in rows.items()]
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > Vertical {
-        width: auto; min-width: 40; max-width: 90%; height: auto; max-height: 90%;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    HelpScreen #help-title { text-style: bold; margin-bottom: 1; }
-    HelpScreen VerticalScroll { height: auto; max-height: 1fr; width: auto; }
+    HelpScreen > .dialog-frame { width: auto; min-width: 40; }
+    HelpScreen #help-title { margin-bottom: 1; }
+    HelpScreen VerticalScroll { width: auto; }
     HelpScreen #help-keys { width: auto; }
-    HelpScreen #help-hint { color: $text-muted; margin-top: 1; }
+    HelpScreen #help-hint { margin-top: 1; }
     """
+    # Two short lines: as one, it wrapped in a frame sized to the keys and lost its end.
+    HINT = "Remap a key in config.toml under [keys]: id = \"key\".\nescape closes."
 
     BINDINGS = [
         Binding("escape,q,question_mark", "close", "Close", id="help-close"),
@@ -72,12 +71,12 @@ class HelpScreen(ModalScreen[None]):
             stack = self.app.screen_stack
             below = stack[stack.index(self) - 1] if self in stack and stack.index(self) else None
             self.rows = help_rows(below) if below is not None else []
-        with Vertical():
-            yield Static(Content(terminal_safe(self.title_text, single_line=True)), id="help-title")
-            with VerticalScroll():
+        with Vertical(classes="dialog-frame"):
+            yield Static(Content(terminal_safe(self.title_text, single_line=True)), id="help-title",
+                         classes="dialog-title")
+            yield Static(Content(self.HINT), id="help-hint", classes="dialog-hint")
+            with VerticalScroll(classes="dialog-body"):
                 yield Static(self.keys_content(), id="help-keys")
-            yield Static(Content("Remap a key in config.toml under [keys]: id = \"key\". "
-                                 "escape closes."), id="help-hint")
 
     def on_mount(self) -> None:
         self.query_one(VerticalScroll).focus()

@@ -5,7 +5,8 @@
 `ImportScreen(start: str | Path | None = None)` is a `ModalScreen[list[Path] | None]`. The
 input starts with `start` (e.g. "~/Downloads/") and completes paths as you type (tab or right
 arrow accepts). enter on a file dismisses with [that file]; on a folder, with the files in it
-(not recursive, hidden files skipped, sorted by name). A missing path, an empty folder or an
+(and in its subfolders when "Include subfolders" is ticked; hidden files skipped, sorted by
+name: `index.library.folder_files`, the same as `papershelf import [--recursive] FOLDER`). A missing path, an empty folder or an
 unreadable one shows a one-line error and the screen stays open. escape -> None. Paths are
 returned with `~` expanded. File names are shown as plain text.
 """
@@ -20,10 +21,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Checkbox, Input, Static
 
+from index.library import folder_files
 from index.textsafe import terminal_safe
+from tui.screens.dialog import Dialog, DialogBody
 from tui.widgets.path_input import PathInput
 
 
@@ -31,7 +33,7 @@ class ImportPathError(ValueError):
     pass
 
 
-def import_paths(text: str) -> list[Path]:
+def import_paths(text: str, recursive: bool = False) -> list[Path]:
     """The files a typed path stands for; ImportPathError says why there are none."""
     text = text.strip()
     if not text:
@@ -44,27 +46,20 @@ def import_paths(text: str) -> list[Path]:
             raise ImportPathError(f"No such file or folder: {text}")
         if not path.is_dir():
             raise ImportPathError(f"Not a file or a folder: {text}")
-        files = sorted((entry for entry in path.iterdir()
-                        if not entry.name.startswith(".") and entry.is_file()),
-                       key=lambda entry: entry.name)
+        files = folder_files(path, recursive=recursive)
     except PermissionError:
         raise ImportPathError(f"Permission denied: {text}") from None
     except OSError as exc:
         raise ImportPathError(f"Cannot read {text}: {exc.strerror or exc}") from None
     if not files:
-        raise ImportPathError(f"No files in folder {text}")
+        hint = "" if recursive else " (tick Include subfolders for the ones below)"
+        raise ImportPathError(f"No files in folder {text}{hint}")
     return files
 
 
-class ImportScreen(ModalScreen[list[Path] | None]):
+class ImportScreen(Dialog[list[Path] | None]):
     DEFAULT_CSS = """
-    ImportScreen { align: center middle; }
-    ImportScreen > Vertical {
-        width: 80; max-width: 95%; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    ImportScreen #import-title { text-style: bold; }
-    ImportScreen #import-hint { color: $text-muted; }
+    ImportScreen > .dialog-frame { width: 80; }
     ImportScreen #import-error { color: $error; height: auto; }
     """
 
@@ -75,13 +70,16 @@ class ImportScreen(ModalScreen[list[Path] | None]):
         self.start = str(start) if start is not None else ""
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content("Import papers from a file or a folder"), id="import-title")
-            yield PathInput(self.start, placeholder="~/Downloads/papers.bib", id="import-path",
-                            select_on_focus=False)
-            yield Static("", id="import-error")
+        with Vertical(classes="dialog-frame"):
+            yield Static(Content("Import papers from a file or a folder"), id="import-title",
+                         classes="dialog-title")
             yield Static(Content("tab completes   enter imports   escape cancels"),
-                         id="import-hint")
+                         id="import-hint", classes="dialog-hint")
+            with DialogBody():
+                yield PathInput(self.start, placeholder="~/Downloads/papers.bib",
+                                id="import-path", select_on_focus=False)
+                yield Static("", id="import-error")
+                yield Checkbox(Content("Include subfolders"), id="import-recursive")
 
     def on_mount(self) -> None:
         path_input = self.query_one(Input)
@@ -96,7 +94,8 @@ class ImportScreen(ModalScreen[list[Path] | None]):
     def submit(self, event: Input.Submitted) -> None:
         event.stop()
         try:
-            paths = import_paths(event.value)
+            paths = import_paths(event.value,
+                                 self.query_one("#import-recursive", Checkbox).value)
         except ImportPathError as exc:
             error = terminal_safe(str(exc), single_line=True)
             self.query_one("#import-error", Static).update(Content(error))

@@ -25,13 +25,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from index.library import Library, SearchHits
 from index.model import STATUSES, Paper, PapershelfError
 from index.textsafe import terminal_safe
 from tui.messages import (
+    FilterHides,
     ImportDone,
     ImportProgress,
     IndexReady,
@@ -43,6 +44,7 @@ from tui.messages import (
     SearchDone,
 )
 from tui.widgets.detail_pane import DetailPane
+from tui.widgets.footer import ShelfFooter
 from tui.widgets.results_list import ResultsList
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
@@ -149,7 +151,7 @@ class MainScreen(Screen):
             yield Welcome(id="welcome")
             yield DetailPane(id="detail")
         yield StatusLine(id="status")
-        yield Footer()
+        yield ShelfFooter()
 
     @property
     def results(self) -> ResultsList:
@@ -300,6 +302,30 @@ class MainScreen(Screen):
         if not worker.is_cancelled:
             self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started,
                                          typing=typing))
+            self._count_hidden(generation, query, typing, hits, worker)
+
+    def _count_hidden(self, generation: int, sent: str, typing: bool, hits: SearchHits,
+                      worker) -> None:
+        """With a quick filter on, count the matches without it, so the status line can say
+        what the filter hides (after the results: they must not wait for this)."""
+        condition = FILTERS[self.filter]
+        text = sent[len(condition):].strip() if condition and sent.startswith(condition) else ""
+        if not text or hits.error or worker.is_cancelled \
+                or self.lib.query_kind(text, typing=typing) != "words":
+            return  # (cancelled: typed on; the newer search counts for itself)
+        try:
+            total = self.app.with_index(lambda lib: lib.search(text, limit=1, typing=typing))
+        except Exception:  # noqa: BLE001 - only a hint; the results are already shown
+            return
+        if not worker.is_cancelled and not total.error and total.total > hits.total:
+            self.post_message(FilterHides(generation, total.total))
+
+    @on(FilterHides)
+    def _filter_hides(self, message: FilterHides) -> None:
+        if message.generation != self._generation or self.hits is None or self.note:
+            return
+        self.status.set(hits=filter_hint(self.hits, message.unfiltered_total, self.filter,
+                                         self._key_for("filter-all", "1")))
 
     def _list_everything(self, generation: int, query: str, typing: bool, worker,
                          unfiltered: bool) -> SearchHits:
@@ -371,7 +397,9 @@ class MainScreen(Screen):
 
     def action_accept_suggestion(self) -> None:
         if self.suggestion:
-            self.query_one(SearchBar).value = self.suggestion  # Input.Changed runs the search
+            bar = self.query_one(SearchBar)
+            bar.value = self.suggestion  # Input.Changed runs the search
+            bar.cursor_position = len(bar.value)  # type on after the accepted words
 
     # ---- results and detail ------------------------------------------------------------------
 
@@ -645,7 +673,7 @@ class MainScreen(Screen):
 
     @work(thread=True, group="copy", exit_on_error=False)
     def copy_worker(self, text: str, what: str, citing: list[str] = ()) -> None:
-        from index.clipboard import copy_text
+        from index.clipboard import copied_message, copy_text
 
         app = self.app
 
@@ -659,7 +687,7 @@ class MainScreen(Screen):
         except PapershelfError as exc:
             self.post_message(JobFailed("copy", str(exc)))
             return
-        app.call_from_thread(self.status.set, message=f"copied {what} ({method})")
+        app.call_from_thread(self.status.set, message=copied_message(what, method))
 
     def action_open_url(self) -> None:
         key = self.results.current_key
@@ -762,6 +790,9 @@ class MainScreen(Screen):
     @on(ImportProgress)
     def _import_progress(self, message: ImportProgress) -> None:
         self.status.progress(message.done, message.total, message.label)
+        if message.label == "importing" and message.done >= message.total:
+            # every paper is stored; the search index update follows and takes a while
+            self.status.set(message="indexing the imported papers…")
 
     @work(thread=True, group="index", exit_on_error=False)
     def index_worker(self) -> None:
@@ -856,9 +887,10 @@ class MainScreen(Screen):
         scopes.append(ExportScope("results", len(results.keys)))
         scopes.append(ExportScope("starred", len(self.lib.list_papers(starred=True))))
         current = results.paper(results.current_key) if results.current_key else None
-        if current and current.tags:
-            tag = current.tags[0]
-            scopes.append(ExportScope("tag", len(self.lib.list_papers(tag=tag)), tag=tag))
+        tags = sorted(self.lib.all_tags(), key=lambda item: -item[1])  # most used first
+        if tags:  # the dialog's tag picker starts at this paper's first tag
+            tag = current.tags[0] if current and current.tags else tags[0][0]
+            scopes.append(ExportScope("tag", dict(tags).get(tag, 0), tag=tag))
         scopes.append(ExportScope("all", len(self.lib.search("", limit=None).keys)))
         marked = [k for k in results.keys if k in results.marked] or sorted(results.marked)
         shown = list(results.keys)
@@ -867,7 +899,7 @@ class MainScreen(Screen):
             if request is not None:
                 self.export_worker(request, marked, shown)
 
-        self.app.push_screen(ExportDialog(scopes, directory=Path.cwd()), done)
+        self.app.push_screen(ExportDialog(scopes, directory=Path.cwd(), tags=tags), done)
 
     @work(thread=True, group="export", exit_on_error=False)
     def export_worker(self, request, marked: list[str], shown: list[str]) -> None:
@@ -920,6 +952,14 @@ def _search(lib: Library, query: str, typing: bool) -> SearchHits:
         whole = lib.search(query, limit=1)
         hits.suggestion = whole.suggestion if not whole.error else None
     return hits
+
+
+def filter_hint(hits: SearchHits, unfiltered_total: int, filter_name: str, all_key: str) -> str:
+    """ "0 of 3 matches: the unread filter hides them; 1 shows all" """
+    hidden = unfiltered_total - hits.total
+    them = "them" if hits.total == 0 else ("1" if hidden == 1 else f"{hidden:,}")
+    return (f"{hits.total:,} of {unfiltered_total:,} matches: the {filter_name} filter hides "
+            f"{them}; {all_key} shows all")
 
 
 def _count(papers: list) -> str:

@@ -5,9 +5,10 @@
 `NoteConflictScreen(title: str, local: str, remote: str, merged: str | None = None)` is a
 `ModalScreen[str | None]`. It shows this device's version (mine) and the other device's
 (theirs) side by side, read-only. Keys: 1 keep mine, 2 keep theirs, 3 keep both (mine, then
-BOTH_MARKER, then theirs), e edit a merge (starts from `merged` when given, else from "both")
-and ctrl+s saves it; escape leaves the editor, or, outside it, dismisses with None (decide
-later: the conflict stays). The result is the text to keep. Titles and notes are shown as
+BOTH_MARKER, then theirs), e edit a merge (starts from `merged` when given, else from "both",
+the cursor at its end) and ctrl+s saves it, asking first while it still holds <<<<<<< conflict
+markers; escape leaves the editor, or, outside it, dismisses with None (decide later: the
+conflict stays). The result is the text to keep. Titles and notes are shown as
 plain text.
 """
 
@@ -21,9 +22,16 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from index.textsafe import terminal_safe
+from tui.screens.confirm import ConfirmDialog
 
 # A plain line between the two versions: not a Markdown rule or heading underline.
 BOTH_MARKER = "----- other device's version -----"
+
+
+def has_conflict_markers(text: str) -> bool:
+    """True while a merge still holds the lines a three-way merge marks conflicts with."""
+    return any(line.startswith(("<<<<<<<", ">>>>>>>")) or line.rstrip() == "======="
+               for line in text.splitlines())
 
 
 def keep_both(local: str, remote: str) -> str:
@@ -124,7 +132,18 @@ class NoteConflictScreen(ModalScreen[str | None]):
         self.set_editing(True)
 
     def action_save(self) -> None:
-        self.dismiss(self.query_one("#conflict-merge", TextArea).text)
+        text = self.query_one("#conflict-merge", TextArea).text
+        if not has_conflict_markers(text):
+            self.dismiss(text)
+            return
+
+        def answered(save: bool | None) -> None:
+            if save:
+                self.dismiss(text)
+
+        self.app.push_screen(ConfirmDialog(
+            "This merge still holds conflict markers (<<<<<<< ======= >>>>>>>). "
+            "Save it with them?"), answered)
 
     def action_back(self) -> None:
         if self.editing:
@@ -136,5 +155,8 @@ class NoteConflictScreen(ModalScreen[str | None]):
         self.set_class(editing, "-editing")
         self.query_one("#conflict-hint", Static).update(
             Content(self.EDITING_HINT if editing else self.choosing_hint))
-        self.query_one("#conflict-merge" if editing else "#conflict-local", TextArea).focus()
+        area = self.query_one("#conflict-merge" if editing else "#conflict-local", TextArea)
+        area.focus()
+        if editing and area.cursor_location == (0, 0):
+            area.move_cursor(area.document.end)  # as the note editor: type on at the end
         self.refresh_bindings()

@@ -18,11 +18,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
 from index.textsafe import terminal_safe
+from tui.screens.dialog import Dialog, DialogBody
 from tui.widgets.path_input import CompletingInput
 
 MAX_SHOWN = 8
@@ -38,14 +38,9 @@ def matching(choices: list[str], text: str, limit: int = MAX_SHOWN) -> list[str]
     return (starts + inside)[:limit]
 
 
-class TagPrompt(ModalScreen[str | None]):
+class TagPrompt(Dialog[str | None]):
     DEFAULT_CSS = """
-    TagPrompt { align: center middle; }
-    TagPrompt > Vertical {
-        width: 60; max-width: 90%; height: auto;
-        border: thick $primary; background: $surface; padding: 0 1;
-    }
-    TagPrompt #tag-prompt { text-style: bold; }
+    TagPrompt > .dialog-frame { width: 60; }
     TagPrompt #tag-matches { color: $text-muted; height: auto; }
     TagPrompt #tag-error { color: $error; height: auto; }
     """
@@ -60,15 +55,17 @@ class TagPrompt(ModalScreen[str | None]):
         self.must_choose = must_choose
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(Content(terminal_safe(self.prompt, single_line=True)), id="tag-prompt")
-            yield CompletingInput(
-                placeholder="choose a tag" if self.must_choose else "tag",
-                suggester=SuggestFromList(self.choices, case_sensitive=False),
-                id="tag-input",
-            )
-            yield Static(self.matches_content(""), id="tag-matches")
-            yield Static("", id="tag-error")
+        with Vertical(classes="dialog-frame"):
+            yield Static(Content(terminal_safe(self.prompt, single_line=True)), id="tag-prompt",
+                         classes="dialog-title")
+            with DialogBody():
+                yield CompletingInput(
+                    placeholder="choose a tag" if self.must_choose else "tag",
+                    suggester=SuggestFromList(self.choices, case_sensitive=False),
+                    id="tag-input",
+                )
+                yield Static(self.matches_content(""), id="tag-matches")
+                yield Static("", id="tag-error")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()

@@ -245,7 +245,12 @@ class ResultsList(ScrollView, can_focus=True):
         title = self._title_segments(terminal_safe(paper.display_title, single_line=True), title_width,
                                      style("results-list--match"))
         strip = Strip([*left, *title, Segment(" "), *right]).adjust_cell_length(width)
-        return strip.apply_style(base + cursor).simplify()
+        strip = strip.apply_style(base + cursor)
+        if selected and cursor.bgcolor is not None:
+            # Component styles carry the widget's own background, which would hide the cursor
+            # behind matched words, stars and tags: the cursor's background goes over them all.
+            strip = Strip(Segment.apply_style(strip, post_style=Style(bgcolor=cursor.bgcolor)))
+        return strip.simplify()
 
     def _title_segments(self, title: str, width: int, match: Style) -> list[Segment]:
         spans = highlight_spans(title, self.terms)
