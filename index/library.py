@@ -205,6 +205,19 @@ class Library:
         total.extend(report)
         return total
 
+    def fetch_daily(self, days: Sequence, *, timeout: float = 15.0,
+                    progress: Progress | None = None) -> tuple[ImportReport, str]:
+        """Fetch the Hugging Face Daily Papers lists of these days (datetime.date) and add
+        them. Returns the import report and a one-line summary ("12 new papers from Nov 29").
+        Raises PapershelfError (one line) when any day cannot be fetched: nothing is added."""
+        from index.daily_api import fetch_days, summary_line
+
+        fetched = fetch_days(days, timeout=timeout)
+        report = self.add(fetched.records, progress=progress) if fetched.records \
+            else ImportReport()
+        known = len(report.merged) + len(report.unchanged)
+        return report, summary_line(len(report.added), known, fetched.days)
+
     # ---- reading -------------------------------------------------------------------------------
 
     def get(self, key: str) -> Paper | None:

@@ -20,11 +20,12 @@ from index.textsafe import terminal_safe
 
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
-COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care"]
+COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care",
+                   "tui.cli_daily"]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 # Commands that bring in many changes at once start with the day's automatic backup.
-DAILY_BACKUP_COMMANDS = {"import", "add", "sync"}
+DAILY_BACKUP_COMMANDS = {"import", "add", "sync", "daily"}
 
 
 def version() -> str:
