@@ -52,6 +52,8 @@ class Library:
         # flushes give up at once instead of waiting on the same lock or disk again.
         self.index_problem: str | None = None
         self.index_problem_reported = False
+        self._for_you = None  # (store change mark, Ranking): the last "for you" ranking
+        self._profile = None  # (liked signature, Profile)
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None) -> Library:
@@ -290,6 +292,50 @@ class Library:
         # The abstract lives in SQLite, not in the index: hand it over for more-like-this.
         text = f"{paper.title}\n{paper.abstract}"
         return self._with_index(lambda index: index.similar(paper.key, limit, text=text))
+
+    def term_stats(self):
+        """The index's term statistics (index.foryou.TermStats). The engine package will
+        provide doc_count()/doc_frequencies() on each engine: this then returns self.index."""
+        from index.termstats_fts5 import Fts5TermStats
+
+        return Fts5TermStats(self.index.path)
+
+    def for_you(self, limit: int | None = None):
+        """Unread papers ranked by their likeness to the starred and read ones (and their
+        tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
+        Kept until the library changes, so switching to "for you" again costs nothing."""
+        from index.foryou import NOTHING_LIKED, Candidate, Liked, Ranking, rank
+
+        mark = self.store.change_mark()
+        if self._for_you is None or self._for_you[0] != mark:
+            liked = [Liked(*row) for row in self.store.ranking_rows(liked=True)]
+            if not liked:
+                ranking = Ranking(message=NOTHING_LIKED)
+            else:
+                profile = self._with_index(lambda index: self._liked_profile(liked))
+                candidates = (Candidate(*row) for row in self.store.ranking_rows(liked=False))
+                ranking = rank(profile, candidates)
+                if not ranking.unread:
+                    ranking.message = "no unread papers to rank"
+            self._for_you = (mark, ranking)
+        ranking = self._for_you[1]
+        if limit is None or len(ranking.keys) <= limit:
+            return ranking
+        from dataclasses import replace
+
+        return replace(ranking, keys=ranking.keys[:limit])
+
+    def _liked_profile(self, liked):
+        """The profile of the liked papers, rebuilt only when they (or the library's size,
+        which moves every idf) changed."""
+        from index.foryou import build_profile
+
+        if self.store.has_dirty():
+            self.try_flush_index()  # new papers count in the word statistics
+        signature = hash((self.store.count(), *((p.key, *p.tags) for p in liked)))
+        if self._profile is None or self._profile[0] != signature:
+            self._profile = (signature, build_profile(liked, self.term_stats()))
+        return self._profile[1]
 
     def _with_index(self, read):
         """Run a read on the index; when it finds the index damaged, rebuild it from the

@@ -588,6 +588,28 @@ class Store:
                 yield _row_to_paper(row, tags[row["key"]])
             last = rows[-1]["key"]
 
+    def ranking_rows(self, *, liked: bool) -> Iterator[tuple[str, str, str, list[str]]]:
+        """(key, title, abstract, tags) of the papers "for you" learns from (liked: starred
+        or read) or ranks (not liked: unread and not starred), newest first. Only the columns it reads: the
+        whole Paper costs 3x more at 100k papers."""
+        where = ("(p.starred = 1 OR p.status = 'read')" if liked
+                 else "p.status = 'unread' AND p.starred = 0")
+        tags: dict[str, list[str]] = {}
+        for key, tag in self.db.execute(
+                f"SELECT t.key, t.tag FROM tags t JOIN papers p ON p.key = t.key "
+                f"WHERE p.deleted = 0 AND {where} ORDER BY t.tag"):
+            tags.setdefault(key, []).append(tag)
+        rows = self.db.execute(
+            f"SELECT p.key, p.title, p.abstract FROM papers p WHERE p.deleted = 0 AND {where} "
+            f"ORDER BY p.added DESC, p.key")
+        for key, title, abstract in rows:
+            yield key, title, abstract, tags.get(key, [])
+
+    def change_mark(self) -> int:
+        """A number that grows with every change to the library (each is one operation, from
+        this device or merged by sync): what a cache of derived results is keyed on."""
+        return self.db.execute("SELECT coalesce(max(rowid), 0) FROM ops").fetchone()[0]
+
     def keys_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
         """Paper keys or citation keys starting with prefix (for unique-prefix key arguments)."""
         pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

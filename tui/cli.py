@@ -73,12 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_search)
 
-    p = sub.add_parser("list", help="list papers, newest first")
+    p = sub.add_parser("list", help="list papers, newest first (or --for-you)")
     p.add_argument("--starred", action="store_true")
     p.add_argument("--tag", metavar="T")
     p.add_argument("--status", choices=STATUSES)
     p.add_argument("--limit", type=int, default=None, metavar="N")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--for-you", action="store_true",
+                   help="unread papers ranked by what you starred and read (default limit 20)")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("show", help="show one paper")
@@ -304,6 +306,10 @@ def _mark(text: str, spans, bold: bool) -> str:
 
 
 def cmd_list(args, lib) -> int:
+    if args.for_you:
+        from tui.cli_foryou import list_for_you
+
+        return list_for_you(args, lib)
     papers = lib.list_papers(starred=True if args.starred else None, tag=args.tag,
                              status=args.status, limit=args.limit)
     if args.json:

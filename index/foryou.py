@@ -1,0 +1,202 @@
+""""For you": rank unread papers by their likeness to what the reader starred or read.
+
+The model is a tf-idf profile, as arxiv-sanity does it but without a trained classifier:
+
+- the liked papers (starred, or marked read) give each word a weight: the share of liked papers
+  that use it, times its idf over the whole library (from the search engine's `TermStats`),
+  so "diffusion" in half of what you starred counts and "model" in every paper does not; the
+  strongest PROFILE_WORDS words make the profile;
+- the liked papers' tags give each tag the share of liked papers carrying it;
+- an unread paper scores the weights of the profile words it uses (title and abstract, each
+  word once), divided by the square root of its number of distinct words (a long abstract
+  does not win by length), plus TAG_WEIGHT times the weights of the tags it shares.
+
+The reasons shown for a paper are the words and tags it shares with the profile, strongest
+first. Everything runs locally in pure Python: ~10 us per unread paper.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+PROFILE_WORDS = 150  # the profile's strongest words; more add noise, not taste
+CANDIDATE_WORDS = 3000  # liked words whose document frequency is asked for (the most used)
+TAG_WEIGHT = 2.0  # a shared tag counts as much as a strong shared word or two
+REASON_WORDS = 5
+# Words every abstract uses: the idf would weigh them down anyway, but a profile from a handful
+# of papers has too little evidence for that.
+STOP_WORDS = frozenset(
+    "about above after again against also among and any are based been before being between "
+    "both but can could does doing done during each either else even every few for from "
+    "further given had has have having here how however into its itself just less like made "
+    "make makes many may more most much must new not now off often once one only other our "
+    "ours out over own paper per propose proposed rather same several should show shows since "
+    "some such than that the their them then there these they this those through thus too "
+    "two under until upon use used uses using very via was way well were what when where "
+    "whether which while who whose why will with within without would yet you your".split())
+
+_WORD = re.compile(r"[^\W\d_]{3,30}")
+
+
+class TermStats(Protocol):
+    """Term statistics of the library's full-text index (provided by the search engine).
+
+    Words are lowercased, accent-folded, unstemmed title/abstract words."""
+
+    def doc_count(self) -> int:
+        """The number of papers in the index."""
+        ...
+
+    def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
+        """For each word, the number of papers whose title or abstract contains it (words
+        the index does not know may be left out)."""
+        ...
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents, as the index's tokenizer does ("Müller" -> "muller")."""
+    text = text.lower()
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words_of(title: str, abstract: str) -> set[str]:
+    """The distinct words of a paper that can carry taste (3+ letters, not stop words)."""
+    words = set(_WORD.findall(fold(f"{title} {abstract}")))
+    words -= STOP_WORDS
+    return words
+
+
+@dataclass(frozen=True)
+class Liked:
+    """A paper the reader starred or read: what the profile learns from."""
+
+    key: str
+    title: str
+    abstract: str
+    tags: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str
+    title: str
+    abstract: str
+    tags: Sequence[str] = ()
+
+
+@dataclass
+class Profile:
+    words: dict[str, float] = field(default_factory=dict)  # word -> weight
+    tags: dict[str, float] = field(default_factory=dict)  # tag -> share of liked papers
+    liked: int = 0
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.tags)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a paper ranks where it does: the profile words and tags it shares."""
+
+    score: float
+    words: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    def text(self) -> str:
+        parts = []
+        if self.words:
+            parts.append("words " + ", ".join(self.words))
+        if self.tags:
+            parts.append("tags " + ", ".join(self.tags))
+        return "; ".join(parts) or "nothing in common"
+
+
+@dataclass
+class Ranking:
+    keys: list[str] = field(default_factory=list)  # best first
+    scores: dict[str, float] = field(default_factory=dict)
+    profile: Profile = field(default_factory=Profile)
+    unread: int = 0  # papers that were ranked (every unread paper)
+    message: str = ""  # why there is no ranking, when there is none
+
+    @property
+    def liked(self) -> int:
+        return self.profile.liked
+
+    def reason(self, candidate: Candidate) -> Reason | None:
+        """Why this paper ranks where it does (computed when asked: a 100k ranking keeps
+        only scores)."""
+        return score(self.profile, candidate)
+
+
+NOTHING_LIKED = ("nothing to rank by yet: star papers or mark them read, and "
+                 "\"for you\" ranks your unread papers by what they share with those")
+
+
+def build_profile(liked: Iterable[Liked], stats: TermStats) -> Profile:
+    counts: Counter[str] = Counter()
+    tag_counts: Counter[str] = Counter()
+    n = 0
+    for paper in liked:
+        n += 1
+        counts.update(words_of(paper.title, paper.abstract))
+        tag_counts.update(set(paper.tags))
+    if not n:
+        return Profile()
+    common = [word for word, _ in counts.most_common(CANDIDATE_WORDS)]
+    total = max(stats.doc_count(), 1)
+    frequencies = stats.doc_frequencies(common)
+    weights = {}
+    for word in common:
+        df = frequencies.get(word, 0)
+        idf = math.log((1 + total) / (1 + df))
+        if idf > 0:  # a word in every paper says nothing about taste
+            weights[word] = counts[word] / n * idf
+    strongest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:PROFILE_WORDS]
+    tags = {tag: count / n for tag, count in tag_counts.items()}
+    return Profile(dict(strongest), tags, n)
+
+
+def score(profile: Profile, candidate: Candidate) -> Reason | None:
+    """The candidate's score and reasons, or None when it shares nothing with the profile."""
+    value, words = _value(profile, candidate)
+    if value is None:
+        return None
+    top = sorted(words, key=lambda w: (-profile.words[w], w))[:REASON_WORDS]
+    shared_tags = profile.tags.keys() & set(candidate.tags)
+    return Reason(value, tuple(top), tuple(sorted(shared_tags)))
+
+
+def _value(profile: Profile, candidate: Candidate) -> tuple[float | None, set[str]]:
+    words = words_of(candidate.title, candidate.abstract)
+    shared = profile.words.keys() & words
+    tag_value = sum(profile.tags.get(t, 0.0) for t in candidate.tags) if candidate.tags else 0.0
+    if not shared and not tag_value:
+        return None, shared
+    weights = profile.words
+    value = sum(weights[w] for w in shared) / math.sqrt(len(words) + 10)
+    return value + TAG_WEIGHT * tag_value, shared
+
+
+def rank(profile: Profile, candidates: Iterable[Candidate]) -> Ranking:
+    """Candidates sharing something with the profile, best first (ties: the order given,
+    newest first from the store); the others are left out."""
+    scored: list[tuple[float, int, str]] = []
+    seen = 0
+    for position, candidate in enumerate(candidates):
+        seen += 1
+        value, _ = _value(profile, candidate)
+        if value is not None:
+            scored.append((-value, position, candidate.key))
+    scored.sort()
+    return Ranking([key for _, _, key in scored], {key: -neg for neg, _, key in scored},
+                   profile, seen)
