@@ -36,6 +36,9 @@ DEFAULT_CONFIG = """\
 
 [backup]
 # keep = 5                       # automatic backups kept in the data directory
+
+[daily]
+# fetch_on_start = false         # fetch today's Hugging Face Daily Papers when the app opens
 """
 
 # section -> key -> accepted types (for clear errors on wrong values)
@@ -45,6 +48,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "keys": {},  # any binding id -> str, checked below
     "sync": {"folder": (str,), "interval_minutes": (int, float)},
     "backup": {"keep": (int,)},
+    "daily": {"fetch_on_start": (bool,)},
 }
 
 
@@ -141,6 +145,6 @@ def _check(path: Path, data: dict) -> None:
             accepted = _SCHEMA[section].get(key)
             if accepted is None:
                 raise ConfigError(f"{path}: unknown setting {key} in [{section}]")
-            if not isinstance(item, accepted) or isinstance(item, bool):
+            if not isinstance(item, accepted) or (isinstance(item, bool) and bool not in accepted):
                 raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
                                   f"({type(item).__name__})")

@@ -132,10 +132,11 @@ class Ranking:
     def liked(self) -> int:
         return self.profile.liked
 
-    def reason(self, candidate: Candidate) -> Reason | None:
-        """Why this paper ranks where it does (computed when asked: a 100k ranking keeps
-        only scores)."""
-        return score(self.profile, candidate)
+    def reason(self, paper) -> Reason | None:
+        """Why this paper (a Candidate, or any object with title, abstract and tags, such as
+        index.model.Paper) ranks where it does; computed when asked, as a 100k ranking keeps
+        only scores."""
+        return score(self.profile, paper)
 
 
 NOTHING_LIKED = ("nothing to rank by yet: star papers or mark them read, and "
@@ -166,7 +167,7 @@ def build_profile(liked: Iterable[Liked], stats: TermStats) -> Profile:
     return Profile(dict(strongest), tags, n)
 
 
-def score(profile: Profile, candidate: Candidate) -> Reason | None:
+def score(profile: Profile, candidate) -> Reason | None:
     """The candidate's score and reasons, or None when it shares nothing with the profile."""
     value, words = _value(profile, candidate)
     if value is None:
@@ -176,7 +177,7 @@ def score(profile: Profile, candidate: Candidate) -> Reason | None:
     return Reason(value, tuple(top), tuple(sorted(shared_tags)))
 
 
-def _value(profile: Profile, candidate: Candidate) -> tuple[float | None, set[str]]:
+def _value(profile: Profile, candidate) -> tuple[float | None, set[str]]:
     words = words_of(candidate.title, candidate.abstract)
     shared = profile.words.keys() & words
     tag_value = sum(profile.tags.get(t, 0.0) for t in candidate.tags) if candidate.tags else 0.0

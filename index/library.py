@@ -207,14 +207,14 @@ class Library:
         total.extend(report)
         return total
 
-    def fetch_daily(self, days: Sequence, *, timeout: float = 15.0,
+    def fetch_daily(self, days: Sequence | None = None, *, timeout: float = 15.0,
                     progress: Progress | None = None) -> tuple[ImportReport, str]:
-        """Fetch the Hugging Face Daily Papers lists of these days (datetime.date) and add
-        them. Returns the import report and a one-line summary ("12 new papers from Nov 29").
+        """Fetch the Hugging Face Daily Papers lists of these days (datetime.date; default
+        today) and add them. Returns the import report and a one-line summary ("12 new papers from Nov 29").
         Raises PapershelfError (one line) when any day cannot be fetched: nothing is added."""
-        from index.daily_api import fetch_days, summary_line
+        from index.daily_api import fetch_days, recent_days, summary_line
 
-        fetched = fetch_days(days, timeout=timeout)
+        fetched = fetch_days(days or recent_days(1), timeout=timeout)
         report = self.add(fetched.records, progress=progress) if fetched.records \
             else ImportReport()
         known = len(report.merged) + len(report.unchanged)

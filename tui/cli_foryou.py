@@ -13,7 +13,6 @@ DEFAULT_LIMIT = 20
 
 
 def list_for_you(args, lib) -> int:
-    from index.foryou import Candidate
     from index.textsafe import terminal_safe
     from tui.cli import paper_json, paper_line, print_json
 
@@ -24,8 +23,7 @@ def list_for_you(args, lib) -> int:
     limit = args.limit if args.limit is not None else DEFAULT_LIMIT
     ranking = lib.for_you(limit=max(limit, 0))
     papers = lib.get_many(ranking.keys)
-    reasons = {p.key: ranking.reason(Candidate(p.key, p.title, p.abstract, p.tags))
-               for p in papers}
+    reasons = {paper.key: ranking.reason(paper) for paper in papers}
     if args.json:
         results = []
         for paper in papers:

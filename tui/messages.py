@@ -95,3 +95,12 @@ class SyncDone(Message):
         super().__init__()
         self.report = report
         self.error = error
+
+
+class DailyDone(Message):
+    """A fetch of the Daily Papers list finished: its one-line summary, or why it failed."""
+
+    def __init__(self, report: ImportReport | None, line: str) -> None:
+        super().__init__()
+        self.report = report
+        self.line = line

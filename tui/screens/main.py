@@ -42,13 +42,16 @@ from tui.messages import (
     PapersChanged,
     SearchDone,
 )
+from tui.screens.morning import FOR_YOU, MorningActions
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.results_list import ResultsList
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.welcome import Welcome
 
-FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading"}
+FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading",
+           FOR_YOU: "is:unread"}
+FILTER_LABELS = {FOR_YOU: "for you"}
 SEARCH_CAP = 500  # text searches show this many ranked hits first (status: "500 of N")...
 MORE_WITHIN = 50  # ...and the rest once the cursor comes this close to the end of them
 FIRST_PAGE = 200  # rows listed before the whole list is counted
@@ -75,7 +78,7 @@ def available(module: str) -> bool:
         return False
 
 
-class MainScreen(Screen):
+class MainScreen(MorningActions, Screen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="focus-search"),
         Binding("escape", "focus_results", "Results", id="focus-results", show=False),
@@ -95,6 +98,8 @@ class MainScreen(Screen):
         Binding("2", "filter('starred')", "Starred", id="filter-starred", show=False),
         Binding("3", "filter('unread')", "Unread", id="filter-unread", show=False),
         Binding("4", "filter('reading')", "Reading", id="filter-reading", show=False),
+        Binding("5", "filter('foryou')", "For you", id="filter-foryou", show=False),
+        Binding("D", "fetch_daily", "Daily Papers", id="daily-fetch", show=False),
         Binding("ctrl+d", "accept_suggestion", "Did you mean", id="accept-suggestion",
                 priority=True),
     ]
@@ -156,10 +161,12 @@ class MainScreen(Screen):
         self.status.suggestion_key = self._key_for("accept-suggestion", "ctrl+d")
         empty = not self.lib.list_papers(limit=1)
         self._show_welcome(empty)
-        self.status.set(filter="" if self.filter == "all" else self.filter)
+        self.status.set(filter=_filter_label(self.filter))
         self.results.focus()
         self.request_search(immediate=True)
         self.index_worker()
+        if self.app.config.get("daily", "fetch_on_start"):
+            self.action_fetch_daily()
 
     def _show_welcome(self, empty: bool) -> None:
         self.query_one(Welcome).display = empty
@@ -216,8 +223,12 @@ class MainScreen(Screen):
     def search_worker(self, generation: int, query: str, sent: str) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
+        note = ""
         try:
-            if _no_text(sent):
+            if self.filter == FOR_YOU:
+                self.app.index_ready.wait()  # the ranking reads the index's word statistics
+                hits, note = self.app.with_index(lambda lib: self.for_you_hits(lib, sent))
+            elif _no_text(sent):
                 hits = self._list_everything(generation, query, sent, worker)
             else:
                 self.app.index_ready.wait()  # the start-up check may be rebuilding it
@@ -227,7 +238,9 @@ class MainScreen(Screen):
         except Exception as exc:  # a damaged index must not take the app down
             hits = SearchHits([], 0, error=f"search failed: {type(exc).__name__}: {exc}")
         if not worker.is_cancelled:
-            self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started))
+            note = note if generation == self._generation else ""  # a note keeps stale hits
+            self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started,
+                                         note=note))
 
     def _list_everything(self, generation: int, query: str, sent: str, worker) -> SearchHits:
         """Filters alone list every paper, newest first. The whole key list takes ~0.4-1 s at
@@ -292,8 +305,8 @@ class MainScreen(Screen):
 
     def action_filter(self, name: str) -> None:
         self.filter = name
-        self._keep_selection = True
-        self.status.set(filter="" if name == "all" else name)
+        self._keep_selection = name != FOR_YOU  # a ranking opens on its best paper
+        self.status.set(filter=_filter_label(name))
         self.request_search(immediate=True)
 
     def action_accept_suggestion(self) -> None:
@@ -344,7 +357,8 @@ class MainScreen(Screen):
     def _show_detail(self) -> None:
         self._detail_timer = None
         key = self.results.current_key
-        self.detail.show(self.results.paper(key) if key else None, self.terms)
+        paper = self.results.paper(key) if key else None
+        self.detail.show(paper, self.terms, why=self.why_for_you(paper))
 
     @on(ResultsList.DetailRequested)
     def _detail_requested(self) -> None:
@@ -796,6 +810,10 @@ def _first_page(lib: Library, query: str) -> list[str] | None:
 def _no_text(query: str) -> bool:
     """True for a query of filters only (is:, tag:): those list everything, newest first."""
     return all(word.startswith(("is:", "tag:")) for word in query.split())
+
+
+def _filter_label(name: str) -> str:
+    return "" if name == "all" else FILTER_LABELS.get(name, name)
 
 
 def _count(papers: list) -> str:
