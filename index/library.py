@@ -304,7 +304,7 @@ class Library:
         """Unread papers ranked by their likeness to the starred and read ones (and their
         tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
         Kept until the library changes, so switching to "for you" again costs nothing."""
-        from index.foryou import NOTHING_LIKED, Candidate, Liked, Ranking, rank
+        from index.foryou import NOTHING_LIKED, Liked, Ranking, rank
 
         mark = self.store.change_mark()
         if self._for_you is None or self._for_you[0] != mark:
@@ -313,8 +313,7 @@ class Library:
                 ranking = Ranking(message=NOTHING_LIKED)
             else:
                 profile = self._with_index(lambda index: self._liked_profile(liked))
-                candidates = (Candidate(*row) for row in self.store.ranking_rows(liked=False))
-                ranking = rank(profile, candidates)
+                ranking = rank(profile, self.store.ranking_rows(liked=False))
                 if not ranking.unread:
                     ranking.message = "no unread papers to rank"
             self._for_you = (mark, ranking)

@@ -72,7 +72,7 @@ def test_starring_one_topic_brings_that_topic_to_the_top(topical):
     top = [topic_of(topical, key) for key in ranking.keys[:PER_TOPIC - 5]]
     assert top == ["astro"] * (PER_TOPIC - 5)
     first = topical.get(ranking.keys[0])
-    reason = ranking.reason(Candidate(first.key, first.title, first.abstract, first.tags))
+    reason = ranking.reason(first)  # any object with title, abstract and tags
     assert reason.words and set(reason.words) <= set(TOPICS["astro"])
 
 
