@@ -588,12 +588,16 @@ class Store:
                 yield _row_to_paper(row, tags[row["key"]])
             last = rows[-1]["key"]
 
+    @staticmethod
+    def _ranking_where(liked: bool) -> str:
+        return ("(p.starred = 1 OR p.status = 'read')" if liked
+                else "p.status = 'unread' AND p.starred = 0")
+
     def ranking_rows(self, *, liked: bool) -> Iterator[tuple[str, str, str, list[str]]]:
         """(key, title, abstract, tags) of the papers "for you" learns from (liked: starred
-        or read) or ranks (not liked: unread and not starred), newest first. Only the columns it reads: the
-        whole Paper costs 3x more at 100k papers."""
-        where = ("(p.starred = 1 OR p.status = 'read')" if liked
-                 else "p.status = 'unread' AND p.starred = 0")
+        or read) or ranks (not liked: unread and not starred), newest first. Only the columns
+        it reads: the whole Paper costs 3x more at 100k papers."""
+        where = self._ranking_where(liked)
         tags: dict[str, list[str]] = {}
         for key, tag in self.db.execute(
                 f"SELECT t.key, t.tag FROM tags t JOIN papers p ON p.key = t.key "
@@ -604,6 +608,11 @@ class Store:
             f"ORDER BY p.added DESC, p.key")
         for key, title, abstract in rows:
             yield key, title, abstract, tags.get(key, [])
+
+    def ranking_count(self, *, liked: bool) -> int:
+        """How many papers ranking_rows(liked=...) yields."""
+        return self.db.execute(f"SELECT count(*) FROM papers p WHERE p.deleted = 0 AND "
+                               f"{self._ranking_where(liked)}").fetchone()[0]
 
     def change_mark(self) -> int:
         """A number that grows with every change to the library (each is one operation, from

@@ -4,7 +4,8 @@ table (fts5vocab over the unstemmed, accent-folded titles and abstracts: term, d
 A stopgap beside index/search.py, which it does not change: the engine package that replaces
 index/search.py provides `doc_count()` and `doc_frequencies()` on each engine itself, and this
 file goes. It opens its own read-only connection per use, so it always reads the index file
-that is current (a rebuild replaces the file).
+that is current (a rebuild replaces the file). Not `mode=ro`: the index is in WAL mode, and a
+read-only connection cannot open it when its -shm file is gone.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Fts5TermStats:
         from index.search import IndexUnavailable
 
         try:
-            with closing(sqlite3.connect(f"{self.index_path.as_uri()}?mode=ro", uri=True)) as db:
+            with closing(sqlite3.connect(self.index_path)) as db:  # reads only
                 return read(db)
         except sqlite3.Error as exc:
             raise IndexUnavailable(f"search index is damaged ({exc})") from None

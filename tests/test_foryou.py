@@ -187,3 +187,25 @@ def test_cli_for_you_in_a_real_process(tmp_path):
     assert result.returncode == 0, result.stderr
     sources = [r["sources"] for r in json.loads(result.stdout)["results"]]
     assert sources == [["test:speech"]] * 5
+
+
+def test_ranking_reports_progress_and_stops_when_asked(topical, monkeypatch):
+    import index.foryou
+
+    monkeypatch.setattr(index.foryou, "PROGRESS_EVERY", 10)
+    topical.set_star_many(keys_on(topical, "astro")[:5], True)
+    seen = []
+    ranking = topical.for_you(progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(10, 55), (20, 55), (30, 55), (40, 55), (50, 55)]
+    assert ranking.unread == 55
+
+    class Stop(Exception):
+        pass
+
+    def stop(done, total):
+        raise Stop
+
+    topical.set_star(keys_on(topical, "astro")[5])  # a change: the next call ranks again
+    with pytest.raises(Stop):
+        topical.for_you(progress=stop)
+    assert topical.for_you().unread == 54  # nothing half-made was kept

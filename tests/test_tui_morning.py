@@ -133,3 +133,28 @@ async def test_for_you_with_typed_words_keeps_the_ranking_order(tmp_path):
         assert shown and shown == [key for key in ranking if key in set(shown)]
         assert len(shown) < len(ranking)
     lib.close()
+
+
+async def test_a_long_ranking_shows_progress_and_a_newer_filter_wins(tmp_path, monkeypatch):
+    import index.foryou
+
+    monkeypatch.setattr(index.foryou, "PROGRESS_EVERY", 5)
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "speech")[:5], True)
+    shown = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        original = screen.status.progress
+        monkeypatch.setattr(screen.status, "progress",
+                            lambda done, total, label="": (shown.append((done, label)),
+                                                           original(done, total, label)))
+        await pilot.press("5")
+        await settle(pilot)
+        assert shown and shown[-1][1] == "ranking unread papers for you"
+        assert not screen.query_one("#status-progress").display
+        lib.set_star(keys_on(lib, "speech")[5])  # the library changed: 5 ranks again...
+        await pilot.press("1", "5", "2")  # ...but 2 comes first
+        await settle(pilot)
+        assert screen.filter == "starred" and len(screen.results.keys) == 6
+    lib.close()

@@ -9,13 +9,23 @@
 from __future__ import annotations
 
 from textual import work
+from textual.message import Message
+from textual.worker import get_current_worker
 
 from index.library import Library, SearchHits
 from index.model import PapershelfError
 from index.textsafe import terminal_safe
-from tui.messages import DailyDone
+from tui.messages import DailyDone, ImportProgress
 
 FOR_YOU = "foryou"
+
+
+class RankingStopped(Exception):
+    """A newer search replaced the one ranking "for you": stop ranking (nothing is kept)."""
+
+
+class RankingDone(Message):
+    """A ranking that showed progress ended: hide the progress bar."""
 
 
 class MorningActions:
@@ -59,8 +69,25 @@ class MorningActions:
 
     def for_you_hits(self, lib: Library, sent: str) -> tuple[SearchHits, str]:
         """The "for you" list (in the search worker): the ranking, or the unread papers that
-        match the typed text in ranking order. The second value explains an empty ranking."""
-        ranking = lib.for_you()
+        match the typed text in ranking order. The second value explains an empty ranking.
+
+        Ranking 100k unread papers takes seconds: it shows progress, and stops when a newer
+        search cancels this worker (which would otherwise hold the index until it ends)."""
+        worker = get_current_worker()
+        shown = False
+
+        def progress(done: int, total: int) -> None:
+            nonlocal shown
+            if worker.is_cancelled:
+                raise RankingStopped
+            shown = True
+            self.post_message(ImportProgress(done, total, "ranking unread papers for you"))
+
+        try:
+            ranking = lib.for_you(progress=progress)
+        finally:
+            if shown:
+                self.post_message(RankingDone())
         self.for_you_ranking = ranking
         if ranking.message:
             return SearchHits([], 0), ranking.message
@@ -72,6 +99,10 @@ class MorningActions:
         matching = set(found.keys)
         keys = [key for key in ranking.keys if key in matching]
         return SearchHits(keys, len(keys), found.terms, found.suggestion), ""
+
+    def on_ranking_done(self, message: RankingDone) -> None:
+        self.status.progress_done()
+        self.status.set(message="")
 
     def why_for_you(self, paper) -> str:
         """What the detail pane says about a paper in the "for you" list."""
