@@ -614,6 +614,33 @@ class Store:
         return self.db.execute(f"SELECT count(*) FROM papers p WHERE p.deleted = 0 AND "
                                f"{self._ranking_where(liked)}").fetchone()[0]
 
+    def ranking_keys(self) -> list[tuple[str, list[str]]]:
+        """(key, tags) of the papers "for you" ranks, newest first: ranking_rows(liked=False)
+        without the text, for a caller that keeps the words of each paper."""
+        where = self._ranking_where(False)
+        tags: dict[str, list[str]] = {}
+        for key, tag in self.db.execute(
+                f"SELECT t.key, t.tag FROM tags t JOIN papers p ON p.key = t.key "
+                f"WHERE p.deleted = 0 AND {where} ORDER BY t.tag"):
+            tags.setdefault(key, []).append(tag)
+        return [(key, tags.get(key, [])) for (key,) in self.db.execute(
+            f"SELECT p.key FROM papers p WHERE p.deleted = 0 AND {where} "
+            f"ORDER BY p.added DESC, p.key")]
+
+    def texts(self, keys: list[str]) -> Iterator[tuple[str, str, str]]:
+        """(key, title, abstract) of these papers, in no particular order."""
+        for start in range(0, len(keys), 900):
+            chunk = keys[start:start + 900]
+            yield from self.db.execute(
+                f"SELECT key, title, abstract FROM papers WHERE key IN "
+                f"({','.join('?' * len(chunk))})", chunk)
+
+    def text_changed_since(self, mark: int) -> set[str]:
+        """Keys whose title or abstract may have changed after change_mark() was `mark`."""
+        return {key for (key,) in self.db.execute(
+            "SELECT DISTINCT key FROM ops WHERE rowid > ? AND (type LIKE 'paper.%' OR "
+            "(type = 'set' AND field IN ('title', 'abstract')))", (mark,))}
+
     def change_mark(self) -> int:
         """A number that grows with every change to the library (each is one operation, from
         this device or merged by sync): what a cache of derived results is keyed on."""

@@ -209,3 +209,34 @@ def test_ranking_reports_progress_and_stops_when_asked(topical, monkeypatch):
     with pytest.raises(Stop):
         topical.for_you(progress=stop)
     assert topical.for_you().unread == 54  # nothing half-made was kept
+
+
+def test_a_big_library_keeps_words_between_rankings_and_ranks_the_same(topical, monkeypatch):
+    import index.library
+
+    topical.set_star_many(keys_on(topical, "astro")[:5], True)
+    plain = topical.for_you()
+    monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10)
+    topical._for_you = None
+    kept = topical.for_you()
+    assert kept.keys == plain.keys and kept.scores == pytest.approx(plain.scores)
+    assert len(topical._words[1].papers) == 55
+
+    # a paper listed first without an abstract gains one: its words are read again
+    late = PaperRecord(title="Untitled draft notes", abstract="", arxiv_id="2611.09999",
+                       source="test:late")
+    topical.add([late])
+    assert "arxiv:2611.09999" not in topical.for_you().keys
+    topical.add([PaperRecord(title="Untitled draft notes", arxiv_id="2611.09999",
+                             abstract="exoplanet transit photometry telescope spectra",
+                             source="test:late2")])
+    kept = topical.for_you()
+    assert "arxiv:2611.09999" in kept.keys
+    monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10**9)
+    topical._for_you = None
+    assert topical.for_you().keys == kept.keys  # as if read afresh
+    monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10)
+    # a paper starred is no longer ranked, and its words are let go
+    topical.set_star("arxiv:2611.09999")
+    assert "arxiv:2611.09999" not in topical.for_you().keys
+    assert "arxiv:2611.09999" not in topical._words[1].papers
