@@ -139,8 +139,8 @@ async def measure_app(directory: Path, runs: int) -> dict:
         for _ in range(2):
             await pilot.press("5")
             await settled(screen, "foryou")
-            await pilot.press("s")
             changed = screen.changed_at
+            await pilot.press("s")
             while screen.changed_at == changed:
                 await asyncio.sleep(0.001)
             await pilot.press("1")

@@ -98,17 +98,9 @@ def _candidate_tokens(title: str, abstract: str) -> list[bytes]:
 
 
 @dataclass(frozen=True)
-class Liked:
-    """A paper the reader starred or read: what the profile learns from."""
+class PaperText:
+    """What the ranking reads of a paper: a liked one (starred or read) or a candidate."""
 
-    key: str
-    title: str
-    abstract: str
-    tags: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
-class Candidate:
     key: str
     title: str
     abstract: str
@@ -158,7 +150,7 @@ class Ranking:
         return self.profile.liked
 
     def reason(self, paper) -> Reason | None:
-        """Why this paper (a Candidate, or any object with title, abstract and tags, such as
+        """Why this paper (a PaperText, or any object with title, abstract and tags, such as
         index.model.Paper) ranks where it does; computed when asked, as a 100k ranking keeps
         only scores."""
         return score(self.profile, paper)
@@ -168,7 +160,7 @@ NOTHING_LIKED = ("nothing to rank by yet: star papers or mark them read, and "
                  "\"for you\" ranks your unread papers by what they share with those")
 
 
-def build_profile(liked: Iterable[Liked], stats: TermStats) -> Profile:
+def build_profile(liked: Iterable[PaperText], stats: TermStats) -> Profile:
     counts: Counter[str] = Counter()
     tag_counts: Counter[str] = Counter()
     n = 0
@@ -223,7 +215,7 @@ def rank(profile: Profile, candidates: Iterable[tuple[str, str, str, Sequence[st
          total: int = 0, progress: Callable[[int, int], None] | None = None) -> Ranking:
     """Candidates, as (key, title, abstract, tags) tuples, that share something with the
     profile, best first (ties: the order given); the others are left out. Tuples rather than
-    Candidate objects: at 100k papers building the objects alone costs ~0.3 s.
+    PaperText objects: at 100k papers building the objects alone costs ~0.3 s.
 
     `progress(done, total)` is called every PROGRESS_EVERY candidates (it may raise to stop)."""
     scored: list[tuple[float, int, str]] = []
@@ -244,6 +236,9 @@ def _ranking(scored: list[tuple[float, int, str]], profile: Profile, seen: int) 
                    profile, seen)
 
 
+_STOP_BYTES = frozenset(word.encode() for word in STOP_WORDS)
+
+
 class _Interned(dict):
     def __missing__(self, word: bytes) -> bytes:
         self[word] = word
@@ -255,7 +250,7 @@ class WordCache:
 
     Reading and splitting 100k abstracts is most of a ranking (~3 s); with their words kept,
     a new profile (a star, a paper read) ranks them again in ~0.5 s. Words are shared between
-    papers (interned), so 100k papers hold ~60 MB. Library keeps it up to date: papers whose
+    papers (interned); 100k papers hold ~100-150 MB. Library keeps it up to date: papers whose
     text changed are forgotten, papers no longer unread are pruned."""
 
     def __init__(self) -> None:
@@ -264,7 +259,9 @@ class WordCache:
 
     def add(self, key: str, title: str, abstract: str) -> None:
         tokens = _candidate_tokens(title, abstract)
-        self.papers[key] = (tuple(map(self._vocabulary.__getitem__, set(tokens))), len(tokens))
+        words = {word for word in tokens if len(word) > 2}  # no profile word is shorter
+        words -= _STOP_BYTES
+        self.papers[key] = (tuple(map(self._vocabulary.__getitem__, words)), len(tokens))
 
     def forget(self, keys: Iterable[str]) -> None:
         for key in keys:

@@ -311,11 +311,11 @@ class Library:
         Kept until the library changes, so switching to "for you" again costs nothing.
         Ranking takes ~20 us per unread paper: `progress(done, total)` follows it (and may
         raise to stop it; nothing is kept then)."""
-        from index.foryou import NOTHING_LIKED, Liked, Ranking, rank
+        from index.foryou import NOTHING_LIKED, PaperText, Ranking, rank
 
         mark = self.store.change_mark()
         if self._for_you is None or self._for_you[0] != mark:
-            liked = [Liked(*row) for row in self.store.ranking_rows(liked=True)]
+            liked = [PaperText(*row) for row in self.store.ranking_rows(liked=True)]
             if not liked:
                 ranking = Ranking(message=NOTHING_LIKED)
             else:

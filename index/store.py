@@ -593,16 +593,20 @@ class Store:
         return ("(p.starred = 1 OR p.status = 'read')" if liked
                 else "p.status = 'unread' AND p.starred = 0")
 
-    def ranking_rows(self, *, liked: bool) -> Iterator[tuple[str, str, str, list[str]]]:
-        """(key, title, abstract, tags) of the papers "for you" learns from (liked: starred
-        or read) or ranks (not liked: unread and not starred), newest first. Only the columns
-        it reads: the whole Paper costs 3x more at 100k papers."""
-        where = self._ranking_where(liked)
+    def _ranking_tags(self, where: str) -> dict[str, list[str]]:
         tags: dict[str, list[str]] = {}
         for key, tag in self.db.execute(
                 f"SELECT t.key, t.tag FROM tags t JOIN papers p ON p.key = t.key "
                 f"WHERE p.deleted = 0 AND {where} ORDER BY t.tag"):
             tags.setdefault(key, []).append(tag)
+        return tags
+
+    def ranking_rows(self, *, liked: bool) -> Iterator[tuple[str, str, str, list[str]]]:
+        """(key, title, abstract, tags) of the papers "for you" learns from (liked: starred
+        or read) or ranks (not liked: unread and not starred), newest first. Only the columns
+        it reads: the whole Paper costs 3x more at 100k papers."""
+        where = self._ranking_where(liked)
+        tags = self._ranking_tags(where)
         rows = self.db.execute(
             f"SELECT p.key, p.title, p.abstract FROM papers p WHERE p.deleted = 0 AND {where} "
             f"ORDER BY p.added DESC, p.key")
@@ -618,11 +622,7 @@ class Store:
         """(key, tags) of the papers "for you" ranks, newest first: ranking_rows(liked=False)
         without the text, for a caller that keeps the words of each paper."""
         where = self._ranking_where(False)
-        tags: dict[str, list[str]] = {}
-        for key, tag in self.db.execute(
-                f"SELECT t.key, t.tag FROM tags t JOIN papers p ON p.key = t.key "
-                f"WHERE p.deleted = 0 AND {where} ORDER BY t.tag"):
-            tags.setdefault(key, []).append(tag)
+        tags = self._ranking_tags(where)
         return [(key, tags.get(key, [])) for (key,) in self.db.execute(
             f"SELECT p.key FROM papers p WHERE p.deleted = 0 AND {where} "
             f"ORDER BY p.added DESC, p.key")]

@@ -14,6 +14,7 @@ import pytest
 from hf_daily_server import DailyServer, api_item
 from index.daily_api import day_label, recent_days
 from index.library import Library
+from test_cli import data, run  # noqa: F401 - the command line as a person runs it
 from tui.cli import main
 
 DAY = "2026-11-29"
@@ -27,21 +28,6 @@ NOV_29 = [
 ]
 NOV_28 = [api_item("2611.19001", "Low-Light Denoising with Event Cameras",
                    "Event streams guide a denoiser for frames shot in near darkness.", "2026-11-28")]
-
-
-@pytest.fixture
-def data(tmp_path):
-    return tmp_path / "data"
-
-
-@pytest.fixture
-def run(data, capsys):
-    def run(*argv, expect=0):
-        code = main(["--data-dir", str(data), *map(str, argv)])
-        out, err = capsys.readouterr()
-        assert code == expect, f"exit {code}, stderr: {err}"
-        return out, err
-    return run
 
 
 def library_state(data) -> list[tuple]:

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from index.foryou import NOTHING_LIKED, Candidate, words_of
+from index.foryou import NOTHING_LIKED, PaperText, words_of
 from index.library import Library
 from index.model import PaperRecord
 from index.termstats_fts5 import Fts5TermStats
@@ -93,7 +93,7 @@ def test_a_shared_tag_lifts_a_paper_and_is_named_as_the_reason(topical):
     ranking = topical.for_you()
     assert ranking.keys.index(protein[0]) < ranking.keys.index(protein[1])
     paper = topical.get(protein[0])
-    reason = ranking.reason(Candidate(paper.key, paper.title, paper.abstract, paper.tags))
+    reason = ranking.reason(PaperText(paper.key, paper.title, paper.abstract, paper.tags))
     assert reason.tags == ("observing-run",)
 
 
