@@ -31,8 +31,8 @@ from index.store import Store
 Progress = Callable[[int, int], None]
 INDEX_DIR = "search"
 # "For you" keeps each unread paper's words between rankings from this many unread papers on
-# (a long-lived app then re-ranks 100k papers in ~0.5 s; a one-shot command would only pay
-# for building what it never reuses).
+# (a long-lived app then re-ranks 100k papers in ~2 s instead of ~6 s; a one-shot command
+# would only pay for building what it never reuses).
 KEEP_WORDS_FROM = 20_000
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
@@ -215,8 +215,9 @@ class Library:
     def fetch_daily(self, days: Sequence | None = None, *, timeout: float = 15.0,
                     progress: Progress | None = None) -> tuple[ImportReport, str]:
         """Fetch the Hugging Face Daily Papers lists of these days (datetime.date; default
-        today) and add them. Returns the import report and a one-line summary ("12 new papers from Nov 29").
-        Raises PapershelfError (one line) when any day cannot be fetched: nothing is added."""
+        today) and add them. Returns the import report and a one-line summary ("12 new
+        papers from Nov 29"). Raises PapershelfError (one line) when any day cannot be
+        fetched: nothing is added then."""
         from index.daily_api import fetch_days, recent_days, summary_line
 
         fetched = fetch_days(days or recent_days(1), timeout=timeout)

@@ -65,7 +65,8 @@ class DailyServer:
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body) + 100 * (outer.mode == "stall")))
+                    promised = len(body) + (100 if outer.mode == "stall" else 0)
+                    self.send_header("Content-Length", str(promised))
                     self.end_headers()
                     if outer.mode == "stall":
                         self.wfile.write(body[:5])

@@ -27,7 +27,8 @@ NOV_29 = [
              "Closed forms for walks on the square lattice that avoid a set of steps.", DAY),
 ]
 NOV_28 = [api_item("2611.19001", "Low-Light Denoising with Event Cameras",
-                   "Event streams guide a denoiser for frames shot in near darkness.", "2026-11-28")]
+                   "Event streams guide a denoiser for frames shot in near darkness.",
+                   "2026-11-28")]
 
 
 def library_state(data) -> list[tuple]:
