@@ -99,7 +99,7 @@ class MainScreen(MorningActions, Screen):
         Binding("3", "filter('unread')", "Unread", id="filter-unread", show=False),
         Binding("4", "filter('reading')", "Reading", id="filter-reading", show=False),
         Binding("5", "filter('foryou')", "For you", id="filter-foryou", show=False),
-        Binding("D", "fetch_daily", "Daily Papers", id="daily-fetch", show=False),
+        Binding("D", "fetch_daily", "Fetch Daily Papers", id="daily-fetch", show=False),
         Binding("ctrl+d", "accept_suggestion", "Did you mean", id="accept-suggestion",
                 priority=True),
     ]
