@@ -321,8 +321,8 @@ class Library:
                 ranking = Ranking(message=NOTHING_LIKED)
             else:
                 profile = self._with_index(lambda index: self._liked_profile(liked))
-                total = self.store.ranking_count(liked=False)
-                if total >= KEEP_WORDS_FROM:
+                total = 0 if self._words else self.store.ranking_count(liked=False)
+                if self._words or total >= KEEP_WORDS_FROM:
                     ranking = self._rank_keeping_words(profile, progress)
                 else:
                     ranking = rank(profile, self.store.ranking_rows(liked=False), total=total,

@@ -232,9 +232,11 @@ def test_a_big_library_keeps_words_between_rankings_and_ranks_the_same(topical, 
                              source="test:late2")])
     kept = topical.for_you()
     assert "arxiv:2611.09999" in kept.keys
+    kept_words, topical._words = topical._words, None
     monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10**9)
     topical._for_you = None
     assert topical.for_you().keys == kept.keys  # as if read afresh
+    topical._words = kept_words
     monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10)
     # a paper starred is no longer ranked, and its words are let go
     topical.set_star("arxiv:2611.09999")
