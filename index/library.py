@@ -31,7 +31,7 @@ from index.store import Store
 Progress = Callable[[int, int], None]
 INDEX_DIR = "search"
 # "For you" keeps each unread paper's words between rankings from this many unread papers on
-# (a long-lived app then re-ranks 100k papers in ~2 s instead of ~6 s; a one-shot command
+# (a long-lived app then re-ranks 100k papers in ~1.5 s instead of ~5 s; a one-shot command
 # would only pay for building what it never reuses).
 KEEP_WORDS_FROM = 20_000
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
