@@ -4,7 +4,8 @@
 
 The API answers `GET <endpoint>?date=YYYY-MM-DD&limit=100` with a JSON list of items
 (`{"paper": {"id", "title", "summary", "authors", "publishedAt", ...}, "title", ...}`); an
-empty day is `[]`. Each answer is read by index.sources.dailypapers_json, so the importer and
+empty day is `[]`. A full page asks for the next one (`&p=1`, `&p=2`, ...: pages count from
+0), up to MAX_PAGES. Each answer is read by index.sources.dailypapers_json, so the importer and
 this fetcher agree on every field. The endpoint comes from $PAPERSHELF_HF_API.
 
 All days are fetched before anything is returned: a failure on any day raises DailyUnavailable
@@ -32,6 +33,7 @@ DEFAULT_URL = "https://huggingface.co/api/daily_papers"
 ENV_VAR = "PAPERSHELF_HF_API"
 USER_AGENT = "papershelf/0.1 (terminal reading-list manager; daily list fetch)"
 DAY_LIMIT = 100  # the API's largest page; a day lists 50-150 papers
+MAX_PAGES = 10
 MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 CHUNK = 64 * 1024
 
@@ -71,20 +73,28 @@ def fetch_days(days: Sequence[date], *, base_url: str | None = None,
     url = endpoint(base_url)
     result = DailyFetch(days=list(days))
     for day in days:
-        query = urllib.parse.urlencode({"date": day.isoformat(), "limit": DAY_LIMIT})
-        text = _get(f"{url}{'&' if '?' in url else '?'}{query}", timeout)
-        _check_json(text, day)
-        parsed = dailypapers_json.parse(text, f"hf-daily-{day.isoformat()}")
-        if parsed.problems:
-            first = parsed.problems[0]
-            raise DailyUnavailable(
-                f"the Daily Papers list of {day.isoformat()} has an item that cannot be read "
-                f"({first.message}); nothing imported")
-        result.records += parsed.records
+        seen: set[str] = set()
+        for page in range(MAX_PAGES):
+            params = {"date": day.isoformat(), "limit": DAY_LIMIT} | ({"p": page} if page else {})
+            query = urllib.parse.urlencode(params)
+            text = _get(f"{url}{'&' if '?' in url else '?'}{query}", timeout)
+            count = _check_json(text, day)
+            parsed = dailypapers_json.parse(text, f"hf-daily-{day.isoformat()}")
+            if parsed.problems:
+                first = parsed.problems[0]
+                raise DailyUnavailable(
+                    f"the Daily Papers list of {day.isoformat()} has an item that cannot be "
+                    f"read ({first.message}); nothing imported")
+            new = [r for r in parsed.records if (r.arxiv_id or r.title) not in seen]
+            seen.update(r.arxiv_id or r.title for r in new)
+            result.records += new
+            if count < DAY_LIMIT or not new:  # the last page (or a server that repeats one)
+                break
     return result
 
 
-def _check_json(text: str, day: date) -> None:
+def _check_json(text: str, day: date) -> int:
+    """The number of items in the answer; DailyUnavailable when it is not a JSON list."""
     what = f"Hugging Face sent a Daily Papers answer for {day.isoformat()} that is not"
     try:
         value = json.loads(text)
@@ -92,6 +102,7 @@ def _check_json(text: str, day: date) -> None:
         raise DailyUnavailable(f"{what} valid JSON; nothing imported, try again later") from None
     if not isinstance(value, list):
         raise DailyUnavailable(f"{what} a list of papers; nothing imported, try again later")
+    return len(value)
 
 
 def _get(url: str, timeout: float) -> str:

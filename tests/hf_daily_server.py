@@ -61,7 +61,12 @@ class DailyServer:
                     body = b'[{"paper": {"id": "2611.00001", "title": "Cut off'
                 else:
                     day = query.get("date", [""])[0]
-                    body = json.dumps(outer.days.get(day, [])).encode("utf-8")
+                    limit = int(query.get("limit", ["50"])[0])
+                    page = int(query.get("p", ["0"])[0])
+                    items = outer.days.get(day, [])
+                    if isinstance(items, list):  # the API pages a day's list
+                        items = items[page * limit:(page + 1) * limit]
+                    body = json.dumps(items).encode("utf-8")
                 try:
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")

@@ -74,6 +74,16 @@ def test_an_empty_day_says_so_and_adds_nothing(run, data, monkeypatch):
     assert library_state(data) == []
 
 
+def test_a_long_day_is_read_page_by_page(run, data, monkeypatch):
+    long_day = [api_item(f"2611.{30000 + n}", f"Paper number {n} of a long day",
+                         f"Abstract {n}.", DAY) for n in range(230)]
+    with DailyServer({DAY: long_day}) as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        out, _ = run("daily", "--date", DAY)
+    assert [q.get("p", ["0"])[0] for q in server.requests] == ["0", "1", "2"]
+    assert out.strip() == "230 new papers from Nov 29"
+
+
 def test_several_days_ask_for_each_day(run, data, monkeypatch):
     with DailyServer({DAY: NOV_29, "2026-11-28": NOV_28}) as server:
         monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
