@@ -30,9 +30,9 @@ from index.store import Store
 
 Progress = Callable[[int, int], None]
 INDEX_DIR = "search"
-# "For you" keeps each unread paper's words between rankings from this many unread papers on
-# (a long-lived app then re-ranks 100k papers in ~1.5 s instead of ~5 s; a one-shot command
-# would only pay for building what it never reuses).
+# "For you" in the app keeps each unread paper's words between rankings from this many unread
+# papers on: it then re-ranks 100k papers in ~1.5 s instead of ~5 s. (A one-shot command does
+# not ask: it would only pay for building what it never reuses.)
 KEEP_WORDS_FROM = 20_000
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
@@ -306,12 +306,14 @@ class Library:
 
         return Fts5TermStats(self.index.path)
 
-    def for_you(self, limit: int | None = None, progress: Progress | None = None):
+    def for_you(self, limit: int | None = None, progress: Progress | None = None, *,
+                keep_words: bool = False):
         """Unread papers ranked by their likeness to the starred and read ones (and their
         tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
         Kept until the library changes, so switching to "for you" again costs nothing.
         Ranking takes ~20 us per unread paper: `progress(done, total)` follows it (and may
-        raise to stop it; nothing is kept then)."""
+        raise to stop it; nothing is kept then). `keep_words`: a long-lived caller (the app)
+        lets a big library keep each paper's words for the next ranking (KEEP_WORDS_FROM)."""
         from index.foryou import NOTHING_LIKED, PaperText, Ranking, rank
 
         mark = self.store.change_mark()
@@ -321,8 +323,9 @@ class Library:
                 ranking = Ranking(message=NOTHING_LIKED)
             else:
                 profile = self._with_index(lambda index: self._liked_profile(liked))
-                total = 0 if self._words else self.store.ranking_count(liked=False)
-                if self._words or total >= KEEP_WORDS_FROM:
+                keeping = keep_words and self._words is not None
+                total = 0 if keeping else self.store.ranking_count(liked=False)
+                if keeping or (keep_words and total >= KEEP_WORDS_FROM):
                     ranking = self._rank_keeping_words(profile, progress)
                 else:
                     ranking = rank(profile, self.store.ranking_rows(liked=False), total=total,

@@ -218,7 +218,9 @@ def test_a_big_library_keeps_words_between_rankings_and_ranks_the_same(topical, 
     plain = topical.for_you()
     monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10)
     topical._for_you = None
-    kept = topical.for_you()
+    assert topical.for_you().keys == plain.keys and topical._words is None  # not asked to keep
+    topical._for_you = None
+    kept = topical.for_you(keep_words=True)
     assert kept.keys == plain.keys and kept.scores == pytest.approx(plain.scores)
     assert len(topical._words[1].papers) == 55
 
@@ -226,19 +228,15 @@ def test_a_big_library_keeps_words_between_rankings_and_ranks_the_same(topical, 
     late = PaperRecord(title="Untitled draft notes", abstract="", arxiv_id="2611.09999",
                        source="test:late")
     topical.add([late])
-    assert "arxiv:2611.09999" not in topical.for_you().keys
+    assert "arxiv:2611.09999" not in topical.for_you(keep_words=True).keys
     topical.add([PaperRecord(title="Untitled draft notes", arxiv_id="2611.09999",
                              abstract="exoplanet transit photometry telescope spectra",
                              source="test:late2")])
-    kept = topical.for_you()
+    kept = topical.for_you(keep_words=True)
     assert "arxiv:2611.09999" in kept.keys
-    kept_words, topical._words = topical._words, None
-    monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10**9)
     topical._for_you = None
-    assert topical.for_you().keys == kept.keys  # as if read afresh
-    topical._words = kept_words
-    monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10)
+    assert topical.for_you().keys == kept.keys  # as if every abstract were read afresh
     # a paper starred is no longer ranked, and its words are let go
     topical.set_star("arxiv:2611.09999")
-    assert "arxiv:2611.09999" not in topical.for_you().keys
+    assert "arxiv:2611.09999" not in topical.for_you(keep_words=True).keys
     assert "arxiv:2611.09999" not in topical._words[1].papers
