@@ -47,6 +47,15 @@ class SearchHits:
     error: str | None = None
 
 
+def download_daily(days: Sequence | None = None, *, timeout: float = 15.0):
+    """The Hugging Face Daily Papers lists of these days (default today), fetched but not yet
+    added (index.daily_api.DailyFetch): the network part of Library.fetch_daily, which the app
+    runs without holding the library, so a stalled server never holds up a search."""
+    from index.daily_api import fetch_days, recent_days
+
+    return fetch_days(days or recent_days(1), timeout=timeout)
+
+
 class Library:
     def __init__(self, data_dir: Path, store: Store):
         self.data_dir = data_dir
@@ -218,9 +227,12 @@ class Library:
         today) and add them. Returns the import report and a one-line summary ("12 new
         papers from Nov 29"). Raises PapershelfError (one line) when any day cannot be
         fetched: nothing is added then."""
-        from index.daily_api import fetch_days, recent_days, summary_line
+        return self.add_daily(download_daily(days, timeout=timeout), progress=progress)
 
-        fetched = fetch_days(days or recent_days(1), timeout=timeout)
+    def add_daily(self, fetched, *, progress: Progress | None = None) -> tuple[ImportReport, str]:
+        """Add what download_daily() brought: the report and its one-line summary."""
+        from index.daily_api import summary_line
+
         report = self.add(fetched.records, progress=progress) if fetched.records \
             else ImportReport()
         known = len(report.merged) + len(report.unchanged)

@@ -158,3 +158,19 @@ async def test_a_long_ranking_shows_progress_and_a_newer_filter_wins(tmp_path, m
         await settle(pilot)
         assert screen.filter == "starred" and len(screen.results.keys) == 6
     lib.close()
+
+
+async def test_searching_goes_on_while_a_fetch_waits_on_a_stalled_server(tmp_path, monkeypatch):
+    app, lib = make_app(tmp_path, records=topic_records())
+    with DailyServer({TODAY.isoformat(): todays_list()}, mode="stall") as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("D")
+            await wait_for(pilot, lambda: server.requests)  # the fetch is waiting on it
+            await pilot.press("slash", *"exoplanet")
+            await wait_for(pilot, lambda: screen.applied_query == "exoplanet", timeout=5)
+            assert screen.results.keys
+            assert screen._fetching_daily  # still waiting: the search did not wait for it
+    lib.close()

@@ -12,7 +12,7 @@ from textual import work
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from index.library import Library, SearchHits
+from index.library import Library, SearchHits, download_daily
 from index.model import PapershelfError
 from index.textsafe import terminal_safe
 from tui.messages import DailyDone, ImportProgress
@@ -47,7 +47,8 @@ class MorningActions:
     @work(thread=True, exclusive=True, group="daily", exit_on_error=False)
     def daily_worker(self) -> None:
         try:
-            report, line = self.app.with_index(lambda lib: lib.fetch_daily())
+            fetched = download_daily()  # outside with_index: searches go on meanwhile
+            report, line = self.app.with_index(lambda lib: lib.add_daily(fetched))
         except PapershelfError as exc:
             self.post_message(DailyDone(None, f"Daily Papers not fetched: {exc}"))
         except Exception as exc:  # noqa: BLE001 - shown in the status line, never a crash
