@@ -43,6 +43,9 @@ DEFAULT_CONFIG = """\
 
 [backup]
 # keep = 5                       # automatic backups kept in the data directory
+
+[daily]
+# fetch_on_start = false         # fetch today's Hugging Face Daily Papers when the app opens
 """
 
 STATE_FILE = "state.json"
@@ -56,6 +59,7 @@ _SCHEMA: dict[str, dict[str, tuple[type, ...]]] = {
     "search": {"engine": (str,)},
     "sync": {"folder": (str,), "interval_minutes": (int, float)},
     "backup": {"keep": (int,)},
+    "daily": {"fetch_on_start": (bool,)},
 }
 
 
@@ -185,7 +189,7 @@ def _check(path: Path, data: dict) -> None:
             accepted = _SCHEMA[section].get(key)
             if accepted is None:
                 raise ConfigError(f"{path}: unknown setting {key} in [{section}]")
-            if not isinstance(item, accepted) or isinstance(item, bool):
+            if not isinstance(item, accepted) or (isinstance(item, bool) and bool not in accepted):
                 raise ConfigError(f"{path}: [{section}] {key} has the wrong type "
                                   f"({type(item).__name__})")
             if (section, key) == ("search", "engine") and item not in SEARCH_ENGINES:

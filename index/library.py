@@ -35,6 +35,10 @@ Progress = Callable[[int, int], None]
 # restore before it swaps the database in): the index is then rebuilt before it is used,
 # whichever engine writes it and wherever the restore was stopped.
 INDEX_STALE_MARKER = "search-index.stale"
+# "For you" in the app keeps each unread paper's words between rankings from this many unread
+# papers on: it then re-ranks 100k papers in ~1.5 s instead of ~5 s. (A one-shot command does
+# not ask: it would only pay for building what it never reuses.)
+KEEP_WORDS_FROM = 20_000
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
 # Past this many papers the app suggests the FTS5 engine (once; it never switches by itself).
@@ -60,6 +64,15 @@ def mark_index_stale(data_dir: Path) -> None:
     fsync_dir(Path(data_dir))
 
 
+def download_daily(days: Sequence | None = None, *, timeout: float = 15.0):
+    """The Hugging Face Daily Papers lists of these days (default today), fetched but not yet
+    added (index.daily_api.DailyFetch): the network part of Library.fetch_daily, which the app
+    runs without holding the library, so a stalled server never holds up a search."""
+    from index.daily_api import fetch_days, recent_days
+
+    return fetch_days(days or recent_days(1), timeout=timeout)
+
+
 class Library:
     def __init__(self, data_dir: Path, store: Store, engine: str | None = None):
         self.data_dir = data_dir
@@ -70,6 +83,9 @@ class Library:
         # flushes give up at once instead of waiting on the same lock or disk again.
         self.index_problem: str | None = None
         self.index_problem_reported = False
+        self._for_you = None  # (store change mark, Ranking): the last "for you" ranking
+        self._profile = None  # (liked signature, Profile)
+        self._words = None  # (store change mark, index.foryou.WordCache), for big libraries
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None) -> Library:
@@ -305,6 +321,23 @@ class Library:
         total.extend(report)
         return total
 
+    def fetch_daily(self, days: Sequence | None = None, *, timeout: float = 15.0,
+                    progress: Progress | None = None) -> tuple[ImportReport, str]:
+        """Fetch the Hugging Face Daily Papers lists of these days (datetime.date; default
+        today) and add them. Returns the import report and a one-line summary ("12 new
+        papers from Nov 29"). Raises PapershelfError (one line) when any day cannot be
+        fetched: nothing is added then."""
+        return self.add_daily(download_daily(days, timeout=timeout), progress=progress)
+
+    def add_daily(self, fetched, *, progress: Progress | None = None) -> tuple[ImportReport, str]:
+        """Add what download_daily() brought: the report and its one-line summary."""
+        from index.daily_api import summary_line
+
+        report = self.add(fetched.records, progress=progress) if fetched.records \
+            else ImportReport()
+        known = len(report.merged) + len(report.unchanged)
+        return report, summary_line(len(report.added), known, fetched.days)
+
     # ---- reading -------------------------------------------------------------------------------
 
     def get(self, key: str) -> Paper | None:
@@ -447,6 +480,80 @@ class Library:
         # The abstract lives in SQLite, not in the index: hand it over for more-like-this.
         text = f"{paper.title}\n{paper.abstract}"
         return self._with_index(lambda index: index.similar(paper.key, limit, text=text))
+
+    def term_stats(self):
+        """The index's term statistics (index.foryou.TermStats: doc_count, doc_frequencies),
+        from whichever engine is active."""
+        return self.index
+
+    def for_you(self, limit: int | None = None, progress: Progress | None = None, *,
+                keep_words: bool = False):
+        """Unread papers ranked by their likeness to the starred and read ones (and their
+        tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
+        Kept until the library changes, so switching to "for you" again costs nothing.
+        Ranking takes ~20 us per unread paper: `progress(done, total)` follows it (and may
+        raise to stop it; nothing is kept then). `keep_words`: a long-lived caller (the app)
+        lets a big library keep each paper's words for the next ranking (KEEP_WORDS_FROM)."""
+        from index.foryou import NOTHING_LIKED, PaperText, Ranking, rank
+
+        mark = self.store.change_mark()
+        if self._for_you is None or self._for_you[0] != mark:
+            liked = [PaperText(*row) for row in self.store.ranking_rows(liked=True)]
+            if not liked:
+                ranking = Ranking(message=NOTHING_LIKED)
+            else:
+                profile = self._with_index(lambda index: self._liked_profile(liked))
+                keeping = keep_words and self._words is not None
+                total = 0 if keeping else self.store.ranking_count(liked=False)
+                if keeping or (keep_words and total >= KEEP_WORDS_FROM):
+                    ranking = self._rank_keeping_words(profile, progress)
+                else:
+                    ranking = rank(profile, self.store.ranking_rows(liked=False), total=total,
+                                   progress=progress)
+                if not ranking.unread:
+                    ranking.message = "no unread papers to rank"
+            self._for_you = (mark, ranking)
+        ranking = self._for_you[1]
+        if limit is None or len(ranking.keys) <= limit:
+            return ranking
+        from dataclasses import replace
+
+        return replace(ranking, keys=ranking.keys[:limit])
+
+    def _rank_keeping_words(self, profile, progress: Progress | None):
+        """rank() for a big library: each unread paper's words are read and split once per
+        session (index.foryou.WordCache), then only the profile changes between rankings."""
+        from index.foryou import PROGRESS_EVERY, WordCache, rank_cached
+
+        mark = self.store.change_mark()  # before reading: a change made meanwhile is seen next time
+        if self._words is None:
+            self._words = (mark, WordCache())
+        else:
+            self._words[1].forget(self.store.text_changed_since(self._words[0]))
+        cache = self._words[1]
+        candidates = self.store.ranking_keys()
+        missing = [key for key, _ in candidates if key not in cache.papers]
+        done = 0
+        for key, title, abstract in self.store.texts(missing):
+            cache.add(key, title, abstract)
+            done += 1
+            if progress is not None and not done % PROGRESS_EVERY:
+                progress(done, len(missing))
+        cache.keep_only({key for key, _ in candidates})
+        self._words = (mark, cache)
+        return rank_cached(profile, candidates, cache)
+
+    def _liked_profile(self, liked):
+        """The profile of the liked papers, rebuilt only when they (or the library's size,
+        which moves every idf) changed."""
+        from index.foryou import build_profile
+
+        if self.store.has_dirty():
+            self.try_flush_index()  # new papers count in the word statistics
+        signature = hash((self.store.count(), *((p.key, *p.tags) for p in liked)))
+        if self._profile is None or self._profile[0] != signature:
+            self._profile = (signature, build_profile(liked, self.term_stats()))
+        return self._profile[1]
 
     def _with_index(self, read):
         """Run a read on the index; when it finds the index damaged, rebuild it from the

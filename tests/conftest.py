@@ -11,6 +11,7 @@ def isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("PAPERSHELF_DATA_DIR", str(base / "data"))
     monkeypatch.setenv("PAPERSHELF_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("PAPERSHELF_ARXIV_API", "http://127.0.0.1:9/unreachable")  # never online
+    monkeypatch.setenv("PAPERSHELF_HF_API", "http://127.0.0.1:9/unreachable")
     monkeypatch.setenv("EDITOR", "false")  # an editor that fails instead of waiting for a person
     return base
 

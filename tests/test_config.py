@@ -13,9 +13,23 @@ def test_created_with_commented_defaults(tmp_path):
     config = load_config(tmp_path)
     text = (tmp_path / "config.toml").read_text()
     assert "# theme =" in text and "[sync]" in text
-    assert tomllib.loads(text) == {"ui": {}, "keys": {}, "search": {}, "sync": {}, "backup": {}}
+    assert tomllib.loads(text) == {"ui": {}, "keys": {}, "search": {}, "sync": {}, "backup": {},
+                                   "daily": {}}
     assert "# engine = \"whoosh\"" in text
+    assert "# fetch_on_start = false" in text
     assert config.get("ui", "theme") is None
+
+
+def test_daily_fetch_on_start_is_a_true_or_false(tmp_path):
+    (tmp_path / "config.toml").write_text("[daily]\nfetch_on_start = true\n")
+    assert load_config(tmp_path).get("daily", "fetch_on_start") is True
+    (tmp_path / "config.toml").write_text('[daily]\nfetch_on_start = "yes"\n')
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert "[daily] fetch_on_start has the wrong type (str)" in str(err.value)
+    (tmp_path / "config.toml").write_text("[backup]\nkeep = true\n")  # still refused there
+    with pytest.raises(ConfigError):
+        load_config(tmp_path)
 
 
 def test_set_writes_toml_that_reads_back(tmp_path):

@@ -228,7 +228,8 @@ async def test_welcome_view_for_an_empty_library(tmp_path):
         welcome = screen.query_one("#welcome")
         assert welcome.display and not screen.results.display
         text = welcome.content.plain
-        assert "Press i to import" in text and "papershelf import FILE" in text
+        assert "press i to import" in text and "papershelf import FILE" in text
+        assert text.index("Press D to fetch today's Daily Papers") < text.index("press i")
     lib.close()
 
 

@@ -21,14 +21,14 @@ from index.textsafe import TerminalSafeWriter, json_safe, terminal_safe
 # Modules that add their own subcommands: each defines register(subparsers) and sets
 # `handler=func(args, lib) -> int` on its parsers.
 COMMAND_MODULES = ["tui.cli_export", "tui.cli_sources", "tui.cli_sync", "tui.cli_care",
-                   "tui.cli_resolve", "tui.cli_completion"]
+                   "tui.cli_resolve", "tui.cli_completion", "tui.cli_daily"]
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 # Commands that bring in many changes at once start with the day's automatic backup.
-DAILY_BACKUP_COMMANDS = {"import", "add", "sync", "resolve"}
+DAILY_BACKUP_COMMANDS = {"import", "add", "sync", "resolve", "daily"}
 # Commands that read or write the search index: when it has to be built first (a new engine,
 # a library from an older version), they show that with a progress bar.
-INDEX_COMMANDS = {"search", "import", "add", "export", "copy", "resolve"}
+INDEX_COMMANDS = {"search", "import", "add", "export", "copy", "resolve", "daily"}
 
 
 def version() -> str:
@@ -82,12 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=cmd_search)
 
-    p = sub.add_parser("list", help="list papers, newest first")
+    p = sub.add_parser("list", help="list papers, newest first (or --for-you)")
     p.add_argument("--starred", action="store_true", help="only starred papers")
     p.add_argument("--tag", metavar="T", help="only papers tagged T")
     p.add_argument("--status", choices=STATUSES, help="only papers with this read status")
     p.add_argument("--limit", type=int, default=None, metavar="N", help="list at most N papers")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--for-you", action="store_true",
+                   help="unread papers ranked by what you starred and read (default limit 20)")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("show", help="show one paper")
@@ -362,6 +364,10 @@ def _mark(text: str, spans, bold: bool) -> str:
 
 
 def cmd_list(args, lib) -> int:
+    if args.for_you:
+        from tui.cli_foryou import list_for_you
+
+        return list_for_you(args, lib)
     papers = lib.list_papers(starred=True if args.starred else None, tag=args.tag,
                              status=args.status, limit=args.limit)
     if args.json:

@@ -115,3 +115,10 @@ class FilterHides(Message):
         super().__init__()
         self.generation = generation
         self.unfiltered_total = unfiltered_total
+class DailyDone(Message):
+    """A fetch of the Daily Papers list finished: its one-line summary, or why it failed."""
+
+    def __init__(self, report: ImportReport | None, line: str) -> None:
+        super().__init__()
+        self.report = report
+        self.line = line

@@ -309,13 +309,18 @@ class WhooshEngine:
         return self._reading(lambda s: ("spell", fold(word)) in s.reader())
 
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        """Papers with the word's stem in the title or abstract (the larger of the two)."""
+        """Papers with the word (by its stem, as indexed) in the title or the abstract."""
         def read(s):
             reader = s.reader()
             out = {}
             for w in set(words):
                 t = stem(fold(w))
-                df = max(reader.doc_frequency("title", t), reader.doc_frequency("abstract", t))
+                in_title = reader.doc_frequency("title", t)
+                in_abstract = reader.doc_frequency("abstract", t)
+                if in_title and in_abstract:  # a paper with it in both counts once
+                    df = whoosh_sets.count(s, Q.Or([Q.Term("title", t), Q.Term("abstract", t)]))
+                else:
+                    df = in_title or in_abstract
                 if df:
                     out[w] = df
             return out

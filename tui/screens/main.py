@@ -43,6 +43,7 @@ from tui.messages import (
     PapersChanged,
     SearchDone,
 )
+from tui.screens.morning import FOR_YOU, MorningActions
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.footer import ShelfFooter
 from tui.widgets.results_list import ResultsList
@@ -50,7 +51,9 @@ from tui.widgets.search_bar import SearchBar
 from tui.widgets.status_line import StatusLine
 from tui.widgets.welcome import Welcome
 
-FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading"}
+FILTERS = {"all": "", "starred": "is:starred", "unread": "is:unread", "reading": "is:reading",
+           FOR_YOU: "is:unread"}
+FILTER_LABELS = {FOR_YOU: "for you"}
 SEARCH_CAP = 500  # text searches show this many ranked hits first (status: "500 of N")...
 MORE_WITHIN = 50  # ...and the rest once the cursor comes this close to the end of them
 FIRST_PAGE = 200  # rows listed before the whole list is counted
@@ -78,7 +81,7 @@ def available(module: str) -> bool:
         return False
 
 
-class MainScreen(Screen):
+class MainScreen(MorningActions, Screen):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="focus-search"),
         Binding("escape", "focus_results", "Results", id="focus-results", show=False),
@@ -99,6 +102,8 @@ class MainScreen(Screen):
         Binding("2", "filter('starred')", "Starred", id="filter-starred", show=False),
         Binding("3", "filter('unread')", "Unread", id="filter-unread", show=False),
         Binding("4", "filter('reading')", "Reading", id="filter-reading", show=False),
+        Binding("5", "filter('foryou')", "For you", id="filter-foryou", show=False),
+        Binding("D", "fetch_daily", "Fetch Daily Papers", id="daily-fetch", show=False),
         Binding("ctrl+d", "accept_suggestion", "Did you mean", id="accept-suggestion",
                 priority=True),
     ]
@@ -169,13 +174,15 @@ class MainScreen(Screen):
         self.status.suggestion_key = self._key_for("accept-suggestion", "ctrl+d")
         empty = not self.lib.list_papers(limit=1)
         self._show_welcome(empty)
-        self.status.set(filter="" if self.filter == "all" else self.filter)
+        self.status.set(filter=_filter_label(self.filter))
         self.results.focus()
         self.request_search(immediate=True)
         self.index_worker()
         self._data_version = self.lib.data_version()
         self._op_mark = self.lib.op_mark()
         self.set_interval(WATCH_EVERY, self.watch_other_processes)
+        if self.app.config.get("daily", "fetch_on_start"):
+            self.action_fetch_daily()
 
     # ---- changes made by other processes -------------------------------------------------------
 
@@ -288,9 +295,14 @@ class MainScreen(Screen):
     def search_worker(self, generation: int, query: str, typing: bool) -> None:
         worker = get_current_worker()
         started = time.perf_counter()
+        note = ""
         try:
             kind = self.lib.query_kind(query, typing=typing)
-            if kind != "words":
+            if self.filter == FOR_YOU:
+                self.app.index_ready.wait()  # the ranking reads the index's word statistics
+                hits, note = self.app.with_index(
+                    lambda lib: self.for_you_hits(lib, query, typing))
+            elif kind != "words":
                 hits = self._list_everything(generation, query, typing, worker, kind == "all")
             else:
                 self.app.index_ready.wait()  # the start-up check may be rebuilding it
@@ -300,8 +312,9 @@ class MainScreen(Screen):
         except Exception as exc:  # a damaged index must not take the app down
             hits = SearchHits([], 0, error=f"search failed: {type(exc).__name__}: {exc}")
         if not worker.is_cancelled:
+            note = note if generation == self._generation else ""  # a note keeps stale hits
             self.post_message(SearchDone(generation, query, hits, time.perf_counter() - started,
-                                         typing=typing))
+                                         note=note, typing=typing))
             self._count_hidden(generation, query, typing, hits, worker)
 
     def _count_hidden(self, generation: int, sent: str, typing: bool, hits: SearchHits,
@@ -309,6 +322,8 @@ class MainScreen(Screen):
         """With a quick filter on, count the matches without it, so the status line can say
         what the filter hides (after the results: they must not wait for this)."""
         condition = FILTERS[self.filter]
+        if self.filter == FOR_YOU:
+            return  # a ranking, not a filter: nothing it "hides"
         text = sent[len(condition):].strip() if condition and sent.startswith(condition) else ""
         if not text or hits.error or worker.is_cancelled \
                 or self.lib.query_kind(text, typing=typing) != "words":
@@ -391,8 +406,8 @@ class MainScreen(Screen):
 
     def action_filter(self, name: str) -> None:
         self.filter = name
-        self._keep_selection = True
-        self.status.set(filter="" if name == "all" else name)
+        self._keep_selection = name != FOR_YOU  # a ranking opens on its best paper
+        self.status.set(filter=_filter_label(name))
         self.request_search(immediate=True)
 
     def action_accept_suggestion(self) -> None:
@@ -445,7 +460,8 @@ class MainScreen(Screen):
     def _show_detail(self) -> None:
         self._detail_timer = None
         key = self.results.current_key
-        self.detail.show(self.results.paper(key) if key else None, self.terms)
+        paper = self.results.paper(key) if key else None
+        self.detail.show(paper, self.terms, why=self.why_for_you(paper))
 
     @on(ResultsList.DetailRequested)
     def _detail_requested(self) -> None:
@@ -960,6 +976,10 @@ def filter_hint(hits: SearchHits, unfiltered_total: int, filter_name: str, all_k
     them = "them" if hits.total == 0 else ("1" if hidden == 1 else f"{hidden:,}")
     return (f"{hits.total:,} of {unfiltered_total:,} matches: the {filter_name} filter hides "
             f"{them}; {all_key} shows all")
+
+
+def _filter_label(name: str) -> str:
+    return "" if name == "all" else FILTER_LABELS.get(name, name)
 
 
 def _count(papers: list) -> str:

@@ -34,8 +34,9 @@ def highlighted(text: str, terms: set[str], style: str = "bold $accent") -> Cont
     return content
 
 
-def paper_content(paper: Paper, terms: set[str]) -> tuple[Content, Content, Content]:
-    """(title, facts, abstract) for a paper, with matched words highlighted."""
+def paper_content(paper: Paper, terms: set[str], why: str = "") -> tuple[Content, Content, Content]:
+    """(title, facts, abstract) for a paper, with matched words highlighted; `why` says why
+    the "for you" list ranks it where it is."""
     title = highlighted(safe(paper.display_title), terms)
     if paper.starred:
         title = Content.assemble(("★ ", "$warning"), title)
@@ -54,6 +55,8 @@ def paper_content(paper: Paper, terms: set[str]) -> tuple[Content, Content, Cont
     if paper.links:
         rows.append(("Links", "  ".join(safe(link) for link in paper.links)))
     rows.append(("Sources", ", ".join(safe(s) for s in paper.sources) or "-"))
+    if why:
+        rows.append(("For you", safe(why)))
     parts: list[str | tuple[str, str]] = []
     for label, value in rows:
         parts += [(f"{label:<8} ", "dim"), value, "\n"]
@@ -77,9 +80,9 @@ class DetailPane(VerticalScroll, can_focus=True):
         yield Static(Content("Note"), id="detail-note-heading")
         yield Markdown(id="detail-note", open_links=False)
 
-    def show(self, paper: Paper | None, terms: set[str] = frozenset()) -> None:
+    def show(self, paper: Paper | None, terms: set[str] = frozenset(), why: str = "") -> None:
         self.paper = paper
-        title, facts, abstract = paper_content(paper, terms) if paper else (
+        title, facts, abstract = paper_content(paper, terms, why) if paper else (
             Content("No paper selected"), Content(""), Content(""))
         self.query_one("#detail-title", Static).update(title)
         self.query_one("#detail-facts", Static).update(facts)

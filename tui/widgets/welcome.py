@@ -7,10 +7,11 @@ from textual.widgets import Static
 
 WELCOME = Content.assemble(
     ("Your library is empty.\n\n", "bold"),
-    "Press ", ("i", "bold $accent"), " to import files: Hugging Face Daily Papers pages saved as\n",
+    "Press ", ("D", "bold $accent"), " to fetch today's Daily Papers from Hugging Face.\n\n",
+    "Or press ", ("i", "bold $accent"), " to import files: Hugging Face Daily Papers pages saved as\n",
     "text, BibTeX (.bib), arXiv feeds or id lists, Daily Papers JSON.\n\n",
     "Or, from a shell:\n\n",
-    ("    papershelf import FILE...\n\n", "bold"),
+    ("    papershelf daily\n    papershelf import FILE...\n\n", "bold"),
     "Then type to search, ", ("s", "bold $accent"), " to star, ", ("?", "bold $accent"),
     " for every key.",
 )

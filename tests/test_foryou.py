@@ -1,0 +1,242 @@
+""""For you": unread papers ranked by what the reader starred, read and tagged.
+
+The library is made here: papers on three topics with their own words, over a shared stock of
+generic words. Starring papers of one topic must bring that topic to the top."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import pytest
+
+from index.foryou import NOTHING_LIKED, PaperText, words_of
+from index.library import Library
+from index.model import PaperRecord
+from tui.cli import main
+
+TOPICS = {
+    "astro": "exoplanet transit stellar photometry telescope orbital atmosphere spectra "
+             "planetary luminosity".split(),
+    "protein": "protein folding residue binding enzyme molecular docking ligand peptide "
+               "conformation".split(),
+    "speech": "speech acoustic phoneme speaker waveform vocoder prosody utterance "
+              "transcription audio".split(),
+}
+GENERIC = ("method results approach evaluate dataset framework analysis accuracy performance "
+           "study baseline measure signal estimate careful practical simple robust").split()
+PER_TOPIC = 20
+
+
+def topic_records(seed: int = 7) -> list[PaperRecord]:
+    rng = random.Random(seed)
+    records = []
+    for n in range(PER_TOPIC):
+        for topic, words in TOPICS.items():
+            title = " ".join(rng.sample(words, 3) + rng.sample(GENERIC, 2)).capitalize()
+            abstract = " ".join(rng.choice(words) if i % 3 == 0 else rng.choice(GENERIC)
+                                for i in range(30)) + "."
+            records.append(PaperRecord(title=f"{title} {n}", abstract=abstract,
+                                       arxiv_id=f"2611.{len(records) + 10000:05d}",
+                                       source=f"test:{topic}", extra={"topic": topic}))
+    return records
+
+
+def topic_of(lib: Library, key: str) -> str:
+    """The topic a paper was written on (kept in its source, not in its words)."""
+    return lib.get(key).sources[0].split(":")[-1]
+
+
+@pytest.fixture
+def topical(tmp_path):
+    library = Library.open(tmp_path / "lib")
+    library.add(topic_records())
+    yield library
+    library.close()
+
+
+def keys_on(lib: Library, topic: str) -> list[str]:
+    return [p.key for p in lib.all_papers() if p.sources[0].split(":")[-1] == topic]
+
+
+def test_starring_one_topic_brings_that_topic_to_the_top(topical):
+    starred = keys_on(topical, "astro")[:5]
+    topical.set_star_many(starred, True)
+    ranking = topical.for_you()
+    assert ranking.liked == 5 and ranking.message == ""
+    assert ranking.unread == 3 * PER_TOPIC - 5  # every unread paper, the starred ones left out
+    assert not set(starred) & set(ranking.keys)
+    top = [topic_of(topical, key) for key in ranking.keys[:PER_TOPIC - 5]]
+    assert top == ["astro"] * (PER_TOPIC - 5)
+    first = topical.get(ranking.keys[0])
+    reason = ranking.reason(first)  # any object with title, abstract and tags
+    assert reason.words and set(reason.words) <= set(TOPICS["astro"])
+
+
+def test_papers_marked_read_count_like_starred_ones(topical):
+    for key in keys_on(topical, "speech")[:4]:
+        topical.set_status(key, "read")
+    ranking = topical.for_you(limit=10)
+    assert len(ranking.keys) == 10
+    assert {topic_of(topical, key) for key in ranking.keys} == {"speech"}
+
+
+def test_a_shared_tag_lifts_a_paper_and_is_named_as_the_reason(topical):
+    astro, protein = keys_on(topical, "astro"), keys_on(topical, "protein")
+    for key in astro[:5]:
+        topical.set_star(key)
+        topical.add_tag(key, "observing-run")
+    topical.add_tag(protein[0], "observing-run")  # off-topic words, but the reader's tag
+    ranking = topical.for_you()
+    assert ranking.keys.index(protein[0]) < ranking.keys.index(protein[1])
+    paper = topical.get(protein[0])
+    reason = ranking.reason(PaperText(paper.key, paper.title, paper.abstract, paper.tags))
+    assert reason.tags == ("observing-run",)
+
+
+def test_the_ranking_follows_new_stars(topical):
+    topical.set_star_many(keys_on(topical, "astro")[:3], True)
+    assert topic_of(topical, topical.for_you(limit=1).keys[0]) == "astro"
+    topical.set_star_many(keys_on(topical, "astro")[:3], False)
+    topical.set_star_many(keys_on(topical, "protein")[:3], True)
+    assert topic_of(topical, topical.for_you(limit=1).keys[0]) == "protein"
+
+
+def test_nothing_starred_or_read_says_so_instead_of_ranking(topical):
+    ranking = topical.for_you()
+    assert ranking.keys == [] and ranking.message == NOTHING_LIKED
+
+
+@pytest.mark.parametrize("engine", ["whoosh", "sqlite"])
+def test_term_stats_count_papers_per_word(topical, engine):
+    topical.add([PaperRecord(title="Photometry of Müller's Ünusual Stars",
+                             abstract="Photometry again, photometry.", source="test:x")])
+    topical.flush_index()
+    with Library.open(topical.data_dir, engine=engine) as lib:
+        stats = lib.term_stats()
+        expected = sum("photometry" in words_of(p.title, p.abstract) for p in lib.all_papers())
+        assert stats.doc_count() == 3 * PER_TOPIC + 1
+        found = stats.doc_frequencies(["photometry", "muller", "unusual", "nosuchword"])
+        assert found["photometry"] == expected and expected > 1
+        assert found["muller"] == 1 and found["unusual"] == 1  # accent-folded
+        assert "nosuchword" not in found
+
+
+def test_words_of_folds_case_and_accents_and_skips_short_and_stop_words():
+    assert words_of("Ünusual Stars of the Ω-Type", "We use a MÜLLER 3d setup") == {
+        "unusual", "stars", "type", "muller", "setup"}
+
+
+# ---- the command line ------------------------------------------------------------------------
+
+def run(data, capsys, *argv, expect=0):
+    code = main(["--data-dir", str(data), *argv])
+    out, err = capsys.readouterr()
+    assert code == expect, err
+    return out, err
+
+
+def lib_key(data, line: str) -> str:
+    """The paper key of a `list` line (it shows the citation key)."""
+    with Library.open(data) as lib:
+        return lib.resolve(line.split()[0])
+
+
+def test_cli_lists_the_ranking_with_its_reasons(tmp_path, capsys):
+    data = tmp_path / "data"
+    with Library.open(data) as lib:
+        lib.add(topic_records())
+        lib.set_star_many(keys_on(lib, "protein")[:5], True)
+        expected = lib.for_you(limit=3).keys
+    out, err = run(data, capsys, "list", "--for-you", "--limit", "3")
+    lines = out.splitlines()
+    assert len(lines) == 6 and all(line.startswith("      shares words ") for line in lines[1::2])
+    assert [lib_key(data, line) for line in lines[::2]] == expected
+    assert "3 of " in err and "the 5 you starred or read" in err
+    out, _ = run(data, capsys, "list", "--for-you", "--limit", "3", "--json")
+    data_json = json.loads(out)
+    assert [r["key"] for r in data_json["results"]] == expected
+    assert data_json["liked"] == 5 and data_json["unread"] == 3 * PER_TOPIC - 5
+    assert set(data_json["results"][0]["shared_words"]) <= set(TOPICS["protein"])
+    scores = [r["score"] for r in data_json["results"]]
+    assert scores == sorted(scores, reverse=True) and scores[-1] > 0
+
+
+def test_cli_with_nothing_liked_says_so(tmp_path, capsys):
+    data = tmp_path / "data"
+    with Library.open(data) as lib:
+        lib.add(topic_records()[:6])
+    out, err = run(data, capsys, "list", "--for-you")
+    assert out == "" and err.strip() == NOTHING_LIKED
+    out, _ = run(data, capsys, "list", "--for-you", "--json")
+    assert json.loads(out)["results"] == [] and json.loads(out)["message"] == NOTHING_LIKED
+    _, err = run(data, capsys, "list", "--for-you", "--starred", expect=2)
+    assert "does not combine" in err
+
+
+def test_cli_for_you_in_a_real_process(tmp_path):
+    data = tmp_path / "data"
+    with Library.open(data) as lib:
+        lib.add(topic_records())
+        lib.set_star_many(keys_on(lib, "speech")[:5], True)
+    result = subprocess.run([sys.executable, "-m", "tui.cli", "--data-dir", str(data), "list",
+                             "--for-you", "--limit", "5", "--json"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    sources = [r["sources"] for r in json.loads(result.stdout)["results"]]
+    assert sources == [["test:speech"]] * 5
+
+
+def test_ranking_reports_progress_and_stops_when_asked(topical, monkeypatch):
+    import index.foryou
+
+    monkeypatch.setattr(index.foryou, "PROGRESS_EVERY", 10)
+    topical.set_star_many(keys_on(topical, "astro")[:5], True)
+    seen = []
+    ranking = topical.for_you(progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(10, 55), (20, 55), (30, 55), (40, 55), (50, 55)]
+    assert ranking.unread == 55
+
+    class Stop(Exception):
+        pass
+
+    def stop(done, total):
+        raise Stop
+
+    topical.set_star(keys_on(topical, "astro")[5])  # a change: the next call ranks again
+    with pytest.raises(Stop):
+        topical.for_you(progress=stop)
+    assert topical.for_you().unread == 54  # nothing half-made was kept
+
+
+def test_a_big_library_keeps_words_between_rankings_and_ranks_the_same(topical, monkeypatch):
+    import index.library
+
+    topical.set_star_many(keys_on(topical, "astro")[:5], True)
+    plain = topical.for_you()
+    monkeypatch.setattr(index.library, "KEEP_WORDS_FROM", 10)
+    topical._for_you = None
+    assert topical.for_you().keys == plain.keys and topical._words is None  # not asked to keep
+    topical._for_you = None
+    kept = topical.for_you(keep_words=True)
+    assert kept.keys == plain.keys and kept.scores == pytest.approx(plain.scores)
+    assert len(topical._words[1].papers) == 55
+
+    # a paper listed first without an abstract gains one: its words are read again
+    late = PaperRecord(title="Untitled draft notes", abstract="", arxiv_id="2611.09999",
+                       source="test:late")
+    topical.add([late])
+    assert "arxiv:2611.09999" not in topical.for_you(keep_words=True).keys
+    topical.add([PaperRecord(title="Untitled draft notes", arxiv_id="2611.09999",
+                             abstract="exoplanet transit photometry telescope spectra",
+                             source="test:late2")])
+    kept = topical.for_you(keep_words=True)
+    assert "arxiv:2611.09999" in kept.keys
+    topical._for_you = None
+    assert topical.for_you().keys == kept.keys  # as if every abstract were read afresh
+    # a paper starred is no longer ranked, and its words are let go
+    topical.set_star("arxiv:2611.09999")
+    assert "arxiv:2611.09999" not in topical.for_you(keep_words=True).keys
+    assert "arxiv:2611.09999" not in topical._words[1].papers

@@ -1,0 +1,176 @@
+"""The morning routine in the app: D fetches today's Daily Papers (and fetch_on_start does it
+at launch), and the "for you" filter (5) ranks unread papers, saying why in the detail pane.
+Driven by keys through Pilot, against a local Daily Papers API the test starts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from hf_daily_server import DailyServer, api_item
+from test_foryou import TOPICS, keys_on, topic_of, topic_records
+from test_tui_support import make_app, rows, settle, wait_for
+
+SIZE = (120, 36)
+TODAY = date.today()
+TODAY_LABEL = f"{TODAY:%b} {TODAY.day}"
+
+
+def todays_list() -> list[dict]:
+    day = TODAY.isoformat()
+    return [
+        api_item("2611.30001", "Glacier Flow Under Warming Summers",
+                 "We model how ice streams speed up when meltwater reaches the bed.", day),
+        api_item("2611.30002", "Cheap Proofs for Sorting Networks",
+                 "Short certificates that a comparator network sorts every input.", day),
+    ]
+
+
+async def test_empty_library_offers_daily_first_and_d_fetches_it(tmp_path, monkeypatch):
+    app, lib = make_app(tmp_path, records=[])
+    with DailyServer({TODAY.isoformat(): todays_list()}) as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            welcome = screen.query_one("#welcome")
+            text = welcome.render().plain
+            assert welcome.display
+            assert text.index("Press D to fetch today's Daily Papers") < text.index("press i")
+            await pilot.press("D")
+            await wait_for(pilot, lambda: "2 new papers from " + TODAY_LABEL
+                           in screen.status.text())
+            await settle(pilot)
+            assert not welcome.display
+            assert any("Glacier Flow" in row for row in rows(screen))
+            await pilot.press("D")  # the same day again: nothing new
+            await wait_for(pilot, lambda: "no new papers from" in screen.status.text())
+    assert server.requests[0]["date"] == [TODAY.isoformat()]
+    assert lib.store.count() == 2
+    lib.close()
+
+
+async def test_a_failed_fetch_is_one_line_in_the_status(tmp_path, monkeypatch):
+    app, lib = make_app(tmp_path)
+    with DailyServer(mode="503") as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            await pilot.press("D")
+            screen = app.screen
+            await wait_for(pilot, lambda: "Daily Papers not fetched" in screen.status.text())
+            assert "HTTP 503" in screen.status.text()
+            assert len(screen.results.keys) == 5
+    lib.close()
+
+
+async def test_fetch_on_start_fetches_when_the_app_opens(tmp_path, monkeypatch):
+    with DailyServer({TODAY.isoformat(): todays_list()}) as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        app, lib = make_app(tmp_path, config_text="[daily]\nfetch_on_start = true\n")
+        async with app.run_test(size=SIZE) as pilot:
+            screen = app.screen
+            await wait_for(pilot, lambda: "2 new papers from" in screen.status.text())
+            await settle(pilot)
+            assert len(screen.results.keys) == 7
+    lib.close()
+
+
+async def test_without_fetch_on_start_nothing_goes_online(tmp_path, monkeypatch):
+    with DailyServer({TODAY.isoformat(): todays_list()}) as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        app, lib = make_app(tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+    assert server.requests == []
+    lib.close()
+
+
+async def test_for_you_filter_ranks_the_starred_topic_first_and_says_why(tmp_path):
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "protein")[:5], True)
+    expected = lib.for_you().keys
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("5")
+        await settle(pilot)
+        assert screen.results.keys == expected
+        assert {topic_of(lib, key) for key in screen.results.keys[:10]} == {"protein"}
+        assert "filter: for you" in screen.status.text()
+        assert f"{len(expected)} papers" in screen.status.text()
+        await wait_for(pilot, lambda: "For you" in screen.detail.text())
+        why = screen.detail.text().split("For you", 1)[1].splitlines()[0]
+        assert "with the 5 you starred or read" in why
+        assert any(word in why for word in TOPICS["protein"]), why
+        await pilot.press("1")  # back to everything: the reason goes
+        await settle(pilot)
+        await wait_for(pilot, lambda: "For you" not in screen.detail.text())
+    lib.close()
+
+
+async def test_for_you_with_nothing_liked_says_so(tmp_path):
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("5")
+        await settle(pilot)
+        assert screen.results.keys == []
+        assert "nothing to rank by yet: star papers or mark them read" in screen.status.text()
+    lib.close()
+
+
+async def test_for_you_with_typed_words_keeps_the_ranking_order(tmp_path):
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "astro")[:5], True)
+    ranking = lib.for_you().keys
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("5", "slash", *"method")
+        await settle(pilot)
+        shown = screen.results.keys
+        assert shown and shown == [key for key in ranking if key in set(shown)]
+        assert len(shown) < len(ranking)
+    lib.close()
+
+
+async def test_a_long_ranking_shows_progress_and_a_newer_filter_wins(tmp_path, monkeypatch):
+    import index.foryou
+
+    monkeypatch.setattr(index.foryou, "PROGRESS_EVERY", 5)
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "speech")[:5], True)
+    shown = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        original = screen.status.progress
+        monkeypatch.setattr(screen.status, "progress",
+                            lambda done, total, label="": (shown.append((done, label)),
+                                                           original(done, total, label)))
+        await pilot.press("5")
+        await settle(pilot)
+        assert shown and shown[-1][1] == "ranking unread papers for you"
+        assert not screen.query_one("#status-progress").display
+        lib.set_star(keys_on(lib, "speech")[5])  # the library changed: 5 ranks again...
+        await pilot.press("1", "5", "2")  # ...but 2 comes first
+        await settle(pilot)
+        assert screen.filter == "starred" and len(screen.results.keys) == 6
+    lib.close()
+
+
+async def test_searching_goes_on_while_a_fetch_waits_on_a_stalled_server(tmp_path, monkeypatch):
+    app, lib = make_app(tmp_path, records=topic_records())
+    with DailyServer({TODAY.isoformat(): todays_list()}, mode="stall") as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("D")
+            await wait_for(pilot, lambda: server.requests)  # the fetch is waiting on it
+            await pilot.press("slash", *"exoplanet")
+            await wait_for(pilot, lambda: screen.applied_query == "exoplanet", timeout=5)
+            assert screen.results.keys
+            assert screen._fetching_daily  # still waiting: the search did not wait for it
+    lib.close()
