@@ -1,5 +1,5 @@
 """Where things live, config.toml (read with tomllib; one key changed at a time with tomlkit,
-which keeps every other byte of the user's file), and the app's remembered state (state.json
+which keeps every other byte of the user's file), and the app's remembered state (state.toml
 in the data dir: config.toml is the user's, papershelf never rewrites it wholesale).
 
 Data dir:   --data-dir, else $PAPERSHELF_DATA_DIR, else platformdirs' user data dir.
@@ -8,7 +8,6 @@ Config dir: $PAPERSHELF_CONFIG_DIR, else platformdirs' user config dir.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tomllib
@@ -48,7 +47,7 @@ DEFAULT_CONFIG = """\
 # fetch_on_start = false         # fetch today's Hugging Face Daily Papers when the app opens
 """
 
-STATE_FILE = "state.json"
+STATE_FILE = "state.toml"
 
 # section -> key -> accepted types (for clear errors on wrong values). The ui.last_* keys are
 # where versions before 0.3 kept the app's state: still read, never written.
@@ -130,8 +129,8 @@ def load_state(data_dir: Path) -> dict[str, str]:
     """What the app remembered at its last quit (query, filter, selected paper); {} when
     there is nothing usable."""
     try:
-        state = json.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        state = tomllib.loads((data_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # (TOMLDecodeError and UnicodeDecodeError are ValueErrors)
         return {}
     if not isinstance(state, dict):
         return {}
@@ -139,7 +138,10 @@ def load_state(data_dir: Path) -> dict[str, str]:
 
 
 def save_state(data_dir: Path, state: dict[str, str]) -> None:
-    write_atomic(data_dir / STATE_FILE, json.dumps(state, ensure_ascii=False).encode("utf-8"),
+    """Written whole with tomli-w: papershelf's own file, never the user's config.toml."""
+    import tomli_w
+
+    write_atomic(data_dir / STATE_FILE, tomli_w.dumps(state).encode("utf-8"),
                  mode=umask_mode(data_dir / STATE_FILE))
 
 

@@ -33,7 +33,7 @@ async def test_quitting_the_app_leaves_config_toml_byte_for_byte(tmp_path):
         await pilot.press("escape", "j", "q")
     lib.close()
     assert config.read_text(encoding="utf-8") == HAND_EDITED
-    assert (tmp_path / "data" / "state.json").exists()  # what the app remembers lives here
+    assert (tmp_path / "data" / "state.toml").exists()  # what the app remembers lives here
 
 
 async def test_picking_a_theme_in_the_app_changes_only_that_line(tmp_path):

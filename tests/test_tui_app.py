@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import tomllib
 import time
 
 import pytest
@@ -202,7 +202,7 @@ async def test_state_restored_on_next_launch(tmp_path):
         selected = app.screen.results.current_key
         await pilot.press("q")
     lib.close()
-    saved = json.loads((tmp_path / "data" / "state.json").read_text())
+    saved = tomllib.loads((tmp_path / "data" / "state.toml").read_text())
     assert saved == {"last_query": "qua*", "last_filter": "all", "last_selected": selected}
     assert "last_" not in (tmp_path / "config" / "config.toml").read_text()
 
