@@ -40,7 +40,7 @@ def umask_mode(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o7777
     except OSError:
-        return 0o666 & ~_umask()
+        return user_file_mode()
 
 
 def _umask() -> int:
@@ -77,18 +77,3 @@ def user_file_mode() -> int:
     """The mode a plain `open(path, "w")` would give: 0666 less the umask (0644 under 022).
     For files the user asked for (exports, notes) that others may need to read."""
     return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    # os.umask can only be read by setting it, which races with threads creating files:
-    # Linux shows it in /proc; elsewhere set it back at once.
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
