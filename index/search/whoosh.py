@@ -45,11 +45,11 @@ from index.search.engine import (
 )
 from index.search.whoosh_fields import (
     NGRAM_MAX,
-    SPELL_WORD,
     BulkWriter,
     fold,
     query_terms,
     schema,
+    spelling_words,
     stem,
 )
 
@@ -426,8 +426,8 @@ def _remove_abandoned_builds(parent: Path, name: str) -> None:
             continue
 
 
-def _document(paper: Paper) -> dict:
-    doc = indexed(paper)
+def _document(doc) -> dict:
+    """The Whoosh fields of one paper (an engine.IndexedPaper)."""
     values = {
         "key": doc.key,
         "title": doc.title,
@@ -451,10 +451,6 @@ def _document(paper: Paper) -> dict:
     return values
 
 
-def _spell_words(paper: Paper) -> set[str]:
-    return set(SPELL_WORD.findall(fold(f"{paper.title} {paper.abstract}")))
-
-
 def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
     words = sorted(words)
     chunk = 20_000
@@ -463,8 +459,9 @@ def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
 
 
 def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
-    writer.add_document(**_document(paper))
-    vocabulary |= _spell_words(paper)
+    doc = indexed(paper)  # decoded once: for the fields and for the spelling words
+    writer.add_document(**_document(doc))
+    vocabulary |= spelling_words(doc.title) | spelling_words(doc.abstract)
 
 
 def _add(writer, papers: Sequence[Paper], *, replace: bool) -> None:

@@ -17,8 +17,8 @@ and module stable, or bump whoosh.SCHEMA_VERSION.
 from __future__ import annotations
 
 import pickle
-import re
 from array import array
+from functools import lru_cache
 
 from whoosh import fields, formats
 from whoosh.analysis import SpaceSeparatedTokenizer
@@ -36,7 +36,7 @@ _FOLD = dict(accent_map)
 _STEMS: dict[str, str] = {}
 _POS1 = [pack_uint(1) + pickle.dumps([i], 2) for i in range(4096)]
 _FREQ: dict[int, bytes] = {}
-SPELL_WORD = re.compile(r"[^\W\d_]{3,30}", re.UNICODE)
+_POSENC: dict[tuple, bytes] = {}
 
 
 def fold(text: str) -> str:
@@ -54,12 +54,24 @@ def stem(word: str) -> str:
     return s
 
 
+@lru_cache(maxsize=16)
+def pieces(value: str) -> tuple[str, ...]:
+    """The folded words of `value`; kept for the last few values, since a title is read for
+    its own field, its word starts and the spelling words of one paper in a row."""
+    return tuple(WORD_PIECES.findall(fold(value)))
+
+
+def spelling_words(value: str) -> set[str]:
+    """Words of 3-30 letters (what "did you mean" may offer)."""
+    return {w for w in pieces(value) if w.isalpha() and 3 <= len(w) <= 30}
+
+
 def words(value: str, mode: str) -> list[str | None]:
     """Index terms of `value` in order, None where a stop word or a one-letter word was dropped
     (so positions stay those of the text). mode: "stem" (titles, abstracts, notes) or "names"
     (authors: unstemmed, no stop words)."""
     out: list[str | None] = []
-    for word in WORD_PIECES.findall(fold(value)):
+    for word in pieces(value):
         if len(word) < 2 or (mode == "stem" and word in STOP_WORDS):
             out.append(None)
         else:
@@ -75,7 +87,7 @@ def starts(value: str) -> list[str]:
     """Word starts of 3-5 letters, and each word longer than that whole."""
     grams: list[str] = []
     seen = set()
-    for word in WORD_PIECES.findall(fold(value)):
+    for word in pieces(value):
         if word in STOP_WORDS or word in seen:
             continue
         seen.add(word)
@@ -88,11 +100,14 @@ def starts(value: str) -> list[str]:
 def _posenc(positions: list[int]) -> bytes:
     if len(positions) == 1 and positions[0] < 4096:
         return _POS1[positions[0]]
-    deltas, base = [], 0
-    for p in positions:
-        deltas.append(p - base)
-        base = p
-    return pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+    key = tuple(positions)
+    encoded = _POSENC.get(key)
+    if encoded is None:
+        deltas = [b - a for a, b in zip((0, *positions), positions)]
+        encoded = pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+        if len(_POSENC) < 200_000:  # the same few position lists recur across papers
+            _POSENC[key] = encoded
+    return encoded
 
 
 def _freqenc(f: int) -> bytes:
@@ -116,15 +131,20 @@ class LeanText(fields.TEXT):
             for g in starts(value):
                 out[g] = out.get(g, 0) + 1
             return out
-        positional = isinstance(self.format, formats.Positions)
         found: dict = {}
-        for i, w in enumerate(words(value, self.mode)):
-            if w is None:
-                continue
-            if positional:
-                found.setdefault(w, []).append(i)
-            else:
-                found[w] = found.get(w, 0) + 1
+        get = found.get
+        if isinstance(self.format, formats.Positions):
+            for i, w in enumerate(words(value, self.mode)):
+                if w is not None:
+                    at = get(w)
+                    if at is None:
+                        found[w] = [i]
+                    else:
+                        at.append(i)
+        else:
+            for w in words(value, self.mode):
+                if w is not None:
+                    found[w] = get(w, 0) + 1
         return found
 
     def add_to(self, value: str, docnum: int, postings: dict) -> int:
@@ -189,10 +209,6 @@ def schema():
 
 # ---------------------------------------------------------------------------------------------
 # The bulk writer
-
-
-def _utf8(term: str) -> bytes:
-    return term.encode("utf-8")
 
 
 def _mini_ids(self):
@@ -280,10 +296,10 @@ class BulkWriter(SegmentWriter):
                 if lens is not None and len(lens) < count:
                     lens.extend([0] * (count - len(lens)))
                 lean = isinstance(self.schema[name], LeanText)
-                for tb in sorted(terms, key=_utf8 if lean else None):
-                    ids, weights, vals = terms[tb]
-                    if lean:
-                        tb = tb.encode("utf-8")
+                ordered = sorted((t.encode("utf-8"), t) for t in terms) if lean else \
+                    [(t, t) for t in sorted(terms)]
+                for tb, term in ordered:
+                    ids, weights, vals = terms[term]
                     if base:
                         ids = array("I", (d + base for d in ids))
                     fw.start_term(tb)
