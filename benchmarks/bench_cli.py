@@ -58,16 +58,31 @@ def timed(argv: list[str], env: dict | None = None) -> float:
     return elapsed
 
 
+# Runs `papershelf ARGS` and writes its peak RSS (VmHWM) to a file at exit. (ru_maxrss from
+# wait4 would include this benchmark's own memory: the child is forked from it before exec.)
+PEAK_WRAPPER = (
+    "import atexit, runpy, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "def peak():\n"
+    "    with open('/proc/self/status') as status, open(out, 'w') as f:\n"
+    "        f.write(next(l for l in status if l.startswith('VmHWM')).split()[1])\n"
+    "atexit.register(peak)\n"
+    "sys.argv[0] = 'papershelf'\n"
+    "runpy.run_module('tui.cli', run_name='__main__')\n"
+)
+
+
 def peak_rss_mb(argv: list[str], env: dict) -> tuple[float, float]:
-    """(seconds, peak RSS in MB) of one process, read by /usr/bin/time-like wait4()."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env=env)
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(argv)} failed: {proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss / 1024
+    """(seconds, peak RSS in MB) of one `papershelf` process; argv as for PAPERSHELF."""
+    with tempfile.NamedTemporaryFile("r", suffix=".peak") as peak:
+        start = time.perf_counter()
+        result = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, peak.name,
+                                 *argv[len(PAPERSHELF):]], cwd=ROOT, capture_output=True,
+                                text=True, env=env)
+        elapsed = time.perf_counter() - start
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} failed: {result.stderr}")
+        return elapsed, int(peak.read() or 0) / 1024
 
 
 def engine_env(work: Path, engine: str) -> dict:
