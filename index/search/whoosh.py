@@ -402,7 +402,12 @@ def _open_checked(directory: Path):
                 keys = reader.column_reader("key")
                 keys[0], keys[n - 1]
             reader.doc_frequency("abstract", "model")
-            list(s.docs_for_query(Q.Term("title", "model")))
+            for sub, _ in s.leaf_searchers():  # each segment's postings open and decode
+                leaf = sub.reader()
+                for field in ("title", "abstract"):
+                    term = next(iter(leaf.lexicon(field)), None)
+                    if term is not None:
+                        leaf.postings(field, term).id()
         except BaseException:
             s.close()
             ix.close()
