@@ -75,3 +75,24 @@ def test_bulk_and_stock_writers_index_the_same(tmp_path, monkeypatch):
         assert set(a.keys) == set(b.keys), q
     bulk.close()
     stock.close()
+
+
+def test_typing_after_finished_words_finds_what_the_general_path_finds(tmp_path, monkeypatch):
+    """Finished words plus a word being typed are answered from a kept ranking of the finished
+    words, filtered by the typed word: the same papers, and the same total, as scoring every
+    match (only the order may differ until the word is finished)."""
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(_synthetic(800, seed=5))
+    queries = ["model lea", "learning dat", "data mod", '"language model" tra', "graph net"]
+    kept = [index.search(q, limit=None, typing=True) for q in queries]
+    monkeypatch.setattr(whoosh_mod, "_split_typed", lambda tree: (None, None))
+    for q, got in zip(queries, kept):
+        want = index.search(q, limit=None, typing=True)
+        assert (set(got.keys), got.total) == (set(want.keys), want.total), q
+    assert any(r.total for r in kept)
+    monkeypatch.undo()
+    # the kept ranking goes with the searcher: an update is seen at the next keystroke
+    target = kept[0].keys[0]
+    index.upsert([paper(target, "Nothing in common", "nothing at all")])
+    assert target not in index.search("model lea", limit=None, typing=True).keys
+    index.close()

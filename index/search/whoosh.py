@@ -79,6 +79,7 @@ class WhooshEngine:
         self._searcher = None
         self._keys = None  # the key column of the current searcher
         self._docnums: dict[str, int] | None = None
+        self._ranked: dict = {}  # finished words' ranked matches, kept while typing (per searcher)
         self._identity = None
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
@@ -115,6 +116,7 @@ class WhooshEngine:
             except Exception:  # noqa: BLE001
                 pass
         self._searcher, self._keys, self._docnums = None, None, None
+        self._ranked = {}
 
     def _get_searcher(self):
         """The current searcher: a fresh one after any commit, and the whole index reopened
@@ -255,28 +257,65 @@ class WhooshEngine:
 
     def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None) -> Hits:
         def read(s):
-            builder = _Compiler(s)
-            q = builder.build(tree)
-            if q is None or (allowed is not None and not allowed) or not s.doc_count():
-                return Hits()
-            allowed_docs = None
-            if allowed is not None:
-                docnums = self._key_index(s)[1]
-                allowed_docs = {docnums[k] for k in allowed if k in docnums}
-            mask = self._dictionary(s) if builder.used_every else None
-            found = whoosh_sets.matches(s, q, allowed_docs, mask)
-            total = sum(map(len, found.values()))
-            if not total:
-                return Hits()
-            if total <= SCORE_SET_AT_MOST:
-                # few matches (two words, a word and the word being typed): score just them
-                results = s.search(Q.And([q, whoosh_sets.DocSet(found)]), limit=limit)
-            else:
-                results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
-            top = results.top_n
-            return Hits(keys=self._keys_of(s, [d for _, d in top]),
-                        scores=[score for score, _ in top], total=total)
+            typed, rest = _split_typed(tree)
+            if typed is not None:
+                hits = self._search_typing(s, typed, rest, limit, allowed)
+                if hits is not None:
+                    return hits
+            return self._search_all(s, tree, limit, allowed)
         return self._reading(read)
+
+    def _search_all(self, s, tree: Node, limit, allowed) -> Hits:
+        builder = _Compiler(s)
+        q = builder.build(tree)
+        if q is None or (allowed is not None and not allowed) or not s.doc_count():
+            return Hits()
+        allowed_docs = self._allowed_docs(s, allowed)
+        mask = self._dictionary(s) if builder.used_every else None
+        found = whoosh_sets.matches(s, q, allowed_docs, mask)
+        total = sum(map(len, found.values()))
+        if not total:
+            return Hits()
+        if total <= SCORE_SET_AT_MOST:
+            # few matches (two words, a phrase): score just them
+            results = s.search(Q.And([q, whoosh_sets.DocSet(found)]), limit=limit)
+        else:
+            results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
+        top = results.top_n
+        return Hits(keys=self._keys_of(s, [d for _, d in top]),
+                    scores=[score for score, _ in top], total=total)
+
+    def _search_typing(self, s, typed: Node, rest: Node, limit, allowed) -> Hits | None:
+        """Finished words and a word being typed ("diffusion mod"): the finished words'
+        matches are ranked once and kept; each keystroke only filters that list by the
+        typed word's matches (set arithmetic), instead of scoring thousands of papers per key.
+        (The typed word's own score is left out until the word is finished.)"""
+        builder = _Compiler(s)
+        q_rest, q_typed = builder.build(rest), builder.build(typed)
+        if q_rest is None or q_typed is None or builder.used_every or builder.has_phrase \
+                or not s.doc_count() or (allowed is not None and not allowed):
+            return None  # the general path knows these
+        allowed_docs = self._allowed_docs(s, allowed)
+        key = (repr(q_rest), None if allowed is None else frozenset(allowed_docs))
+        ranked = self._ranked.get(key)
+        if ranked is None:
+            results = s.search(q_rest, limit=None, filter=allowed_docs)
+            ranked = [d for _, d in results.top_n]
+            if len(self._ranked) >= 4:
+                self._ranked.pop(next(iter(self._ranked)))
+            self._ranked[key] = ranked
+        matching = set()
+        for sub, offset in s.leaf_searchers():
+            matching.update(d + offset for d in whoosh_sets.match_set(q_typed, sub.reader()))
+        ids = [d for d in ranked if d in matching]
+        shown = ids if limit is None else ids[:limit]
+        return Hits(keys=self._keys_of(s, shown), total=len(ids))
+
+    def _allowed_docs(self, s, allowed: set[str] | None) -> set[int] | None:
+        if allowed is None:
+            return None
+        docnums = self._key_index(s)[1]
+        return {docnums[k] for k in allowed if k in docnums}
 
     def _keys_of(self, s, docnums: list[int]) -> list[str]:
         """Keys of a page of results: from the key index when it is built (filters need it),
@@ -593,6 +632,23 @@ class _Compiler:
             # a prefix on abstracts or notes (typed as abstract:word*): stemmed prefix
             subs.extend(Q.Prefix(f, last) for f in fields)
         return _or(subs)
+
+
+def _split_typed(tree: Node) -> tuple[Node | None, Node | None]:
+    """(the word being typed, the rest) when the query's top level is an AND holding one;
+    (None, None) otherwise."""
+    parts = _conjuncts(tree)
+    typed = [p for p in parts if p.op == "word" and p.word.partial]
+    if len(typed) != 1 or len(parts) < 2:
+        return None, None
+    rest = [p for p in parts if p is not typed[0]]
+    return typed[0], rest[0] if len(rest) == 1 else Node("and", rest)
+
+
+def _conjuncts(node: Node) -> list[Node]:
+    if node.op != "and":
+        return [node]
+    return [part for child in node.children for part in _conjuncts(child)]
 
 
 def _start(field: str, prefix: str):
