@@ -199,7 +199,13 @@ class Library:
             raise PapershelfError(f"unknown search engine {engine!r}; use {' or '.join(ENGINES)}")
         index = self._new_index(engine)
         switching = engine is not None and engine != _configured_engine()
-        self._rebuild(index, progress, remove_others=not switching)
+        try:
+            self._rebuild(index, progress, remove_others=not switching)
+            index.verify(self.store.count())
+        except OSError as exc:  # a full or failing disk: the old index stays in use
+            index.close()
+            raise PapershelfError(f"the search index was not rebuilt ({_disk_problem(exc)}); "
+                                  "the previous one is still in use") from None
         if switching:
             # the new index is complete: only now does config.toml name it (that one key),
             # and only then does the old engine's index go

@@ -98,6 +98,20 @@ class SearchIndex:
     def doc_count(self) -> int:
         return self.engine.doc_count()
 
+    def verify(self, expected: int) -> None:
+        """Open the index afresh, as the next process will, and check it holds `expected`
+        papers: a build that the disk cut short must not pass for a complete one."""
+        check = make_engine(self.name, self.directory)
+        try:
+            check.open()
+            found = check.doc_count()
+        except IndexUnavailable as exc:
+            raise OSError(f"the new index does not open ({exc})") from None
+        finally:
+            check.close()
+        if found != expected:
+            raise OSError(f"the new index holds {found} papers, not {expected}")
+
     def all_keys(self) -> list[str]:
         return self.engine.all_keys()
 
