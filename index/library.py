@@ -41,6 +41,8 @@ INDEX_STALE_MARKER = "search-index.stale"
 KEEP_WORDS_FROM = 20_000
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
+# Index updates are committed this many papers at a time (bounds a big import's memory).
+FLUSH_CHUNK = 20_000
 # Past this many papers the app suggests the FTS5 engine (once; it never switches by itself).
 SUGGEST_FTS5_FROM = 50_000
 
@@ -229,21 +231,23 @@ class Library:
                 "at this size (see the README)")
 
     def flush_index(self) -> int:
-        """Write pending changes (new papers, tags, notes, deletes) to the index in one commit."""
+        """Write pending changes (new papers, tags, notes, deletes) to the index: one commit
+        per FLUSH_CHUNK papers, so a 100k-paper import holds one chunk's postings at a time."""
         if not self.store.has_dirty():
             return 0
         index = self.index  # first: when it has to be built, the build covers every change
         dirty = self.store.dirty_keys()
-        if not dirty:
-            return 0
-        papers = self.store.get_many(dirty)
-        live = {p.key for p in papers}
-        gone = [k for k in dirty if k not in live]
-        if papers:
-            index.upsert(papers)
-        if gone:
-            index.delete(gone)
-        self.store.clear_dirty(dirty)
+        for start in range(0, len(dirty), FLUSH_CHUNK):
+            chunk = dirty[start:start + FLUSH_CHUNK]
+            papers = self.store.get_many(chunk)
+            live = {p.key for p in papers}
+            gone = [k for k in chunk if k not in live]
+            if papers:
+                index.upsert(papers)
+            if gone:
+                index.delete(gone)
+            self.store.clear_dirty(chunk)
+            del papers
         return len(dirty)
 
     # ---- import --------------------------------------------------------------------------------
@@ -317,6 +321,9 @@ class Library:
                                               progress=progress))
                     else:
                         records += result.records
+                        if len(records) >= FLUSH_CHUNK:  # many files: save whole files so far
+                            total.extend(self.add(records, dry_run=dry_run, progress=progress))
+                            records = []
             except InputError as exc:
                 total.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
             except (ValueError, RecursionError, MemoryError) as exc:  # a parser's blind spot:
