@@ -446,7 +446,9 @@ def _open_checked(directory: Path):
                 for field in ("title", "abstract"):
                     term = next(iter(leaf.lexicon(field)), None)
                     if term is not None:
-                        leaf.postings(field, term).id()
+                        postings = leaf.postings(field, term)
+                        if postings.is_active():  # (all its papers may be deleted)
+                            postings.id()
         except BaseException:
             s.close()
             ix.close()
