@@ -348,18 +348,16 @@ class WhooshEngine:
         return self._reading(lambda s: ("spell", fold(word)) in s.reader())
 
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        """Papers with the word (by its stem, as indexed) in the title or the abstract."""
+        """Papers with the word (by its stem, as indexed) in the title or the abstract: the
+        larger of the two counts. (Exact when a word in a title is also in that paper's
+        abstract, as it nearly always is; counting the union exactly cost ~1 s for the
+        thousand words a "for you" profile asks about at 10k papers.)"""
         def read(s):
             reader = s.reader()
             out = {}
             for w in set(words):
                 t = stem(fold(w))
-                in_title = reader.doc_frequency("title", t)
-                in_abstract = reader.doc_frequency("abstract", t)
-                if in_title and in_abstract:  # a paper with it in both counts once
-                    df = whoosh_sets.count(s, Q.Or([Q.Term("title", t), Q.Term("abstract", t)]))
-                else:
-                    df = in_title or in_abstract
+                df = max(reader.doc_frequency("title", t), reader.doc_frequency("abstract", t))
                 if df:
                     out[w] = df
             return out
