@@ -1,10 +1,11 @@
 """Library: the one facade the TUI and the CLI call. It composes the SQLite store (canonical)
-and the full-text index (derived, index/search.py) and keeps them in step.
+and the full-text index (derived: index/search/, on the engine config.toml names) and keeps
+them in step. Queries are parsed once, by index/query.py.
 
 User state that changes often (star, status, tags as filters) is answered from the store, so a
 star never waits on an index commit. Changes that affect full-text fields (tags and notes as
 words, new papers) are marked dirty in the store inside the same transaction and written to
-the index in one batch by `flush_index()`; a crash in between only leaves work for the next
+the index in batches by `flush_index()`; a crash in between only leaves work for the next
 flush, never a lost edit.
 """
 
