@@ -74,7 +74,9 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
         if condition():
             return
         await asyncio.sleep(0.01)
-    raise AssertionError("condition not met in time")
+    status = getattr(pilot.app.screen_stack[0], "status", None)
+    shown = f"; the status line shows: {status.text()!r}" if status is not None else ""
+    raise AssertionError(f"condition not met in {timeout:g} s{shown}")
 
 
 def rows(screen, count: int | None = None) -> list[str]:

@@ -737,6 +737,9 @@ class MainScreen(MorningActions, Screen):
         except PapershelfError as exc:
             self.post_message(ResolveDone(error=str(exc)))
             return
+        except Exception as exc:  # noqa: BLE001 - said in the status line, never silence
+            self.post_message(ResolveDone(error=f"resolve failed: {type(exc).__name__}: {exc}"))
+            return
         self.post_message(ResolveDone(report))
 
     @on(ResolveDone)
