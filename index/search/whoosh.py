@@ -9,7 +9,8 @@ What makes it fast enough (research/whoosh-study, benchmarks/RESULTS.md):
   stays within its memory budget;
 - a fresh searcher after each commit: whoosh3's `refresh()` returns both the old and the new
   copy of an updated paper;
-- totals counted from the matcher: `len(results)` undercounts OR queries under a limit.
+- totals counted exactly by set arithmetic over whole posting blocks (whoosh_sets.py):
+  `len(results)` undercounts OR queries under a limit.
 """
 
 from __future__ import annotations

@@ -89,11 +89,6 @@ def matches(searcher, q, allowed: set[int] | None, mask: set[int] | None) -> dic
     return out
 
 
-def count(searcher, q) -> int:
-    """How many live documents `q` matches."""
-    return sum(len(match_set(q, sub.reader())) for sub, _ in searcher.leaf_searchers())
-
-
 def segment_id(reader):
     return getattr(reader, "_segid", id(reader))
 
