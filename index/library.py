@@ -106,6 +106,15 @@ class Library:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    # ---- services handed out to the front ends ---------------------------------------------
+
+    @property
+    def exports(self):
+        """Export scopes and counts, writing formats, clipboard text (index/export/service.py)."""
+        from index.export.service import Exports
+
+        return Exports(self)
+
     # ---- the index -----------------------------------------------------------------------------
 
     @property

@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field, fields
 
 STATUSES = ("unread", "reading", "read")
+EXPORT_FORMATS = ("bibtex", "markdown", "obsidian")
+EXPORT_SUFFIXES = {"bibtex": ".bib", "markdown": ".md", "obsidian": ""}  # obsidian: a folder
 
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 # arXiv ids: new style 2101.01234(v2) and old style hep-th/9901001(v1).
@@ -217,3 +219,21 @@ def normalise_tag(tag: str) -> str:
     """Tags are trimmed, inner whitespace becomes '-', and they compare case-insensitively."""
     cleaned = "-".join(tag.strip().split())
     return cleaned.casefold()
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which papers an export, a copy or a count is about: the first of these that is set,
+    else the whole library. One rule for the app's export dialog and `papershelf export`."""
+
+    keys: tuple[str, ...] | None = None  # these papers, in this order (marked, shown, named)
+    query: str | None = None  # the results of a search
+    starred: bool = False
+    tag: str | None = None
+
+
+@dataclass
+class ExportOptions:
+    group_by: str = "status"  # markdown: status | tag | none
+    abstract: str = "details"  # markdown: details | quote | none
+    with_notes: bool = False  # bibtex: the user's note as `annote` (markdown always has notes)

@@ -7,21 +7,13 @@ destination -> files written safely (temp + fsync + rename) and a one-line summa
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-from index.model import Paper, PapershelfError
+from index.model import EXPORT_FORMATS as FORMATS
+from index.model import EXPORT_SUFFIXES as SUFFIXES  # noqa: F401 - file name endings
+from index.model import ExportOptions, Paper, PapershelfError
 
-FORMATS = ("bibtex", "markdown", "obsidian")
-SUFFIXES = {"bibtex": ".bib", "markdown": ".md", "obsidian": ""}
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class ExportOptions:
-    group_by: str = "status"  # markdown: status | tag | none
-    abstract: str = "details"  # markdown: details | quote | none
-    with_notes: bool = False  # bibtex: the user's note as `annote` (markdown always has notes)
 
 
 def render(papers: Sequence[Paper], fmt: str, options: ExportOptions | None = None,
