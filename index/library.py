@@ -11,7 +11,7 @@ flush, never a lost edit.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,33 +19,22 @@ from index import config as config_mod
 from index.model import (
     STATUSES,
     AmbiguousKey,
-    Problem,
-    ImportReport,
     KeyNotFound,
     Paper,
-    PaperRecord,
     PapershelfError,
     normalise_tag,
 )
+from index.importing import Importing, download_daily  # noqa: F401 - for the app
+from index.indexing import IndexKeeping, _configured_engine, mark_index_stale  # noqa: F401
 from index.store import Store
 from index.textsafe import has_control_characters
 from index.folders import folder_files  # noqa: F401 - for the front ends
 
 Progress = Callable[[int, int], None]
-# Present while the search index may describe another library than the store (written by a
-# restore before it swaps the database in): the index is then rebuilt before it is used,
-# whichever engine writes it and wherever the restore was stopped.
-INDEX_STALE_MARKER = "search-index.stale"
 # "For you" in the app keeps each unread paper's words between rankings from this many unread
 # papers on: it then re-ranks 100k papers in ~1.5 s instead of ~5 s. (A one-shot command does
 # not ask: it would only pay for building what it never reuses.)
 KEEP_WORDS_FROM = 20_000
-# Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
-OLD_INDEX_DIRS = ("whoosh",)
-# Index updates are committed this many papers at a time (bounds a big import's memory).
-FLUSH_CHUNK = 20_000
-# Past this many papers the app suggests the FTS5 engine (once; it never switches by itself).
-SUGGEST_FTS5_FROM = 50_000
 
 
 @dataclass
@@ -58,25 +47,7 @@ class SearchHits:
     hint: str | None = None  # part of it was read leniently (see index/query.py)
 
 
-def mark_index_stale(data_dir: Path) -> None:
-    """Say, durably, that the search index must be rebuilt before its next use."""
-    from index.fileio import fsync_dir, write_atomic
-
-    write_atomic(Path(data_dir) / INDEX_STALE_MARKER,
-                 b"the library was replaced (restore): rebuild the search index\n")
-    fsync_dir(Path(data_dir))
-
-
-def download_daily(days: Sequence | None = None, *, timeout: float = 15.0):
-    """The Hugging Face Daily Papers lists of these days (default today), fetched but not yet
-    added (index.daily_api.DailyFetch): the network part of Library.fetch_daily, which the app
-    runs without holding the library, so a stalled server never holds up a search."""
-    from index.daily_api import fetch_days, recent_days
-
-    return fetch_days(days or recent_days(1), timeout=timeout)
-
-
-class Library:
+class Library(IndexKeeping, Importing):
     def __init__(self, data_dir: Path, store: Store, engine: str | None = None):
         self.data_dir = data_dir
         self.store = store
@@ -114,252 +85,6 @@ class Library:
         from index.export.service import Exports
 
         return Exports(self)
-
-    # ---- the index -----------------------------------------------------------------------------
-
-    @property
-    def index(self):
-        """The search index, rebuilt from the store when missing, damaged or of an old schema."""
-        if self._index is None:
-            self._index = self.open_index()
-        return self._index
-
-    def _new_index(self, engine: str | None = None):
-        from index.search import SearchIndex, engine_dir
-
-        name = engine or self.engine_name
-        return SearchIndex(engine_dir(self.data_dir, name), name)
-
-    def open_index(self, progress: Progress | None = None):
-        from index.search import IndexUnavailable
-
-        self._remove_old_indexes()
-        index = self._new_index()
-        if self.index_stale():
-            self._rebuild(index, progress)
-            return index
-        try:
-            index.open()
-        except IndexUnavailable:
-            self._rebuild(index, progress)
-        return index
-
-    def index_stale(self) -> bool:
-        """True when the index may hold another library's papers (see INDEX_STALE_MARKER)."""
-        return (self.data_dir / INDEX_STALE_MARKER).exists()
-
-    def _remove_old_indexes(self) -> None:
-        """0.1's Whoosh folder (`whoosh/`, another layout): derived data, removed when found."""
-        import shutil
-
-        for name in OLD_INDEX_DIRS:
-            old = self.data_dir / name
-            if old.is_dir() and not self.store.read_only:
-                shutil.rmtree(old, ignore_errors=True)
-
-    def index_ready(self) -> bool:
-        """True when the index can be opened as it is (no rebuild needed). An index opened
-        here is kept for the searches that follow (the app and the doctor ask first)."""
-        from index.search import IndexUnavailable
-
-        if self.index_stale():
-            return False
-        try:
-            probe = self._new_index()
-            probe.open()
-        except IndexUnavailable:
-            return False
-        if self._index is None:
-            self._remove_old_indexes()
-            self._index = probe
-        else:
-            probe.close()
-        return True
-
-    def _rebuild(self, index, progress: Progress | None, *, remove_others: bool = True) -> None:
-        dirty = self.store.dirty_keys()
-        index.rebuild(self.store.iter_papers(), total=self.store.count(), progress=progress)
-        self.store.clear_dirty(dirty)
-        if not self.store.read_only:
-            (self.data_dir / INDEX_STALE_MARKER).unlink(missing_ok=True)  # built from this store
-        if remove_others:
-            self._remove_other_indexes(index.name)
-
-    def _remove_other_indexes(self, active: str) -> None:
-        """Other engines' indexes (and 0.1's) stop being kept up to date once this one is
-        complete: remove them, so a later switch back builds afresh instead of reading one
-        that missed changes."""
-        import shutil
-
-        from index.search import ENGINES
-
-        if self.store.read_only:
-            return
-        others = [d for name, d in ENGINES.items() if name != active] + list(OLD_INDEX_DIRS)
-        for name in others:
-            old = self.data_dir / name
-            if old.is_dir():
-                shutil.rmtree(old, ignore_errors=True)
-
-    def reindex(self, progress: Progress | None = None, *, engine: str | None = None) -> int:
-        """Rebuild the full-text index from the store, on `engine` when given (switching to
-        it: the new index is complete before the old one is removed). Returns the number of
-        papers indexed."""
-        from index.search import ENGINES
-
-        if engine is not None and engine not in ENGINES:
-            raise PapershelfError(f"unknown search engine {engine!r}; use {' or '.join(ENGINES)}")
-        index = self._new_index(engine)
-        switching = engine is not None and engine != _configured_engine()
-        try:
-            self._rebuild(index, progress, remove_others=not switching)
-            index.verify(self.store.count())
-        except OSError as exc:  # a full or failing disk: the old index stays in use
-            index.close()
-            raise PapershelfError(f"the search index was not rebuilt ({_disk_problem(exc)}); "
-                                  "the previous one is still in use") from None
-        if switching:
-            # the new index is complete: only now does config.toml name it (that one key),
-            # and only then does the old engine's index go
-            config_mod.load_config().set("search", "engine", index.name)
-            self._remove_other_indexes(index.name)
-        if self._index is not None:
-            self._index.close()
-        self._index = index
-        self.engine_name = index.name
-        return self.store.count()
-
-    def engine_advice(self) -> str | None:
-        """Once per library, past SUGGEST_FTS5_FROM papers on the Whoosh engine: the one line
-        that suggests FTS5 (papershelf never switches by itself)."""
-        if self.engine_name != "whoosh" or self.store.read_only:
-            return None
-        count = self.store.count()
-        if count < SUGGEST_FTS5_FROM or not self.store.note_once("advice:fts5"):
-            return None
-        return (f"{count:,} papers: `papershelf reindex --engine sqlite` makes search faster "
-                "at this size (see the README)")
-
-    def flush_index(self) -> int:
-        """Write pending changes (new papers, tags, notes, deletes) to the index: one commit
-        per FLUSH_CHUNK papers, so a 100k-paper import holds one chunk's postings at a time."""
-        if not self.store.has_dirty():
-            return 0
-        index = self.index  # first: when it has to be built, the build covers every change
-        dirty = self.store.dirty_keys()
-        for start in range(0, len(dirty), FLUSH_CHUNK):
-            chunk = dirty[start:start + FLUSH_CHUNK]
-            papers = self.store.get_many(chunk)
-            live = {p.key for p in papers}
-            gone = [k for k in chunk if k not in live]
-            if papers:
-                index.upsert(papers)
-            if gone:
-                index.delete(gone)
-            self.store.clear_dirty(chunk)
-            del papers
-        return len(dirty)
-
-    # ---- import --------------------------------------------------------------------------------
-
-    def add(self, records: Iterable[PaperRecord], *, dry_run: bool = False,
-            progress: Progress | None = None) -> ImportReport:
-        report = self.store.add_records(records, dry_run=dry_run, progress=progress)
-        if not dry_run and (report.added or report.merged):
-            if reason := self.try_flush_index():
-                self.index_problem_reported = True
-                report.notices.append(Problem(
-                    f"the new papers are saved, but the search index was not updated ({reason}); "
-                    "it catches up on the next run"))
-        return report
-
-    def try_flush_index(self) -> str | None:
-        """flush_index(), where a busy index or a failing disk is not an error: the changes
-        stay marked in the store and the next flush picks them up. Returns why it could not
-        flush, or None when it did."""
-        from index.search import IndexBusy
-
-        if self.index_problem is None:
-            try:
-                self.flush_index()
-            except IndexBusy:
-                self.index_problem = "it is busy: another papershelf is writing it"
-            except OSError as exc:
-                self.index_problem = _disk_problem(exc)
-        return self.index_problem
-
-    def import_files(self, paths: Sequence[str | Path], *, dry_run: bool = False,
-                     progress: Progress | None = None,
-                     on_file: Callable[[Path, ImportReport], None] | None = None,
-                     recursive: bool = False) -> ImportReport:
-        """Parse and add each file; a file that cannot be read is rejected with its reason.
-        A folder imports the files in it (and in its subfolders with `recursive`)."""
-        from index.sources import InputError, parse_file_in_pieces
-
-        total = ImportReport()
-        records: list[PaperRecord] = []
-        files: list[Path] = []
-        for path in map(Path, paths):
-            if not path.is_dir():
-                files.append(path)
-                continue
-            try:
-                inside = folder_files(path, recursive=recursive)
-            except OSError as exc:
-                total.rejected.append(Problem(f"cannot read the folder: {exc.strerror or exc}",
-                                              None, str(path)))
-                continue
-            if not inside:
-                total.rejected.append(Problem("no files in this folder" + (
-                    "" if recursive else " (--recursive reads its subfolders)"), None, str(path)))
-            files += inside
-        for path in files:
-            try:
-                for result, streamed in parse_file_in_pieces(path):
-                    if any(r.extra.get("needs_fetch") for r in result.records):
-                        from index.arxiv_api import ArxivUnavailable, fetch_pending  # id lists only
-
-                        try:
-                            result = fetch_pending(result)
-                        except ArxivUnavailable as exc:  # this file waits; the others import
-                            total.rejected.append(Problem(str(exc), None, str(path)))
-                            continue
-                    total.rejected += result.problems
-                    total.notices += result.notices
-                    if streamed:  # a piece of a big file: saved now, so memory stays bounded
-                        total.extend(self.add(result.records, dry_run=dry_run,
-                                              progress=progress))
-                    else:
-                        records += result.records
-                        if len(records) >= FLUSH_CHUNK:  # many files: save whole files so far
-                            total.extend(self.add(records, dry_run=dry_run, progress=progress))
-                            records = []
-            except InputError as exc:
-                total.rejected.append(Problem(str(exc).split(": ", 1)[-1], None, str(path)))
-            except (ValueError, RecursionError, MemoryError) as exc:  # a parser's blind spot:
-                # this file is rejected in one line, the other files still import
-                total.rejected.append(Problem(f"could not be read ({type(exc).__name__}: "
-                                              f"{str(exc)[:200]})", None, str(path)))
-        report = self.add(records, dry_run=dry_run, progress=progress)
-        total.extend(report)
-        return total
-
-    def fetch_daily(self, days: Sequence | None = None, *, timeout: float = 15.0,
-                    progress: Progress | None = None) -> tuple[ImportReport, str]:
-        """Fetch the Hugging Face Daily Papers lists of these days (datetime.date; default
-        today) and add them. Returns the import report and a one-line summary ("12 new
-        papers from Nov 29"). Raises PapershelfError (one line) when any day cannot be
-        fetched: nothing is added then."""
-        return self.add_daily(download_daily(days, timeout=timeout), progress=progress)
-
-    def add_daily(self, fetched, *, progress: Progress | None = None) -> tuple[ImportReport, str]:
-        """Add what download_daily() brought: the report and its one-line summary."""
-        from index.daily_api import summary_line
-
-        report = self.add(fetched.records, progress=progress) if fetched.records \
-            else ImportReport()
-        known = len(report.merged) + len(report.unchanged)
-        return report, summary_line(len(report.added), known, fetched.days)
 
     # ---- reading -------------------------------------------------------------------------------
 
@@ -578,17 +303,6 @@ class Library:
             self._profile = (signature, build_profile(liked, self.term_stats()))
         return self._profile[1]
 
-    def _with_index(self, read):
-        """Run a read on the index; when it finds the index damaged, rebuild it from the
-        store and read again (once)."""
-        from index.search import IndexUnavailable
-
-        try:
-            return read(self.index)
-        except IndexUnavailable:
-            self.reindex()
-            return read(self.index)
-
     def all_tags(self) -> list[tuple[str, int]]:
         return self.store.tag_counts()
 
@@ -694,22 +408,3 @@ class Library:
         if paper is None:
             raise KeyNotFound(f"no paper with key {key}")
         return paper
-
-
-def _configured_engine() -> str:
-    """The engine config.toml's [search] engine names (whoosh by default)."""
-    from index.search import DEFAULT_ENGINE
-
-    try:
-        return config_mod.load_config(create=False).get("search", "engine", DEFAULT_ENGINE)
-    except config_mod.ConfigError:
-        return DEFAULT_ENGINE  # the front ends report a broken config themselves
-
-
-def _disk_problem(exc: OSError) -> str:
-    """One plain phrase for a failed index write."""
-    import errno
-
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return "the disk is full"
-    return exc.strerror or str(exc)

@@ -126,9 +126,9 @@ async def test_query_problems_are_a_hint_in_the_status_line(tmp_path, query, hin
 
 
 async def test_a_big_library_on_whoosh_is_offered_fts5_once(tmp_path, monkeypatch):
-    import index.library
+    import index.indexing
 
-    monkeypatch.setattr(index.library, "SUGGEST_FTS5_FROM", 5)  # stands in for 50,000
+    monkeypatch.setattr(index.indexing, "SUGGEST_FTS5_FROM", 5)  # stands in for 50,000
     for launch in range(2):
         app, lib = make_app(tmp_path, records=[] if launch else None)
         async with app.run_test(size=SIZE) as pilot:
