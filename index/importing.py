@@ -111,3 +111,29 @@ class Importing:
             else ImportReport()
         known = len(report.merged) + len(report.unchanged)
         return report, summary_line(len(report.added), known, fetched.days)
+
+    def add_from_arxiv(self, ids: Sequence[str], *, timeout: float = 10.0,
+                       dry_run: bool = False) -> ImportReport:
+        """Fetch these arXiv ids' metadata from arXiv and add the papers; an id arXiv does not
+        know is rejected in the report. Raises ArxivUnavailable (one line) when arXiv is not
+        reachable: nothing is added then."""
+        from index.arxiv_api import fetch_arxiv
+
+        fetched = fetch_arxiv(ids, timeout=timeout)
+        report = self.add(fetched.records, dry_run=dry_run) if fetched.records \
+            else ImportReport()
+        report.rejected = list(fetched.problems) + list(report.rejected)
+        return report
+
+    @staticmethod
+    def arxiv_id_in(token: str) -> str | None:
+        """The arXiv id (with its version, if given) in an id or an arXiv URL, else None."""
+        from index.sources.arxiv_ids import extract_id
+
+        return extract_id(token)
+
+    def watch(self, folder: str | Path, *, on_report=None, **options) -> None:
+        """Import what appears in `folder` until interrupted (index/watch.py)."""
+        from index.watch import watch_folder
+
+        watch_folder(self, folder, on_report=on_report, **options)

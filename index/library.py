@@ -77,6 +77,36 @@ class Library(IndexKeeping, Importing):
     def __exit__(self, *exc) -> None:
         self.close()
 
+    # ---- text helpers for the front ends (pure functions of the core's rules) ----------------
+
+    @staticmethod
+    def highlight_spans(text: str, terms) -> list[tuple[int, int]]:
+        """Where the search terms (SearchHits.terms) occur in `text`, as the index reads words."""
+        from index.highlight import highlight_spans
+
+        return list(highlight_spans(text, terms))
+
+    @staticmethod
+    def snippet(text: str, terms, *, width: int):
+        """(a part of `text` around its first matches, at most `width` long; their spans)."""
+        from index.highlight import snippet
+
+        return snippet(text, terms, width=width)
+
+    @staticmethod
+    def decode_latex(text: str) -> str:
+        """LaTeX in a title or abstract read as text (`na\\"{\\i}ve` -> `naïve`)."""
+        from index.latex_text import plain_text
+
+        return plain_text(text)
+
+    @staticmethod
+    def recent_days(count: int, today=None) -> list:
+        """The last `count` days (datetime.date), oldest first, ending on `today`."""
+        from index.daily_api import recent_days
+
+        return recent_days(count, today)
+
     # ---- services handed out to the front ends ---------------------------------------------
 
     @property
@@ -85,6 +115,27 @@ class Library(IndexKeeping, Importing):
         from index.export.service import Exports
 
         return Exports(self)
+
+    @property
+    def care(self):
+        """The doctor's checks and repairs, and backups (index/care.py)."""
+        from index.care import Care
+
+        return Care(self)
+
+    @staticmethod
+    def validate_backup(path: str | Path) -> dict:
+        """Check a backup file (a one-line error when it is not one this version can restore)."""
+        from index.care import validate_backup
+
+        return validate_backup(Path(path))
+
+    @staticmethod
+    def restore_backup(data_dir: str | Path, path: str | Path) -> dict:
+        """Replace the (closed) library in `data_dir` with a backup: {"papers", "previous"...}."""
+        from index.care import restore_backup
+
+        return restore_backup(Path(data_dir), Path(path))
 
     # ---- reading -------------------------------------------------------------------------------
 
