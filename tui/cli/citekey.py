@@ -10,9 +10,10 @@ from tui.cli.output import EXIT_OK
 
 
 def add_parsers(subparsers) -> None:
-    p = subparsers.add_parser("citekey", help="rename a paper's citation key",
-                              description="Give a paper a new citation key. Keys are unique; documents "
-                                          "that cite the old key must be updated by hand.")
+    p = subparsers.add_parser(
+        "citekey", help="rename a paper's citation key",
+        description="Give a paper a new citation key. Keys are unique; documents that cite the "
+                    "old key must be updated by hand.")
     p.add_argument("key", help="paper key, citation key, or a unique prefix")
     p.add_argument("new", metavar="NEWKEY", help="the new citation key")
     p.set_defaults(handler=run_citekey)

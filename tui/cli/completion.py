@@ -1,8 +1,9 @@
 """`papershelf completion bash|zsh|fish`: shell completion through argcomplete.
 
 The script it prints asks `papershelf` itself what to complete (argcomplete runs the command
-with `_ARGCOMPLETE` set; the entry point's `main` hands over to `complete` before parsing). So commands
-and options always match this version, and citation keys and tags come from the library.
+with `_ARGCOMPLETE` set; `main` in entry.py hands over to `complete` before parsing). So
+commands and options always match this version, and citation keys and tags come from the
+library.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ from tui.cli.output import EXIT_OK, EXIT_PROBLEMS, line, print_json
 
 
 def add_parsers(subparsers) -> None:
-    p = subparsers.add_parser("doctor", help="check the library (and repair what is safe to repair)",
-                              description="Check the database, the operation log and the search "
-                                          "index. Exits 1 while problems remain.")
+    p = subparsers.add_parser(
+        "doctor", help="check the library (and repair what is safe to repair)",
+        description="Check the database, the operation log and the search index. "
+                    "Exits 1 while problems remain.")
     p.add_argument("--repair", action="store_true",
                    help="rebuild the search index and write pending updates; never deletes data")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -36,13 +36,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.command is not None:
-            return run_command(args)
+            return dispatch(args)
     finally:
         sys.stdout, sys.stderr = streams
     return open_app(args)
 
 
-def run_command(args) -> int:
+def dispatch(args) -> int:
+    """Run the parsed command on the opened library; every error it raises on purpose
+    (PapershelfError) becomes one line on stderr and exit code 1."""
     from index.library import Library
 
     try:

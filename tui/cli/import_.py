@@ -12,13 +12,15 @@ from tui.cli.output import (EXIT_OK, EXIT_USAGE, ProgressBar, print_report,
 
 
 def add_parsers(subparsers) -> None:
-    p = subparsers.add_parser("import", help="import Daily Papers pages and other files",
-                              description="Import files; the format is detected from the content.")
+    p = subparsers.add_parser(
+        "import", help="import Daily Papers pages and other files",
+        description="Import files; the format is detected from the content.")
     p.add_argument("files", nargs="*", metavar="FILE",
                    help="files to import; a folder imports the files in it")
     p.add_argument("-r", "--recursive", action="store_true",
                    help="with a folder, also import the files in its subfolders")
-    p.add_argument("--dry-run", action="store_true", help="report what would change, change nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="report what would change, change nothing")
     p.add_argument("--watch", metavar="FOLDER", help="keep importing files dropped into FOLDER")
     p.add_argument("--resolve", action="store_true",
                    help="then look the imported titles up on arXiv (see `papershelf resolve -h`)")
