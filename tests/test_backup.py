@@ -269,9 +269,9 @@ def test_restore_then_sync_loses_nothing(tmp_path):
 
 
 def test_cli_restore_handler_works_without_an_open_library(tmp_path, capsys):
-    """cmd_restore accepts lib=None (what main() passes once it honours needs_library=False)."""
-    from tui.cli import build_parser
-    from tui.cli_care import cmd_restore
+    """run_restore accepts lib=None (what main() passes for needs_library=False)."""
+    from tui.cli.backup import run_restore
+    from tui.cli.parser import build_parser
 
     data = tmp_path / "lib"
     with Library.open(data) as lib:
@@ -280,7 +280,7 @@ def test_cli_restore_handler_works_without_an_open_library(tmp_path, capsys):
     (data / "library.sqlite3").write_bytes(b"garbage" * 1000)
     args = build_parser().parse_args(["--data-dir", str(data), "restore", str(good)])
     assert args.needs_library is False
-    assert cmd_restore(args, None) == 0
+    assert run_restore(args, None) == 0
     with Library.open(data) as lib:
         assert lib.store.count() == 4
     assert "damaged" in " ".join(p.name for p in (data / "backups").iterdir())

@@ -349,7 +349,7 @@ def test_version_help_and_stats(run, imported, capsys):
 
 
 def test_bare_command_without_app_prints_help_or_opens_app(monkeypatch):
-    import tui.cli as cli
+    import tui.cli.entry as entry
 
     called = {}
 
@@ -357,7 +357,7 @@ def test_bare_command_without_app_prints_help_or_opens_app(monkeypatch):
         called["app"] = args.data_dir
         return 0
 
-    monkeypatch.setattr(cli, "open_app", fake_open_app)
+    monkeypatch.setattr(entry, "open_app", fake_open_app)
     assert main(["--data-dir", "/tmp/x"]) == 0 and called["app"] == "/tmp/x"
 
 

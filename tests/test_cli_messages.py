@@ -10,7 +10,8 @@ import stat
 import pytest
 
 from samples import dense_page
-from tui.cli import build_parser, main
+from tui.cli import main
+from tui.cli.parser import build_parser
 
 PAIRS = [
     ("Sparse Routing for Tiny Language Models", "We route tokens sparsely in small models."),
@@ -152,7 +153,7 @@ def test_copy_in_tmux_says_what_was_sent(run, monkeypatch, capsys):
 
 
 def test_progress_names_the_indexing_phase():
-    from tui.cli_progress import ProgressBar
+    from tui.cli.output import ProgressBar
 
     bar = ProgressBar("importing", then="indexing", force=True)
     with bar:

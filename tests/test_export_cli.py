@@ -164,7 +164,7 @@ def test_citekey_rename_checked(data, capsys):
 def test_cli_export_does_not_import_textual():
     import subprocess
 
-    code = ("import sys, tui.cli_export, tui.cli; tui.cli.build_parser(); "
+    code = ("import sys, tui.cli.export, tui.cli.parser; tui.cli.parser.build_parser(); "
             "sys.exit(any(m.split('.')[0] == 'textual' for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 

@@ -6,7 +6,7 @@ is a problem with its line number.
 A list names papers but says nothing about them, so parse() returns one record per id with
 `title = "arXiv:<id>"` and extra["needs_fetch"] = True; the title is a placeholder that is
 visible as such, never a guess. Whoever stores these records fetches the metadata first:
-`papershelf add ID...` (tui/cli_sources.py) and `Library.import_files` both call
+`papershelf add ID...` (tui/cli/add.py) and `Library.import_files` both call
 `index.arxiv_api.fetch_arxiv`, which returns the real records and turns every id arXiv does
 not know into a rejected problem. parse() itself stays offline, so detecting the format, the
 fuzz tests and dry runs never touch the network.

@@ -6,9 +6,7 @@ import json
 import sys
 
 from index.model import PapershelfError
-from index.textsafe import json_safe, terminal_safe
-
-EXIT_OK, EXIT_USER_ERROR = 0, 1
+from tui.cli.output import EXIT_OK, describe, line, print_json
 
 DESCRIPTION = """\
 Sync this library with your other machines through a folder that Dropbox, Syncthing,
@@ -17,9 +15,9 @@ Nextcloud or iCloud replicates. Each machine appends its own changes to its own 
 remembered, so later runs need no argument."""
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sync", help="sync with your other machines through a shared folder",
-                       description=DESCRIPTION)
+def add_parsers(subparsers) -> None:
+    p = subparsers.add_parser("sync", help="sync with your other machines through a shared folder",
+                              description=DESCRIPTION)
     p.add_argument("folder", nargs="?", metavar="FOLDER",
                    help="the shared folder (remembered in config.toml [sync] folder)")
     p.add_argument("--status", action="store_true",
@@ -30,10 +28,6 @@ def register(sub) -> None:
                         "the other, or the merge with conflict markers")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=run_sync)
-
-
-def _line(text) -> str:
-    return terminal_safe(str(text), single_line=True)
 
 
 def _folder(args):
@@ -72,14 +66,14 @@ def run_sync(args, lib) -> int:
         }, indent=2))
         return EXIT_OK
     for message in report.messages:
-        print(f"note: {_line(message)}", file=sys.stderr)
+        print(f"note: {line(message)}", file=sys.stderr)
     for problem in report.problems[:20]:
-        print(f"skipped: {_line(problem)}", file=sys.stderr)
+        print(f"skipped: {line(problem)}", file=sys.stderr)
     if len(report.problems) > 20:
         print(f"skipped: ... and {len(report.problems) - 20} more", file=sys.stderr)
     if report.snapshot_loaded:
-        print(f"started from snapshot {_line(report.snapshot_loaded)}", file=sys.stderr)
-    print(f"synced with {_line(folder)}: {report.summary()}")
+        print(f"started from snapshot {line(report.snapshot_loaded)}", file=sys.stderr)
+    print(f"synced with {line(folder)}: {report.summary()}")
     if report.conflicts:
         print("see them with `papershelf sync --status`; settle one with "
               "`papershelf sync --resolve KEY --keep mine|theirs|both|merged`", file=sys.stderr)
@@ -91,27 +85,27 @@ def _status(args, lib, folder) -> int:
 
     status = sync.sync_status(lib, folder)
     if args.json:
-        print(json_safe(json.dumps(status, indent=2, ensure_ascii=False)))
+        print_json(status)
         return EXIT_OK
     print(f"this device: {status['device']}  ({status['ops']} changes, last "
           f"{status['last_time'] or 'never'})")
     if status["forked_from"]:
         print(f"  (took a new device id; it was {status['forked_from']})")
-    print(f"sync folder: {_line(folder) if folder else '(none yet: papershelf sync FOLDER)'}")
+    print(f"sync folder: {line(folder) if folder else '(none yet: papershelf sync FOLDER)'}")
     if not status["devices"]:
         print("other devices: none seen yet")
     for device in status["devices"]:
         last = device["last_op"] or {}
-        what = f"{last.get('type', '?')} {_line(last.get('key', ''))}".strip()
+        what = f"{last.get('type', '?')} {line(last.get('key', ''))}".strip()
         if last.get("field"):
-            what += f" {_line(last['field'])}"
+            what += f" {line(last['field'])}"
         print(f"  {device['device']}  {device['ops']} changes, last at "
               f"{device['last_time'] or '?'}: {what}")
     conflicts = status["conflicts"]
     if conflicts:
         print(f"note conflicts ({len(conflicts)}):")
         for item in conflicts:
-            print(f"  {item['key']}  {_line(item['title'])}")
+            print(f"  {item['key']}  {line(item['title'])}")
         print("settle one with `papershelf sync --resolve KEY --keep mine|theirs|both|merged`")
     else:
         print("note conflicts: none")
@@ -134,8 +128,6 @@ def _resolve(args, lib) -> int:
         "merged": conflict.merged,
     }[args.keep]
     sync.resolve_conflict(lib, key, text)
-    from tui.cli import describe
-
     print(f"{describe(lib.get(key))}: note conflict settled ({args.keep}); "
           "run `papershelf sync` to share it")
     return EXIT_OK

@@ -1,11 +1,15 @@
 """`papershelf daily [--date YYYY-MM-DD] [--days N]`: fetch Hugging Face Daily Papers.
 
-Loaded by tui/cli.py (COMMAND_MODULES). Offline, an HTTP error, a stalled server or an answer
-that is not Daily Papers JSON is one line on stderr (PapershelfError, printed by cli.main) and
-nothing is stored. Fetching the same day again changes nothing.
+Offline, an HTTP error, a stalled server or an answer that is not Daily Papers JSON is one
+line on stderr (PapershelfError, printed by the entry point) and nothing is stored. Fetching
+the same day again changes nothing.
 """
 
 from __future__ import annotations
+
+import argparse
+
+from tui.cli.output import print_report_problems, report_exit_code
 
 DAILY_HELP = """\
 Fetch the Hugging Face Daily Papers list of a day (default: today) or of the last N days,
@@ -20,12 +24,10 @@ $PAPERSHELF_HF_API overrides the API address (default https://huggingface.co/api
 """
 
 
-def register(sub) -> None:
-    import argparse
-
-    p = sub.add_parser("daily", help="fetch the Hugging Face Daily Papers of a day",
-                       description=DAILY_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_parsers(subparsers) -> None:
+    p = subparsers.add_parser("daily", help="fetch the Hugging Face Daily Papers of a day",
+                              description=DAILY_HELP,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--date", type=_parse_date, metavar="YYYY-MM-DD",
                    help="the day to fetch (default: today)")
     p.add_argument("--days", type=_positive, default=1, metavar="N",
@@ -36,8 +38,7 @@ def register(sub) -> None:
 
 
 def _parse_date(text: str):
-    import argparse
-    from datetime import date
+    from datetime import date  # only when --date is given: not at every start-up
 
     try:
         return date.fromisoformat(text)
@@ -46,8 +47,6 @@ def _parse_date(text: str):
 
 
 def _positive(text: str) -> int:
-    import argparse
-
     try:
         value = int(text)
     except ValueError:
@@ -59,11 +58,10 @@ def _positive(text: str) -> int:
 
 def run_daily(args, lib) -> int:
     from index.daily_api import recent_days
-    from tui.cli import print_report_problems
 
     days = recent_days(args.days, args.date)
     report, line = lib.fetch_daily(days, timeout=args.timeout)
     print_report_problems(report)
     print(line)
-    return 0 if not report.rejected or report.added or report.merged or report.unchanged else 1
+    return report_exit_code(report)
 

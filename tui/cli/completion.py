@@ -1,14 +1,17 @@
 """`papershelf completion bash|zsh|fish`: shell completion through argcomplete.
 
 The script it prints asks `papershelf` itself what to complete (argcomplete runs the command
-with `_ARGCOMPLETE` set; `tui.cli.main` hands over to `complete` before parsing). So commands
-and options always match this version, and citation keys and tags come from the library.
+with `_ARGCOMPLETE` set; `main` in entry.py hands over to `complete` before parsing). So
+commands and options always match this version, and citation keys and tags come from the
+library.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from tui.cli.output import EXIT_OK
 
 SHELLS = ("bash", "zsh", "fish")
 MAX_CANDIDATES = 200
@@ -25,10 +28,10 @@ PAPER_ARGUMENTS = {("*", "key"), ("*", "keys"), ("sync", "resolve")}
 TAG_ARGUMENTS = {("tag", "tags"), ("untag", "tags"), ("*", "tag")}
 
 
-def register(sub) -> None:
-    p = sub.add_parser("completion", help="print the shell completion script",
-                       description=INSTALL_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_parsers(subparsers) -> None:
+    p = subparsers.add_parser("completion", help="print the shell completion script",
+                              description=INSTALL_HELP,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("shell", choices=SHELLS, help="the shell to complete in")
     p.set_defaults(handler=run_completion, needs_library=False, flush_index=False)
 
@@ -37,7 +40,7 @@ def run_completion(args, lib) -> int:
     import argcomplete
 
     sys.stdout.write(argcomplete.shellcode(["papershelf"], shell=args.shell))
-    return 0
+    return EXIT_OK
 
 
 def complete(parser: argparse.ArgumentParser) -> None:

@@ -1,15 +1,20 @@
 """`papershelf add ID_OR_URL...`: fetch papers from the arXiv API and add them.
 
-Loaded by tui/cli.py (COMMAND_MODULES). Accepts arXiv ids (2101.01234, 2101.01234v2,
+Accepts arXiv ids (2101.01234, 2101.01234v2,
 hep-th/9901001, arXiv:2101.01234), arxiv.org/abs|pdf URLs and huggingface.co/papers/<id>
 URLs. Arguments that are none of these are a user error (exit 1) before anything goes online.
 Ids arXiv does not know are reported as rejected with their reason; an offline machine gets
-one clear line (PapershelfError, printed by cli.main) and nothing is stored.
+one clear line (PapershelfError, printed by the entry point) and nothing is stored.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from index.model import ImportReport
+from index.textsafe import terminal_safe
+from tui.cli.output import EXIT_USER_ERROR, print_report, report_exit_code
 
 ADD_HELP = """\
 Fetch title, authors, abstract and links from the arXiv API and add the papers.
@@ -24,10 +29,8 @@ To import a file listing ids (one per line, # comments), use `papershelf import 
 """
 
 
-def register(sub) -> None:
-    import argparse
-
-    p = sub.add_parser(
+def add_parsers(subparsers) -> None:
+    p = subparsers.add_parser(
         "add",
         help="add papers by arXiv id or arxiv.org / huggingface.co/papers URL",
         description=ADD_HELP,
@@ -43,9 +46,7 @@ def register(sub) -> None:
 
 def run_add(args, lib) -> int:
     from index.arxiv_api import fetch_arxiv
-    from index.model import ImportReport
     from index.sources.arxiv_ids import extract_id
-    from index.textsafe import terminal_safe
 
     ids, bad = [], []
     for token in args.ids:
@@ -55,23 +56,10 @@ def run_add(args, lib) -> int:
         shown = terminal_safe(token, single_line=True)
         print(f"papershelf add: not an arXiv id or URL: {shown}", file=sys.stderr)
     if bad:
-        return 1
+        return EXIT_USER_ERROR
     fetched = fetch_arxiv(ids, timeout=getattr(args, "timeout", 10.0))
     dry_run = bool(getattr(args, "dry_run", False))
     report = lib.add(fetched.records, dry_run=dry_run) if fetched.records else ImportReport()
     report.rejected = list(fetched.problems) + list(report.rejected)
-    _print_report(report, dry_run=dry_run)
-    return 1 if report.rejected and not (report.added or report.merged or report.unchanged) else 0
-
-
-def _print_report(report, *, dry_run: bool) -> None:
-    try:
-        from tui.cli import print_report
-    except ImportError:  # pragma: no cover - cli.py always has it
-        print_report = None
-    if print_report is not None:
-        print_report(report, dry_run=dry_run)
-        return
-    for problem in report.rejected:
-        print(f"rejected: {problem}", file=sys.stderr)
-    print(("dry run, would have: " if dry_run else "") + report.summary())
+    print_report(report, dry_run=dry_run)
+    return report_exit_code(report)

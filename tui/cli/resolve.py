@@ -3,14 +3,17 @@ came without an id, so a Daily Papers import can be cited. The work is index/res
 
 Prints each match, then the titles arXiv has no exact match for, then a summary. Offline: one
 line, nothing changed. A failure or Ctrl+C halfway keeps what was already resolved and says
-so. Loaded by tui/cli.py (COMMAND_MODULES).
+so.
 """
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+from index.model import PapershelfError
 from index.textsafe import terminal_safe
+from tui.cli.output import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, ProgressBar
 
 RESOLVE_HELP = """\
 Look papers without an arXiv id up on arXiv by title, and merge exact matches into them
@@ -29,12 +32,10 @@ examples:
 """
 
 
-def register(sub) -> None:
-    import argparse
-
-    p = sub.add_parser("resolve", help="find arXiv ids, authors and years for listed titles",
-                       description=RESOLVE_HELP,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+def add_parsers(subparsers) -> None:
+    p = subparsers.add_parser("resolve", help="find arXiv ids, authors and years for listed titles",
+                              description=RESOLVE_HELP,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("query", nargs="*", help="which papers (a search; default: all)")
     p.add_argument("--retry", action="store_true",
                    help="ask again for titles arXiv did not have within the last week")
@@ -44,8 +45,6 @@ def register(sub) -> None:
 
 
 def run_resolve(args, lib) -> int:
-    from index.model import PapershelfError
-
     keys = None
     if args.query:
         hits = lib.search(" ".join(args.query), limit=None)
@@ -57,15 +56,13 @@ def run_resolve(args, lib) -> int:
 
 def resolve_and_report(lib, keys, *, retry: bool = False, timeout: float = 10.0) -> int:
     """Resolve `keys` (None: every paper without an id); print the outcome; an exit code."""
-    from tui.cli import progress_bar
-
-    with progress_bar("asking arXiv") as bar:
+    with ProgressBar("asking arXiv") as bar:
         report = lib.find_on_arxiv(keys, progress=bar.update, timeout=timeout,
                                    retry_misses=retry)
     if report.error and not report.requests:  # offline: one line, nothing changed
         print(f"papershelf resolve: {terminal_safe(report.error, single_line=True)}; "
               "nothing changed", file=sys.stderr)
-        return 1
+        return EXIT_USER_ERROR
     for title, arxiv_id in report.resolved:
         print(f"arXiv:{arxiv_id}  {terminal_safe(_shown(title), single_line=True)}")
     if report.unmatched:
@@ -80,12 +77,12 @@ def resolve_and_report(lib, keys, *, retry: bool = False, timeout: float = 10.0)
     if report.interrupted:
         print(f"papershelf resolve: interrupted; the {len(report.resolved)} resolved so far "
               "are kept", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     if report.error:
         print(f"papershelf resolve: stopped: {terminal_safe(report.error, single_line=True)}; "
               f"the {len(report.resolved)} resolved before it are kept", file=sys.stderr)
-        return 1
-    return 0
+        return EXIT_USER_ERROR
+    return EXIT_OK
 
 
 def _shown(title: str) -> str:
