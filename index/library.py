@@ -354,6 +354,13 @@ class Library(IndexKeeping, Importing):
             self._profile = (signature, build_profile(liked, self.term_stats()))
         return self._profile[1]
 
+    def count(self, *, starred: bool | None = None, tag: str | None = None) -> int:
+        """How many papers (starred, or with this tag), counted in SQL."""
+        filters = {} if starred is None else {"starred": starred}
+        if tag is not None:
+            filters["tags"] = [normalise_tag(tag)]
+        return self.store.count(**filters)
+
     def all_tags(self) -> list[tuple[str, int]]:
         return self.store.tag_counts()
 

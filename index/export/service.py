@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from index.model import ExportOptions, Paper, PapershelfError, Selection, normalise_tag
+from index.model import ExportOptions, Paper, PapershelfError, Selection
 
 Progress = Callable[[int, int], None]
 # What `copy` can put on the clipboard, and how the message names it.
@@ -44,10 +44,10 @@ class Exports:
         if selection.query is not None:
             return lib.search(selection.query, limit=1).total
         if selection.starred:
-            return lib.store.count(starred=True)
+            return lib.count(starred=True)
         if selection.tag is not None:
-            return lib.store.count(tags=[normalise_tag(selection.tag)])
-        return lib.store.count()
+            return lib.count(tag=selection.tag)
+        return lib.count()
 
     @staticmethod
     def render(papers: Sequence[Paper], fmt: str, options: ExportOptions | None = None,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from index.model import ImportReport
 from index.textsafe import terminal_safe
 from tui.cli.output import EXIT_USER_ERROR, print_report, report_exit_code
 
@@ -45,21 +44,16 @@ def add_parsers(subparsers) -> None:
 
 
 def run_add(args, lib) -> int:
-    from index.arxiv_api import fetch_arxiv
-    from index.sources.arxiv_ids import extract_id
-
     ids, bad = [], []
     for token in args.ids:
-        found = extract_id(token)
+        found = lib.arxiv_id_in(token)
         (ids if found else bad).append(found or token)
     for token in bad:
         shown = terminal_safe(token, single_line=True)
         print(f"papershelf add: not an arXiv id or URL: {shown}", file=sys.stderr)
     if bad:
         return EXIT_USER_ERROR
-    fetched = fetch_arxiv(ids, timeout=getattr(args, "timeout", 10.0))
     dry_run = bool(getattr(args, "dry_run", False))
-    report = lib.add(fetched.records, dry_run=dry_run) if fetched.records else ImportReport()
-    report.rejected = list(fetched.problems) + list(report.rejected)
+    report = lib.add_from_arxiv(ids, timeout=getattr(args, "timeout", 10.0), dry_run=dry_run)
     print_report(report, dry_run=dry_run)
     return report_exit_code(report)

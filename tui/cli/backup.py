@@ -29,10 +29,8 @@ def add_parsers(subparsers) -> None:
 
 
 def run_backup(args, lib) -> int:
-    from index.backup import backup
-
-    path = backup(lib, Path(args.path) if args.path else None, force=args.force)
-    count = lib.store.count()
+    path = lib.care.backup(Path(args.path) if args.path else None, force=args.force)
+    count = lib.count()
     print(f"backed up {count} paper{'' if count == 1 else 's'} to {line(path)}")
     return EXIT_OK
 
@@ -40,9 +38,9 @@ def run_backup(args, lib) -> int:
 def run_restore(args, lib) -> int:
     """`lib` is None when the entry point honours needs_library=False; a caller that opened
     the library anyway gets it closed before the file is replaced."""
-    from index.backup import restore, validate
+    from index.library import Library
 
-    validate(Path(args.path))  # before touching the open library: a bad file changes nothing
+    Library.validate_backup(args.path)  # before touching the open library: a bad file changes nothing
     if lib is not None:
         data_dir = lib.data_dir
         lib.close()  # restore replaces the database file; nothing may hold it open here
@@ -50,7 +48,7 @@ def run_restore(args, lib) -> int:
         from index.config import data_dir as default_data_dir
 
         data_dir = default_data_dir(args.data_dir)
-    info = restore(data_dir, Path(args.path))
+    info = Library.restore_backup(data_dir, args.path)
     count = info["papers"]
     print(f"restored {count} paper{'' if count == 1 else 's'} from {line(args.path)}")
     if info["previous"]:

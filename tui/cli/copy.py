@@ -20,29 +20,14 @@ def add_parsers(subparsers) -> None:
     p.set_defaults(handler=run_copy, flush_index=False)
 
 
-def copy_payload(paper, what: str) -> str:
-    if what == "key":
-        from index.export.bibtex import citekey_for
-
-        return citekey_for(paper)
-    if what == "bibtex":
-        from index.export.bibtex import bibtex_entry
-
-        return bibtex_entry(paper)
-    from index.clipboard import markdown_link
-
-    return markdown_link(paper)
-
-
 def run_copy(args, lib) -> int:
-    from index.clipboard import copied_message, copy_text, osc52_to_terminal
-
+    exports = lib.exports
     paper = lib.get(lib.resolve(args.key))
-    text = copy_payload(paper, args.what)
-    method = copy_text(text, osc52=osc52_to_terminal)
-    if args.what in ("key", "bibtex"):
+    text = exports.clipboard_text([paper], args.what)
+    method = exports.copy(text, osc52=exports.osc52_to_terminal)
+    if exports.uses_citekeys(args.what):
         lib.citekeys_used([paper.key])
     shown = {"key": "citation key", "bibtex": "BibTeX entry", "markdown": "Markdown link"}
     what = shown[args.what] + (f" {text}" if args.what == "key" else "")
-    print(copied_message(terminal_safe(what, single_line=True), method), file=sys.stderr)
+    print(exports.copied_message(terminal_safe(what, single_line=True), method), file=sys.stderr)
     return EXIT_OK

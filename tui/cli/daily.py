@@ -57,9 +57,7 @@ def _positive(text: str) -> int:
 
 
 def run_daily(args, lib) -> int:
-    from index.daily_api import recent_days
-
-    days = recent_days(args.days, args.date)
+    days = lib.recent_days(args.days, args.date)
     report, line = lib.fetch_daily(days, timeout=args.timeout)
     print_report_problems(report)
     print(line)

@@ -17,23 +17,12 @@ def add_parsers(subparsers) -> None:
 
 
 def run_doctor(args, lib) -> int:
-    from index import doctor
-
-    report = doctor.check(lib)
+    report = lib.care.check()
     actions: list[str] = []
     before = report
     if args.repair and any(f.repairable for f in report.findings):
-        if any(f.fix in ("sqlite-reindex", "clock") for f in report.findings):
-            from index.backup import auto_backup
-
-            try:  # repairs that write to the database get a safety copy first
-                saved = auto_backup(lib, reason="before-repair")
-                if saved:
-                    actions.append(f"saved the library as it was to {saved}")
-            except Exception as exc:  # noqa: BLE001 - a damaged database may not copy
-                actions.append(f"could not save a copy first ({exc}); repairing anyway")
-        actions += doctor.repair(lib, report)
-        report = doctor.check(lib)
+        actions = lib.care.repair(report)  # a safety copy first when a repair writes
+        report = lib.care.check()
     if args.json:
         data = report.to_json()
         if args.repair:

@@ -87,10 +87,8 @@ def prepare_index(lib) -> None:
 def take_daily_backup(lib) -> str | None:
     """The day's automatic backup. Failing to take it never blocks the command: returns a
     warning to show once the command has succeeded, or None."""
-    from index.backup import daily_backup
-
     try:
-        daily_backup(lib)
+        lib.care.daily_backup()
     except Exception as exc:  # noqa: BLE001 - a backup problem must not stop an import
         reason = terminal_safe(str(exc), single_line=True)
         return f"papershelf: warning: no automatic backup today ({reason})"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from index.export import FORMATS, ExportOptions, render, write_export
-from index.model import PapershelfError
+from index.model import EXPORT_FORMATS, ExportOptions, PapershelfError, Selection
 from index.textsafe import terminal_safe
 from tui.cli.output import EXIT_OK, EXIT_USER_ERROR, ProgressBar, discard_stdout
 
@@ -31,7 +30,7 @@ def add_parsers(subparsers) -> None:
     p = subparsers.add_parser("export", help="export to BibTeX, Markdown or Obsidian notes",
                               description=EXPORT_HELP,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--format", "-f", choices=FORMATS, default="bibtex",
+    p.add_argument("--format", "-f", choices=EXPORT_FORMATS, default="bibtex",
                    help="output format (default: bibtex)")
     scope = p.add_mutually_exclusive_group()
     scope.add_argument("--query", "-q", metavar="Q", help="the papers a search query finds")
@@ -50,24 +49,15 @@ def add_parsers(subparsers) -> None:
     p.set_defaults(handler=run_export, flush_index=False)
 
 
-def select_papers(args, lib) -> list:
-    if args.query is not None:
-        hits = lib.search(args.query, limit=None)
-        if hits.error:
-            raise PapershelfError(f"bad query: {hits.error}")
-        return lib.get_many(hits.keys)
-    if args.starred:
-        return lib.list_papers(starred=True)
-    if args.tag is not None:
-        return lib.list_papers(tag=args.tag)
+def selection(args, lib) -> Selection:
+    """The export's scope options as the Selection the app's export dialog makes too."""
     if args.keys:
-        keys = list(dict.fromkeys(lib.resolve(k) for k in args.keys))
-        return lib.get_many(keys)
-    return list(lib.all_papers())
+        return Selection(keys=tuple(lib.resolve(k) for k in args.keys))
+    return Selection(query=args.query, starred=args.starred, tag=args.tag)
 
 
 def run_export(args, lib) -> int:
-    papers = select_papers(args, lib)
+    papers = lib.exports.papers(selection(args, lib))
     if not papers:
         print("papershelf export: no papers match; nothing written", file=sys.stderr)
         return EXIT_USER_ERROR
@@ -79,9 +69,10 @@ def run_export(args, lib) -> int:
     bar.enabled = bar.enabled and len(papers) >= PROGRESS_FROM
     with bar:
         if args.output and args.output != "-":
-            summary = write_export(papers, args.format, args.output, options, progress=bar.update)
+            summary = lib.exports.write(papers, args.format, args.output, options,
+                                        progress=bar.update)
         else:
-            text = render(papers, args.format, options, progress=bar.update)
+            text = lib.exports.render(papers, args.format, options, progress=bar.update)
     lib.citekeys_used([p.key for p in papers])
     if args.output and args.output != "-":
         print(terminal_safe(summary, single_line=True), file=sys.stderr)

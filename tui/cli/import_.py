@@ -46,15 +46,13 @@ def run_import(args, lib) -> int:
 
 
 def _watch(args, lib) -> int:
-    from index.watch import watch_folder
-
     def show(path, report):
         print(f"{terminal_safe(str(path))}: {report.summary()}", flush=True)
         print_report_problems(report)
 
     print(f"watching {terminal_safe(args.watch)} (ctrl+c to stop)", file=sys.stderr)
     try:
-        watch_folder(lib, Path(args.watch), on_report=show)
+        lib.watch(Path(args.watch), on_report=show)
     except KeyboardInterrupt:  # the normal way to stop watching
         print("stopped watching", file=sys.stderr)
     return EXIT_OK

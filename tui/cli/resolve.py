@@ -86,6 +86,6 @@ def resolve_and_report(lib, keys, *, retry: bool = False, timeout: float = 10.0)
 
 
 def _shown(title: str) -> str:
-    from index.latex_text import plain_text
+    from index.library import Library
 
-    return plain_text(title)
+    return Library.decode_latex(title)

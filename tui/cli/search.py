@@ -31,8 +31,6 @@ def add_parsers(subparsers) -> None:
 
 
 def run_search(args, lib) -> int:
-    from index.highlight import snippet
-
     hits = lib.search(" ".join(args.query), limit=args.limit)
     if hits.error or hits.hint:
         raise PapershelfError(f"bad query: {hits.error or hits.hint}")
@@ -44,7 +42,8 @@ def run_search(args, lib) -> int:
     bold = sys.stdout.isatty()
     for paper in papers:
         print(paper_line(paper))
-        text, spans = snippet(terminal_safe(paper.display_abstract, single_line=True), hits.terms, width=150)
+        text, spans = lib.snippet(terminal_safe(paper.display_abstract, single_line=True),
+                                  hits.terms, width=150)
         if text:
             print("      " + _mark(text, spans, bold))
     shown = f"{len(papers)} of {hits.total}" if hits.total > len(papers) else str(hits.total)
