@@ -210,10 +210,6 @@ class Library(IndexKeeping, Importing):
             shown.append(f"{paper.citekey or paper.key} “{title}”")
         return "; ".join(shown) + (" ..." if len(keys) > 5 else "")
 
-    def citekey_owner(self, citekey: str) -> str | None:
-        """The key of the paper using `citekey` (ignoring case), or None."""
-        return self.store.key_for_citekey(citekey)
-
     def list_papers(self, *, starred: bool | None = None, tag: str | None = None,
                     status: str | None = None, limit: int | None = None) -> list[Paper]:
         keys = self.store.filtered_keys(
