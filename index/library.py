@@ -27,15 +27,12 @@ from index.model import (
     PapershelfError,
     normalise_tag,
 )
+from index.backup import INDEX_STALE_MARKER, backup_before_migration
 from index.store import Store
 from index.textsafe import has_control_characters
 from index.folders import folder_files  # noqa: F401 - for the front ends
 
 Progress = Callable[[int, int], None]
-# Present while the search index may describe another library than the store (written by a
-# restore before it swaps the database in): the index is then rebuilt before it is used,
-# whichever engine writes it and wherever the restore was stopped.
-INDEX_STALE_MARKER = "search-index.stale"
 # "For you" in the app keeps each unread paper's words between rankings from this many unread
 # papers on: it then re-ranks 100k papers in ~1.5 s instead of ~5 s. (A one-shot command does
 # not ask: it would only pay for building what it never reuses.)
@@ -44,6 +41,8 @@ KEEP_WORDS_FROM = 20_000
 OLD_INDEX_DIRS = ("whoosh",)
 # Index updates are committed this many papers at a time (bounds a big import's memory).
 FLUSH_CHUNK = 20_000
+# Seconds a write to the search index waits for another process's writer lock.
+WRITER_TIMEOUT = 5.0
 # Past this many papers the app suggests the FTS5 engine (once; it never switches by itself).
 SUGGEST_FTS5_FROM = 50_000
 
@@ -58,15 +57,6 @@ class SearchHits:
     hint: str | None = None  # part of it was read leniently (see index/query.py)
 
 
-def mark_index_stale(data_dir: Path) -> None:
-    """Say, durably, that the search index must be rebuilt before its next use."""
-    from index.fileio import fsync_dir, write_atomic
-
-    write_atomic(Path(data_dir) / INDEX_STALE_MARKER,
-                 b"the library was replaced (restore): rebuild the search index\n")
-    fsync_dir(Path(data_dir))
-
-
 def download_daily(days: Sequence | None = None, *, timeout: float = 15.0):
     """The Hugging Face Daily Papers lists of these days (default today), fetched but not yet
     added (index.daily_api.DailyFetch): the network part of Library.fetch_daily, which the app
@@ -77,10 +67,12 @@ def download_daily(days: Sequence | None = None, *, timeout: float = 15.0):
 
 
 class Library:
-    def __init__(self, data_dir: Path, store: Store, engine: str | None = None):
+    def __init__(self, data_dir: Path, store: Store, engine: str | None = None, *,
+                 writer_timeout: float = WRITER_TIMEOUT):
         self.data_dir = data_dir
         self.store = store
         self.engine_name = engine or _configured_engine()
+        self.writer_timeout = writer_timeout
         self._index = None  # opened on first use: the CLI's `star` never pays for the index
         # Why the index could not be written in this session, once it has failed: later
         # flushes give up at once instead of waiting on the same lock or disk again.
@@ -91,9 +83,14 @@ class Library:
         self._words = None  # (store change mark, index.foryou.WordCache), for big libraries
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None) -> Library:
+    def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None,
+             writer_timeout: float | None = None) -> Library:
+        """`writer_timeout`: how long a write to the search index waits for another process
+        that holds the index's writer lock (default WRITER_TIMEOUT)."""
         directory = config_mod.data_dir(data_dir)
-        return cls(directory, Store(directory), engine)
+        store = Store(directory, before_upgrade=backup_before_migration)
+        return cls(directory, store, engine,
+                   writer_timeout=WRITER_TIMEOUT if writer_timeout is None else writer_timeout)
 
     def close(self) -> None:
         if self._index is not None:
@@ -119,7 +116,8 @@ class Library:
         from index.search import SearchIndex, engine_dir
 
         name = engine or self.engine_name
-        return SearchIndex(engine_dir(self.data_dir, name), name)
+        return SearchIndex(engine_dir(self.data_dir, name), name,
+                           writer_timeout=self.writer_timeout)
 
     def open_index(self, progress: Progress | None = None):
         from index.search import IndexUnavailable

@@ -188,21 +188,6 @@ def _segments(directory: Path) -> list[tuple[int, Path]]:
 
 # ---- the store side ------------------------------------------------------------------------------
 
-def _meta(store, k: str, default=None):
-    row = store.db.execute("SELECT v FROM meta WHERE k = ?", (k,)).fetchone()
-    return row[0] if row else default
-
-
-def _set_meta(db, k: str, v) -> None:
-    db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (k, str(v)))
-
-
-def _ensure_schema(store) -> None:
-    if not merge.has_schema(store.db):
-        with store.transaction() as db:
-            merge.ensure_schema(db)
-
-
 @contextmanager
 def _sync_lock(data_dir: Path):
     """One sync at a time per data directory (the app and the CLI may both try)."""
@@ -299,14 +284,15 @@ def _fork(store, own: Path, reason: str) -> str:
     old = store.device
     new = uuid.uuid4().hex[:12]
     published = _published_prefix(store, own)
-    with store.transaction() as db:
-        folded = int(_meta(store, f"sync:folded:{old}", 0))
+    with store.transaction():
+        folded = int(store.meta(f"sync:folded:{old}", 0))
         pending = [op for op in store.ops_since(old, folded) if op.seq <= published]
         if pending:  # published but not yet merged here: merge them under the old id
-            merge.project(db, merge.fold(db, pending))
+            merge.project(store, merge.fold(store, pending))
             folded = published
         moving = store.ops_since(old, published)
         renames = {op.op_id: f"{new}-{i}" for i, op in enumerate(moving, 1)}
+        renumbered = {}
         for i, op in enumerate(moving, 1):
             value = op.value
             if op.type == "set" and op.field == "note" and isinstance(value, dict):
@@ -315,31 +301,15 @@ def _fork(store, own: Path, reason: str) -> str:
                     value["parent"] = renames[value["parent"]]
                 if isinstance(value.get("parents"), list):
                     value["parents"] = [renames.get(p, p) for p in value["parents"]]
-            db.execute("UPDATE ops SET op_id = ?, device = ?, seq = ?, value = ? WHERE op_id = ?",
-                       (renames[op.op_id], new, i, merge._to_json(value), op.op_id))
-        for before, after in renames.items():
-            db.execute("UPDATE registers SET op_id = ? WHERE op_id = ?", (after, before))
-        if renames and merge.has_schema(db):
-            keys = {op.key for op in moving}
-            for before, after in renames.items():
-                db.execute("UPDATE OR REPLACE sync_state SET op_id = ?, field = CASE WHEN field = ? "
-                           "THEN ? ELSE field END WHERE op_id = ?",
-                           (after, "note:" + before, "note:" + after, before))
-            for key in keys:
-                for fld, value in db.execute("SELECT field, value FROM sync_state WHERE key = ? AND "
-                                             "field LIKE 'note:%'", (key,)).fetchall():
-                    data = json.loads(value)
-                    parents = [renames.get(p, p) for p in data["parents"]]
-                    if parents != data["parents"]:
-                        data["parents"] = parents
-                        db.execute("UPDATE sync_state SET value = ? WHERE key = ? AND field = ?",
-                                   (merge._to_json(data), key, fld))
-        _set_meta(db, f"sync:folded:{new}", max(0, folded - published))
-        _set_meta(db, f"sync:folded:{old}", min(folded, published))
-        _set_meta(db, "device_id", new)
-        _set_meta(db, "sync:forked_from", old)
-        store.device = new
-        store.clock.device = new
+            renumbered[op.op_id] = replace(op, op_id=renames[op.op_id], device=new, seq=i,
+                                           value=value)
+        store.renumber_ops(renumbered)
+        if renames and store.has_sync_tables():
+            store.rename_state_ops(renames, {op.key for op in moving})
+        store.set_meta(f"sync:folded:{new}", max(0, folded - published))
+        store.set_meta(f"sync:folded:{old}", min(folded, published))
+        store.set_meta("sync:forked_from", old)
+        store.become_device(new)
     return f"{reason}: this library is now device {new} (was {old}); nothing was lost"
 
 
@@ -353,12 +323,12 @@ def _fork(store, own: Path, reason: str) -> str:
 # Readers keep their place before a damaged line, so they read the repaired lines next time.
 
 def _segment_records(store) -> dict[str, dict]:
-    return json.loads(_meta(store, f"sync:segments:{store.device}", "{}"))
+    return json.loads(store.meta(f"sync:segments:{store.device}", "{}"))
 
 
 def _save_segment_records(store, records: dict[str, dict]) -> None:
-    with store.transaction() as db:
-        _set_meta(db, f"sync:segments:{store.device}", _compact(records))
+    with store.transaction():
+        store.set_meta(f"sync:segments:{store.device}", _compact(records))
 
 
 def _expected_bytes(store, first: int, last: int) -> bytes | None:
@@ -582,7 +552,7 @@ def _read_new(path: Path, rel: str, offset: int, tail: str,
 
 
 def _read_devices(store, root: Path, problems: list[str]):
-    positions = {r[0]: (r[1], r[2]) for r in store.db.execute("SELECT path, offset, tail FROM sync_files")}
+    positions = store.read_positions()
     ops: list[Op] = []
     moved: list[tuple] = []
     devices = root / "devices"
@@ -652,27 +622,26 @@ def _load_snapshot(store, root: Path, problems: list[str]) -> tuple[str | None, 
         except (OSError, ValueError, EOFError, KeyError, TypeError, zlib.error) as exc:
             problems.append(f"snapshots/{path.name}: damaged snapshot ({exc}); replaying the logs")
             continue
-        with store.transaction() as db:
-            merge.merge_rows(db, state)
-            aliases = merge.Aliases(db)
+        with store.transaction():
+            store.upsert_state(state)
+            aliases = merge.Aliases(store)
             for old, new in data.get("aliases", []):
                 aliases.add(old, new)
             own_prefix = f"devices/{store.device}/"
             positions = [(p, o, t) for p, o, t in data.get("positions", [])
                          if not p.startswith(own_prefix)]
-            db.executemany("INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?)", positions)
+            store.save_read_positions(positions)
             # The operations the snapshot covers are copied into the ops table by the next sync
             # (every operation is kept), without merging them again.
-            _set_meta(db, "sync:backfill", _compact([[p, o] for p, o, _ in positions]))
+            store.set_meta("sync:backfill", _compact([[p, o] for p, o, _ in positions]))
             for device, max_seq, covered, last_hlc, last_op in data.get("devices", []):
                 if device != store.device:
-                    db.execute("INSERT OR REPLACE INTO sync_devices VALUES (?, ?, ?, ?, ?, ?)",
-                               (device, max_seq, covered, last_hlc, last_op, time.time()))
+                    store.set_device_row(device, max_seq, covered, last_hlc, last_op, time.time())
             newest = max((r[2] for r in state), default=None)
             if newest:
                 store.clock.observe(Timestamp.decode(newest))
             keys = {r[0] for r in state}
-            merge.project(db, keys)
+            merge.project(store, keys)
         return path.name, keys
     return None, set()
 
@@ -691,35 +660,31 @@ def _backfill(store, root: Path, positions: list, problems: list[str]) -> None:
                 op, _ = parse_line(line)
                 if op is not None and op.device != store.device:
                     ops.append(op)
-    with store.transaction() as db:
-        db.executemany("INSERT OR IGNORE INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       [(o.op_id, o.device, o.seq, o.hlc, o.type, o.key, o.field,
-                         merge._to_json(o.value)) for o in ops])
-        db.execute("DELETE FROM meta WHERE k = 'sync:backfill'")
+    with store.transaction():
+        store.store_ops(ops)
+        store.forget_meta("sync:backfill")
 
 
 def _write_snapshot(store, root: Path, own: Path) -> str | None:
-    db = store.db
-    devices = [tuple(r) for r in db.execute(
-        "SELECT device, max_seq, covered, last_hlc, last_op FROM sync_devices")]
+    devices = store.device_rows()
     total = sum(r[1] for r in devices)
     best = 0
     for path in _snapshot_files(root):
         header = _snapshot_header(path)
         if header:
             best = max(best, int(header.get("ops", 0)))
-    mine = store.db.execute("SELECT MAX(seq) FROM ops WHERE device = ?", (store.device,)).fetchone()[0] or 0
+    mine = store.last_seq(store.device)
     total += mine
     if total - best < SNAPSHOT_EVERY:
         return None
-    positions = [tuple(r) for r in db.execute("SELECT path, offset, tail FROM sync_files")]
+    positions = [(p, o, t) for p, (o, t) in store.read_positions().items()]
     for _, path in _segments(own):
         data = path.read_bytes()
         positions.append((f"devices/{store.device}/{path.name}", len(data), data[-32:].hex()))
     devices.append((store.device, mine, mine, store.clock.last.encode(), None))
     payload = _compact({
-        "state": [list(r) for r in db.execute("SELECT key, field, hlc, op_id, value FROM sync_state")],
-        "aliases": [list(r) for r in db.execute("SELECT old_key, new_key FROM aliases")],
+        "state": store.all_state(),
+        "aliases": store.all_aliases(),
         "positions": positions, "devices": devices,
     }).encode("utf-8")
     header = {"format": SNAPSHOT_FORMAT, "major": 1, "device": store.device, "ops": total,
@@ -762,7 +727,7 @@ def sync_now(lib, folder: str | os.PathLike, *, update_index: bool = True) -> Sy
     root = _root(folder)
     report = SyncReport(str(folder), store.device)
     with _sync_lock(store.data_dir):
-        _ensure_schema(store)
+        store.ensure_sync_tables()
         nonce = machine_nonce(store.data_dir)
         own = root / "devices" / store.device
         why = _check_lease(own, store.device, nonce)
@@ -787,17 +752,15 @@ def sync_now(lib, folder: str | os.PathLike, *, update_index: bool = True) -> Sy
             raise SyncError(f"sync folder {folder}: cannot write ({exc.strerror}); nothing was "
                             "sent") from None
         report.device = store.device
-        first = (store.db.execute("SELECT 1 FROM sync_files LIMIT 1").fetchone() is None
-                 and store.db.execute("SELECT 1 FROM sync_state LIMIT 1").fetchone() is None)
-        if first:
+        if not store.sync_started():
             report.snapshot_loaded, keys = _load_snapshot(store, root, report.problems)
             if report.snapshot_loaded:
                 report.changed += len(keys)
-        elif _meta(store, "sync:backfill"):
-            _backfill(store, root, json.loads(_meta(store, "sync:backfill")), report.problems)
+        elif store.meta("sync:backfill"):
+            _backfill(store, root, json.loads(store.meta("sync:backfill")), report.problems)
         ops, moved = _read_devices(store, root, report.problems)
         report.changed += _apply(store, ops, moved, report)
-        report.conflicts = store.db.execute("SELECT COUNT(*) FROM sync_conflicts").fetchone()[0]
+        report.conflicts = store.conflict_count()
         if update_index:
             lib.flush_index()
         try:
@@ -825,21 +788,15 @@ def sync_data_dir(data_dir: str | os.PathLike, folder: str | os.PathLike, *,
 
 
 def _apply(store, ops: list[Op], moved: list[tuple], report: SyncReport) -> int:
-    with store.transaction() as db:
+    with store.transaction():
         fresh: dict[str, Op] = {}
         for op in ops:
             if op.device != store.device and op.op_id not in fresh:
                 fresh[op.op_id] = op
-        ids = list(fresh)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
-            for (known,) in db.execute(f"SELECT op_id FROM ops WHERE op_id IN ({marks})", chunk):
-                del fresh[known]
+        for known in store.known_op_ids(list(fresh)):
+            del fresh[known]
         new = list(fresh.values())
-        db.executemany("INSERT OR IGNORE INTO ops VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       [(o.op_id, o.device, o.seq, o.hlc, o.type, o.key, o.field,
-                         merge._to_json(o.value)) for o in new])
+        store.store_ops(new)
         newest: dict[str, Op] = {}
         for op in new:
             if op.device not in newest or op.seq > newest[op.device].seq:
@@ -847,21 +804,15 @@ def _apply(store, ops: list[Op], moved: list[tuple], report: SyncReport) -> int:
         if new:
             store.clock.observe(Timestamp.decode(max(o.hlc for o in new)))
         for device, op in newest.items():
-            db.execute(
-                "INSERT INTO sync_devices VALUES (?, ?, 0, ?, ?, ?) ON CONFLICT (device) DO UPDATE "
-                "SET max_seq = MAX(max_seq, excluded.max_seq), last_hlc = CASE WHEN "
-                "excluded.max_seq > max_seq THEN excluded.last_hlc ELSE last_hlc END, last_op = "
-                "CASE WHEN excluded.max_seq > max_seq THEN excluded.last_op ELSE last_op END, "
-                "seen = excluded.seen",
-                (device, op.seq, op.hlc, _compact({"type": op.type, "key": op.key,
-                                                    "field": op.field}), time.time()))
-        folded = int(_meta(store, f"sync:folded:{store.device}", 0))
+            store.heard_from(device, op.seq, op.hlc, _compact({"type": op.type, "key": op.key,
+                                                                "field": op.field}), time.time())
+        folded = int(store.meta(f"sync:folded:{store.device}", 0))
         local = store.ops_since(store.device, folded)
-        touched = merge.fold(db, new + local)
+        touched = merge.fold(store, new + local)
         if local:
-            _set_meta(db, f"sync:folded:{store.device}", local[-1].seq)
-        changed = merge.project(db, touched)
-        db.executemany("INSERT OR REPLACE INTO sync_files VALUES (?, ?, ?)", moved)
+            store.set_meta(f"sync:folded:{store.device}", local[-1].seq)
+        changed = merge.project(store, touched)
+        store.save_read_positions(moved)
     report.received = len(new)
     return len(changed)
 
@@ -869,27 +820,26 @@ def _apply(store, ops: list[Op], moved: list[tuple], report: SyncReport) -> int:
 def fold_local(lib) -> set[str]:
     """Fold this device's new operations into the merge state now (no folder needed)."""
     store = lib.store
-    _ensure_schema(store)
-    with store.transaction() as db:
-        folded = int(_meta(store, f"sync:folded:{store.device}", 0))
+    store.ensure_sync_tables()
+    with store.transaction():
+        folded = int(store.meta(f"sync:folded:{store.device}", 0))
         local = store.ops_since(store.device, folded)
         if not local:
             return set()
-        touched = merge.fold(db, local)
-        _set_meta(db, f"sync:folded:{store.device}", local[-1].seq)
-        return merge.project(db, touched)
+        touched = merge.fold(store, local)
+        store.set_meta(f"sync:folded:{store.device}", local[-1].seq)
+        return merge.project(store, touched)
 
 
 def pending_conflicts(lib) -> list[NoteConflict]:
     """Note conflicts waiting for the user, oldest paper key first."""
     store = lib.store
-    if not merge.has_schema(store.db):
+    if not store.has_sync_tables():
         return []
     found = []
-    for key, heads, base in store.db.execute(
-            "SELECT key, heads, base FROM sync_conflicts ORDER BY key").fetchall():
-        graph = merge.note_graph(store.db, key)
-        heads = [h for h in json.loads(heads) if h in graph.v]
+    for key, heads, base in store.conflict_rows():
+        graph = merge.note_graph(store, key)
+        heads = [h for h in heads if h in graph.v]
         if len(heads) < 2:
             continue
         mine = [h for h in heads if h.rsplit("-", 1)[0] == store.device]
@@ -904,9 +854,8 @@ def pending_conflicts(lib) -> list[NoteConflict]:
         merged, _ = merge.diff3(base_text, local_text, remote_text,
                                 labels=("this device", "other device" if len(others) == 1
                                         else "other devices"))
-        row = store.db.execute("SELECT title FROM papers WHERE key = ?", (key,)).fetchone()
-        found.append(NoteConflict(key, row[0] if row else key, local_text, remote_text, merged,
-                                  heads, base))
+        found.append(NoteConflict(key, store.title_of(key) or key, local_text, remote_text,
+                                  merged, heads, base))
     return found
 
 
@@ -916,7 +865,7 @@ def unsettled_versions(lib, key: str) -> list[dict]:
     conflict = next((c for c in pending_conflicts(lib) if c.key == key), None)
     if conflict is None:
         return []
-    graph = merge.note_graph(lib.store.db, key)
+    graph = merge.note_graph(lib.store, key)
     return [{"version": head, "device": head.rsplit("-", 1)[0],
              "time": _hlc_time(graph.v[head].hlc), "text": graph.v[head].text}
             for head in conflict.heads if head in graph.v]
@@ -929,11 +878,7 @@ def resolve_conflict(lib, key: str, text: str) -> None:
     conflict = next((c for c in pending_conflicts(lib) if c.key == key), None)
     if conflict is None:
         raise SyncError(f"no note conflict for {key}")
-    with store.transaction() as db:
-        db.execute("UPDATE papers SET note = ? WHERE key = ?", (text, key))
-        db.execute("INSERT OR IGNORE INTO index_dirty VALUES (?)", (key,))
-        store._record_op("set", key, "note", {"text": text, "parent": conflict.heads[-1],
-                                              "parents": conflict.heads}, store._next_seq())
+    store.settle_note(key, text, conflict.heads)
     fold_local(lib)
     lib.flush_index()
 
@@ -941,15 +886,13 @@ def resolve_conflict(lib, key: str, text: str) -> None:
 def note_versions(lib, key: str) -> list[merge.NoteVersion]:
     """Every version of a paper's note this device has seen, oldest first."""
     store = lib.store
-    key = merge.Aliases(store.db).resolve(key)
+    key = merge.Aliases(store).resolve(key)
     versions: dict[str, merge.NoteVersion] = {}
-    if merge.has_schema(store.db):
-        versions.update(merge.note_graph(store.db, key).v)
-    for op_id, hlc, value in store.db.execute(
-            "SELECT op_id, hlc, value FROM ops WHERE type = 'set' AND field = 'note' AND key = ?",
-            (key,)):
+    if store.has_sync_tables():
+        versions.update(merge.note_graph(store, key).v)
+    for op_id, hlc, value in store.note_ops(key):
         if op_id not in versions:
-            rows = merge.state_rows(Op(op_id, "", 0, hlc, "set", key, "note", json.loads(value)))
+            rows = merge.state_rows(Op(op_id, "", 0, hlc, "set", key, "note", value))
             for row in rows:
                 data = json.loads(row[4])
                 versions[op_id] = merge.NoteVersion(op_id, hlc, data["text"], data["parents"])
@@ -960,20 +903,17 @@ def sync_status(lib, folder: str | os.PathLike | None = None) -> dict:
     """Devices seen (with their last operation), pending conflicts, and what the folder holds."""
     store = lib.store
     devices = []
-    if merge.has_schema(store.db):
-        for device, max_seq, last_hlc, last_op, seen in store.db.execute(
-                "SELECT device, max_seq, last_hlc, last_op, seen FROM sync_devices ORDER BY device"):
-            devices.append({"device": device, "ops": max_seq, "last_hlc": last_hlc,
-                            "last_op": json.loads(last_op) if last_op else None,
-                            "last_time": _hlc_time(last_hlc), "received": seen})
-    mine = store.db.execute("SELECT MAX(seq), MAX(hlc) FROM ops WHERE device = ?",
-                            (store.device,)).fetchone()
+    for device, max_seq, last_hlc, last_op, seen in store.device_status_rows():
+        devices.append({"device": device, "ops": max_seq, "last_hlc": last_hlc,
+                        "last_op": json.loads(last_op) if last_op else None,
+                        "last_time": _hlc_time(last_hlc), "received": seen})
+    own_ops, own_hlc = store.newest_own_op()
     status = {
-        "device": store.device, "ops": mine[0] or 0, "last_hlc": mine[1],
-        "last_time": _hlc_time(mine[1]),
+        "device": store.device, "ops": own_ops, "last_hlc": own_hlc,
+        "last_time": _hlc_time(own_hlc),
         "published": None, "folder": str(folder) if folder else None, "devices": devices,
         "conflicts": [{"key": c.key, "title": c.title} for c in pending_conflicts(lib)],
-        "forked_from": _meta(store, "sync:forked_from"),
+        "forked_from": store.meta("sync:forked_from"),
     }
     if folder:
         root = Path(folder).expanduser() / "papershelf"

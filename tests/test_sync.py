@@ -16,6 +16,7 @@ from index import merge, sync
 from index.clock import HybridClock
 from index.library import Library
 from index.model import PaperRecord
+from index.store import Store
 from samples import dense_page, make_papers
 
 
@@ -62,7 +63,7 @@ def state(lib: Library) -> dict:
                               bool(row["deleted"]), row["sources"])
     tags = sorted(tuple(r) for r in db.execute("SELECT key, tag FROM tags"))
     conflicts = []
-    if merge.has_schema(db):
+    if lib.store.has_sync_tables():
         conflicts = sorted((r[0], r[1]) for r in db.execute("SELECT key, heads FROM sync_conflicts"))
     return {"papers": papers, "tags": tags, "conflicts": conflicts}
 
@@ -129,16 +130,16 @@ def test_last_writer_wins_and_tags_add_wins(folder, devices):
     assert a.get(key).tags == b.get(key).tags == ["y"]
 
 
-def test_tag_add_wins_a_clock_tie():
+def test_tag_add_wins_a_clock_tie(tmp_path):
     rows = [("k", "tag:t", "0000000000000005.00000.dev", "dev-1", "false"),
             ("k", "tag:t", "0000000000000005.00000.dev", "dev-1", "true")]
-    import sqlite3
-
-    for order in (rows, rows[::-1]):
-        db = sqlite3.connect(":memory:")
-        merge.ensure_schema(db)
-        merge.merge_rows(db, order)
-        assert db.execute("SELECT value FROM sync_state").fetchone()[0] == "true"
+    for n, order in enumerate((rows, rows[::-1])):
+        store = Store(tmp_path / f"lib{n}")
+        store.ensure_sync_tables()
+        with store.transaction():
+            store.upsert_state(order)
+        assert store.db.execute("SELECT value FROM sync_state").fetchone()[0] == "true"
+        store.close()
 
 
 def test_clocks_stay_ahead_when_a_wall_clock_runs_backwards(folder, devices):

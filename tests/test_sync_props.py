@@ -228,7 +228,7 @@ class SyncMachine(RuleBasedStateMachine):
         for lib in self.libs:
             held = {r[0] for r in lib.store.db.execute("SELECT op_id FROM ops")}
             assert set(written) <= held, "an operation was lost"
-            aliases = merge.Aliases(lib.store.db)
+            aliases = merge.Aliases(lib.store)
             notes: dict[str, set[str]] = {}
             for op in written.values():
                 if op.type == "set" and op.field == "note":
