@@ -149,7 +149,7 @@ class SyncMachine(RuleBasedStateMachine):
         conflicts = sync.pending_conflicts(self.libs[i])
         if conflicts:
             c = data.draw(st.sampled_from(conflicts))
-            sync.resolve_conflict(self.libs[i], c.key, c.local + c.remote)
+            sync.resolve_conflict(self.libs[i], c.key, keep="merged", text=c.local + c.remote)
 
     # ---- machines and the sync tool ------------------------------------------------------------
 
