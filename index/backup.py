@@ -18,16 +18,18 @@ When automatic backups are taken:
 - `daily_backup(lib)`: once a day, on the first open of the library that day. Meant to be
   called by the TUI when it starts (in a worker thread) and by the CLI before commands that
   change the library (import, sync, restore), not before read-only ones (search, list);
-- `backup_before_migration(db_path)`: meant to be called by the store before it upgrades the
-  schema of an existing database (Store._migrate, when 0 < user_version < SCHEMA_VERSION).
+- `backup_before_migration(db_path)`: run by the store before it upgrades the schema of an
+  existing database (`Library.open` hands it to `Store(before_upgrade=...)`; the store calls
+  it when 0 < user_version < SCHEMA_VERSION).
 
 The backup holds everything in the database: papers, tags, notes, registers, this device's
 operation log, operations received from other devices and the sync bookkeeping.
 
 A restored library keeps its device id. Operations written after a restore could reuse
-sequence numbers this device already published to a sync folder; index/sync.py detects exactly
-that (the folder holds operations of this device that the library never wrote) and forks a
-new device id, moving the unpublished operations to it, so nothing is lost or mixed up.
+sequence numbers this device already published to a sync folder; sync (index/sync/own_log.py)
+detects exactly that (the folder holds operations of this device that the library never wrote)
+and forks a new device id, moving the unpublished operations to it, so nothing is lost or
+mixed up.
 """
 
 from __future__ import annotations
@@ -184,7 +186,7 @@ def daily_backup(lib, keep: int | None = None, *, now: float | None = None) -> P
 
 
 def backup_before_migration(db_path: Path, keep: int | None = None) -> Path | None:
-    """Called by the store before it upgrades the schema of an existing database file."""
+    """An automatic backup of the database file at `db_path`, before its schema is upgraded."""
     db_path = Path(db_path)
     if not db_path.exists():
         return None
