@@ -33,8 +33,7 @@ from dataclasses import dataclass
 
 from index.model import STATUSES, normalise_title
 from index.store import PROJECTED_COLUMNS, Op, Store
-
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
+from index.store.rows import to_json as _to_json
 
 META_FIELDS = ("title", "abstract", "authors", "year", "listing_date", "arxiv_id", "doi", "url",
                "links", "venue", "extra")
