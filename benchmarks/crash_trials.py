@@ -65,6 +65,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -310,8 +311,6 @@ def run_trial(number: int, data_dir: Path, commands: Commands, rng: random.Rando
         with_keys = _present(data_dir, pending["keys"])
         commands.keys = list(dict.fromkeys(commands.keys + with_keys))
     try:
-        import sqlite3
-
         conn = sqlite3.connect(data_dir / "library.sqlite3")
         trial.papers = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
         conn.close()

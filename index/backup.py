@@ -18,39 +18,59 @@ When automatic backups are taken:
 - `daily_backup(lib)`: once a day, on the first open of the library that day. Meant to be
   called by the TUI when it starts (in a worker thread) and by the CLI before commands that
   change the library (import, sync, restore), not before read-only ones (search, list);
-- `backup_before_migration(db_path)`: meant to be called by the store before it upgrades the
-  schema of an existing database (Store._migrate, when 0 < user_version < SCHEMA_VERSION).
+- `backup_before_migration(db_path)`: run by the store before it upgrades the schema of an
+  existing database (`Library.open` hands it to `Store(before_upgrade=...)`; the store calls
+  it when 0 < user_version < SCHEMA_VERSION).
 
 The backup holds everything in the database: papers, tags, notes, registers, this device's
 operation log, operations received from other devices and the sync bookkeeping.
 
 A restored library keeps its device id. Operations written after a restore could reuse
-sequence numbers this device already published to a sync folder; index/sync.py detects exactly
-that (the folder holds operations of this device that the library never wrote) and forks a
-new device id, moving the unpublished operations to it, so nothing is lost or mixed up.
+sequence numbers this device already published to a sync folder; sync (index/sync/own_log.py)
+detects exactly that (the folder holds operations of this device that the library never wrote)
+and forks a new device id, moving the unpublished operations to it, so nothing is lost or
+mixed up.
 """
 
 from __future__ import annotations
-
-from index.fileio import fsync_dir as _fsync_dir
 
 import datetime as _dt
 import os
 import re
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 
+from index.fileio import fsync_dir as _fsync_dir
+from index.fileio import write_atomic
 from index.model import PapershelfError
+from index.store import DB_NAME
+from index.store.files import (
+    BackupError,
+    DatabaseError,
+    copy_database,
+    copy_database_file,
+    empty_wal,
+    inspect_backup,
+    lock_exclusively,
+)
+from index.store.files import reason as _reason
 
 BACKUP_DIR = "backups"
 DEFAULT_KEEP = 5
 _AUTO = re.compile(r"^papershelf-auto-(\d{8}-\d{6})(?:-\d+)?(?:-[a-z-]+)?\.sqlite3$")
 
 
-class BackupError(PapershelfError):
-    pass
+# Written before a restore swaps the database in, removed once the search index is rebuilt
+# from the restored store: a restore stopped anywhere after the swap still heals.
+INDEX_STALE_MARKER = "search-index.stale"
+
+
+def mark_index_stale(data_dir: Path) -> None:
+    """Say, durably, that the search index must be rebuilt before its next use."""
+    write_atomic(Path(data_dir) / INDEX_STALE_MARKER,
+                 b"the library was replaced (restore): rebuild the search index\n")
+    _fsync_dir(Path(data_dir))
 
 
 def _stamp(now: float | None = None) -> str:
@@ -65,55 +85,6 @@ def _unique(path: Path) -> Path:
         if not candidate.exists():
             return candidate
     raise BackupError(f"{path}: too many backups with this name")
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    return str(exc) or type(exc).__name__
-
-
-def copy_database(source: sqlite3.Connection, dest: Path) -> Path:
-    """Snapshot `source` into `dest` atomically (temp name, fsync, rename)."""
-    dest = Path(dest)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")
-    target = None
-    try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            leftover.unlink(missing_ok=True)
-        target = sqlite3.connect(tmp, isolation_level=None)
-        source.backup(target)
-        # A WAL database needs its -wal/-shm companions; a backup must be one file.
-        target.execute("PRAGMA journal_mode=DELETE")
-        ok = target.execute("PRAGMA quick_check").fetchone()[0]
-        target.close()
-        target = None
-        if ok != "ok":
-            raise BackupError(f"{dest}: the copy failed its check ({ok}); nothing was written")
-        with open(tmp, "rb") as handle:
-            os.fchmod(handle.fileno(), 0o600)  # a backup holds the whole library: private
-            os.fsync(handle.fileno())
-        os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
-    except BaseException as exc:
-        if target is not None:
-            try:
-                target.close()
-            except sqlite3.Error:
-                pass
-        for leftover in (tmp, tmp.with_name(tmp.name + "-journal")):
-            try:
-                leftover.unlink(missing_ok=True)
-            except OSError:
-                pass
-        if isinstance(exc, BackupError):
-            raise
-        if isinstance(exc, (OSError, sqlite3.Error)):
-            raise BackupError(f"{dest}: could not write the backup ({_reason(exc)}); "
-                              "nothing was changed") from None
-        raise
-    return dest
 
 
 def backup_dir(data_dir: Path) -> Path:
@@ -141,7 +112,7 @@ def backup(lib, dest: Path | None = None, *, force: bool = False) -> Path:
             raise BackupError(f"folder {dest.parent} does not exist (--force creates it)")
         if dest.exists():
             raise BackupError(f"{dest} already exists (--force replaces it)")
-    return copy_database(lib.store.db, target)
+    return lib.store.copy_to(target)
 
 
 def configured_keep() -> int:
@@ -163,11 +134,11 @@ def auto_backups(data_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: (_AUTO.match(p.name)[1], p.stat().st_mtime, p.name))
 
 
-def _auto_backup_conn(source: sqlite3.Connection, data_dir: Path, keep: int,
-                      reason: str = "") -> Path:
+def _auto_backup_to(copy, data_dir: Path, keep: int, reason: str = "") -> Path:
+    """An automatic backup written by `copy(target)`, then the oldest beyond `keep` go."""
     suffix = f"-{reason}" if reason else ""
     target = _unique(backup_dir(data_dir) / f"papershelf-auto-{_stamp()}{suffix}.sqlite3")
-    path = copy_database(source, target)
+    path = copy(target)
     prune(data_dir, keep)
     return path
 
@@ -199,7 +170,7 @@ def auto_backup(lib, keep: int | None = None, *, reason: str = "") -> Path | Non
     keep = configured_keep() if keep is None else keep
     if keep <= 0:
         return None
-    return _auto_backup_conn(lib.store.db, lib.data_dir, keep, reason)
+    return _auto_backup_to(lib.store.copy_to, lib.data_dir, keep, reason)
 
 
 def daily_backup(lib, keep: int | None = None, *, now: float | None = None) -> Path | None:
@@ -215,16 +186,14 @@ def daily_backup(lib, keep: int | None = None, *, now: float | None = None) -> P
 
 
 def backup_before_migration(db_path: Path, keep: int | None = None) -> Path | None:
-    """Called by the store before it upgrades the schema of an existing database file."""
+    """An automatic backup of the database file at `db_path`, before its schema is upgraded."""
     db_path = Path(db_path)
     if not db_path.exists():
         return None
     keep = configured_keep() if keep is None else keep
-    source = sqlite3.connect(db_path)
-    try:
-        return _auto_backup_conn(source, db_path.parent, max(keep, 1), "migration")
-    finally:
-        source.close()
+    return _auto_backup_to(lambda target: copy_database_file(db_path, target, read_only=False),
+                           db_path.parent,
+                           max(keep, 1), "migration")
 
 
 # ---- restore -----------------------------------------------------------------------------------
@@ -232,8 +201,6 @@ def backup_before_migration(db_path: Path, keep: int | None = None) -> Path | No
 def validate(backup_path: Path) -> dict:
     """Check a backup file: readable SQLite, passes integrity_check, a papershelf schema this
     version knows. Returns {"papers": n, "ops": n, "schema": v}; raises BackupError."""
-    from index.store import SCHEMA_VERSION
-
     path = Path(backup_path).expanduser()
     if not path.exists():
         raise BackupError(f"{path}: no such backup file")
@@ -246,50 +213,7 @@ def validate(backup_path: Path) -> dict:
         raise BackupError(f"{path}: cannot read ({_reason(exc)})") from None
     if head != b"SQLite format 3\x00":
         raise BackupError(f"{path}: not a papershelf backup (not an SQLite database)")
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise BackupError(f"{path}: cannot open ({exc})") from None
-    try:
-        rows = [r[0] for r in conn.execute("PRAGMA integrity_check(5)")]
-        if rows != ["ok"]:
-            raise BackupError(f"{path}: the backup is damaged ({rows[0]})")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if not {"papers", "ops", "meta", "tags"} <= tables or version < 1:
-            raise BackupError(f"{path}: not a papershelf backup (no papershelf tables)")
-        if version > SCHEMA_VERSION:
-            raise BackupError(f"{path}: written by a newer papershelf (schema {version}; this "
-                              f"version knows up to {SCHEMA_VERSION}); upgrade papershelf")
-        papers = conn.execute("SELECT COUNT(*) FROM papers WHERE deleted = 0").fetchone()[0]
-        ops = conn.execute("SELECT COUNT(*) FROM ops").fetchone()[0]
-    except sqlite3.DatabaseError as exc:
-        raise BackupError(f"{path}: the backup is damaged ({exc})") from None
-    finally:
-        conn.close()
-    return {"papers": papers, "ops": ops, "schema": version}
-
-
-def _lock_exclusively(db_path: Path, timeout: float = 2.0) -> sqlite3.Connection | None:
-    """A connection holding the database's exclusive lock until it closes, so that no other
-    process has the library open while its file is replaced (a process that kept it open would
-    go on writing into the replaced file, and those writes would be lost). None when the file
-    is too damaged to lock; BackupError when another process has the library open."""
-    conn = sqlite3.connect(db_path, isolation_level=None, timeout=timeout)
-    try:
-        conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-        conn.execute("BEGIN EXCLUSIVE")
-        conn.execute("COMMIT")
-        return conn
-    except sqlite3.OperationalError as exc:
-        conn.close()
-        if "locked" in str(exc) or "busy" in str(exc):
-            raise BackupError(f"{db_path}: the library is open in another papershelf (the app?); "
-                              "close it and try again (nothing was changed)") from None
-        return None
-    except sqlite3.DatabaseError:
-        conn.close()
-        return None
+    return inspect_backup(path)
 
 
 def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dict:
@@ -305,9 +229,7 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
 
     Returns {"papers", "ops", "schema", "previous": path of the safety backup or None}.
     """
-    from index.library import mark_index_stale
-    from index.search import ENGINES
-    from index.store import DB_NAME
+    from index.search import ENGINES  # (the engines' modules load only when restoring)
 
     lib_dir = Path(lib_dir)
     backup_path = Path(backup_path).expanduser()
@@ -325,12 +247,14 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
         stale.unlink(missing_ok=True)
     current = None
     if db_path.exists():
-        current = _lock_exclusively(db_path)
+        current = lock_exclusively(db_path)
         try:
             if current is None:
                 raise BackupError("damaged")
-            previous = _auto_backup_conn(current, lib_dir, max(keep, 1), "before-restore")
-        except (sqlite3.Error, BackupError) as exc:
+            lock = current
+            previous = _auto_backup_to(lambda target: copy_database(lock, target), lib_dir,
+                                       max(keep, 1), "before-restore")
+        except (DatabaseError, BackupError) as exc:
             # A damaged library is what people restore over: keep its raw file instead.
             if current is not None:
                 current.close()
@@ -345,16 +269,11 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
             del exc
     tmp = lib_dir / f".{DB_NAME}.restore-{os.getpid()}.tmp"
     try:
-        source = sqlite3.connect(f"file:{backup_path}?mode=ro", uri=True)
-        try:
-            copy_database(source, tmp)
-        finally:
-            source.close()
+        copy_database_file(backup_path, tmp)
         if current is not None:
             # Empty the WAL into the old database, so that removing it loses nothing and a
             # stale WAL can never be replayed onto the restored file.
-            busy, _, _ = current.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            if busy:
+            if not empty_wal(current):
                 raise BackupError(f"{db_path}: the library is in use by another papershelf; "
                                   "close it and try again (nothing was changed)")
             current.close()
@@ -368,7 +287,7 @@ def restore(lib_dir: Path, backup_path: Path, *, keep: int | None = None) -> dic
     except BackupError:
         tmp.unlink(missing_ok=True)
         raise
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, DatabaseError) as exc:
         try:
             tmp.unlink(missing_ok=True)
         except OSError:

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from index.model import STATUSES
+from index.clock import Timestamp
+from index.store import SCHEMA_VERSION, StoreError
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 
@@ -86,22 +86,19 @@ def check(lib, *, index: bool = True) -> DoctorReport:
     """Run every check. Opens the search index only when it can be opened as it is (a damaged
     index is reported, not silently rebuilt: that is `repair`'s job)."""
     report = DoctorReport()
-    db = lib.store.db
-    if not _check_sqlite(db, report):
+    if not _check_sqlite(lib.store, report):
         return report  # a damaged database makes every further query unreliable
     _check_oplog(lib.store, report)
-    _check_consistency(db, report)
+    _check_consistency(lib.store, report)
     if index:
         _check_index(lib, report)
     return report
 
 
-def _check_sqlite(db: sqlite3.Connection, report: DoctorReport) -> bool:
-    from index.store import SCHEMA_VERSION
-
+def _check_sqlite(store, report: DoctorReport) -> bool:
     try:
-        rows = [r[0] for r in db.execute("PRAGMA integrity_check(100)")]
-    except sqlite3.DatabaseError as exc:
+        rows = store.integrity_problems(100)
+    except StoreError as exc:
         report.add("sqlite", ERROR, f"integrity check could not run ({exc}); restore a backup")
         return False
     if rows != ["ok"]:
@@ -114,7 +111,7 @@ def _check_sqlite(db: sqlite3.Connection, report: DoctorReport) -> bool:
             report.add("sqlite", ERROR, f"database damaged: {rows[0]}{more}; "
                        "restore the newest good backup (papershelf restore)")
             return False
-    version = db.execute("PRAGMA user_version").fetchone()[0]
+    version = store.schema_version()
     if version != SCHEMA_VERSION:
         report.add("sqlite", ERROR, f"schema version {version}, expected {SCHEMA_VERSION}")
     else:
@@ -124,8 +121,7 @@ def _check_sqlite(db: sqlite3.Connection, report: DoctorReport) -> bool:
 
 def _check_oplog(store, report: DoctorReport) -> None:
     device = store.device
-    rows = store.db.execute("SELECT op_id, seq, hlc FROM ops WHERE device = ? ORDER BY seq",
-                            (device,)).fetchall()
+    rows = store.own_op_clocks()
     seqs = [r[1] for r in rows]
     problems = 0
     expected = 1
@@ -145,7 +141,7 @@ def _check_oplog(store, report: DoctorReport) -> None:
         problems += 1
     bad_json = 0
     first_bad = None
-    for op_id, value in store.db.execute("SELECT op_id, value FROM ops"):
+    for op_id, value in store.op_values():
         if value is None:
             continue
         try:
@@ -172,8 +168,8 @@ def _check_oplog(store, report: DoctorReport) -> None:
         problems += 1
     if rows:
         newest = max((r[2] for r in rows), key=_clock_key)
-        stored = store.db.execute("SELECT v FROM meta WHERE k = 'hlc'").fetchone()
-        if stored is None or _clock_key(stored[0]) < _clock_key(newest):
+        stored = store.meta("hlc")
+        if stored is None or _clock_key(stored) < _clock_key(newest):
             report.add("oplog", WARNING, "the stored clock is behind the newest operation",
                        fix="clock")
             problems += 1
@@ -195,26 +191,20 @@ def _clock_key(text: str) -> tuple[int, int]:
         return (-1, -1)
 
 
-def _check_consistency(db: sqlite3.Connection, report: DoctorReport) -> None:
-    def count(sql: str) -> int:
-        return db.execute(sql).fetchone()[0]
-
-    orphans = count("SELECT COUNT(*) FROM tags WHERE key NOT IN (SELECT key FROM papers)")
-    if orphans:
-        report.add("consistency", WARNING, f"{orphans} tags belong to no paper (kept)")
-    registers = count("SELECT COUNT(*) FROM registers WHERE key NOT IN (SELECT key FROM papers)")
-    if registers:
+def _check_consistency(store, report: DoctorReport) -> None:
+    counts = store.orphan_counts()
+    if counts["tags"]:
+        report.add("consistency", WARNING, f"{counts['tags']} tags belong to no paper (kept)")
+    if counts["registers"]:
         # Sync may hold a register for a paper whose add has not arrived yet: not an error.
-        report.add("consistency", INFO, f"{registers} change registers name papers not in "
-                   "this library (yet)")
-    aliases = count("SELECT COUNT(*) FROM aliases WHERE new_key NOT IN (SELECT key FROM papers)")
-    if aliases:
-        report.add("consistency", WARNING, f"{aliases} key aliases point at no paper (kept)")
-    marks = ",".join("?" * len(STATUSES))
-    bad_status = db.execute(f"SELECT COUNT(*) FROM papers WHERE status NOT IN ({marks})",
-                            STATUSES).fetchone()[0]
-    if bad_status:
-        report.add("consistency", WARNING, f"{bad_status} papers have an unknown read status")
+        report.add("consistency", INFO, f"{counts['registers']} change registers name papers "
+                   "not in this library (yet)")
+    if counts["aliases"]:
+        report.add("consistency", WARNING, f"{counts['aliases']} key aliases point at no paper "
+                   "(kept)")
+    if counts["status"]:
+        report.add("consistency", WARNING, f"{counts['status']} papers have an unknown read "
+                   "status")
 
 
 def _check_index(lib, report: DoctorReport) -> None:
@@ -244,7 +234,7 @@ def _check_index(lib, report: DoctorReport) -> None:
                    f"{exc}); it can be rebuilt from the library", fix="reindex")
         return
     dirty = set(store.dirty_keys())
-    live = {r[0] for r in store.db.execute("SELECT key FROM papers WHERE deleted = 0")}
+    live = store.live_keys()
     missing = sorted(k for k in live - set(indexed) if k not in dirty)
     extra = sorted(k for k in set(indexed) - live if k not in dirty)
     twice = sorted(k for k, n in indexed.items() if n > 1)
@@ -284,22 +274,20 @@ def repair(lib, report: DoctorReport) -> list[str]:
     fixes = {f.fix for f in report.findings if f.repairable}
     if "sqlite-reindex" in fixes:
         try:
-            lib.store.db.execute("REINDEX")
+            lib.store.rebuild_sqlite_indexes()
             done.append("rebuilt the database's own indexes (REINDEX)")
-        except sqlite3.DatabaseError as exc:
+        except StoreError as exc:
             done.append(f"could not rebuild the database's indexes ({exc})")
     if "clock" in fixes:
         try:
-            from index.clock import Timestamp
-
             store = lib.store
-            newest = max((r[0] for r in store.db.execute("SELECT hlc FROM ops")), key=_clock_key)
+            newest = max(store.op_clocks(), key=_clock_key)
             clock = getattr(store, "clock", None)
             if clock is not None:  # the store saves its clock when a transaction commits
                 clock.observe(Timestamp.decode(newest))
-            with store.transaction() as db:
+            with store.transaction():
                 stored = clock.last.encode() if clock is not None else newest
-                db.execute("INSERT OR REPLACE INTO meta VALUES ('hlc', ?)", (stored,))
+                store.set_meta("hlc", stored)
             done.append("moved the stored clock up to the newest operation")
         except Exception as exc:  # noqa: BLE001
             done.append(f"could not update the stored clock ({exc})")

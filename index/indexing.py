@@ -8,31 +8,18 @@ so the front ends keep calling `lib.reindex()`, `lib.flush_index()` ... on the o
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 from index import config as config_mod
+from index.backup import INDEX_STALE_MARKER
 from index.model import PapershelfError
 
 Progress = Callable[[int, int], None]
-# Present while the search index may describe another library than the store (written by a
-# restore before it swaps the database in): the index is then rebuilt before it is used,
-# whichever engine writes it and wherever the restore was stopped.
-INDEX_STALE_MARKER = "search-index.stale"
 # Where versions before 0.2 kept their (Whoosh) index: derived data, removed when found.
 OLD_INDEX_DIRS = ("whoosh",)
 # Index updates are committed this many papers at a time (bounds a big import's memory).
 FLUSH_CHUNK = 20_000
 # Past this many papers the app suggests the FTS5 engine (once; it never switches by itself).
 SUGGEST_FTS5_FROM = 50_000
-
-
-def mark_index_stale(data_dir: Path) -> None:
-    """Say, durably, that the search index must be rebuilt before its next use."""
-    from index.fileio import fsync_dir, write_atomic
-
-    write_atomic(Path(data_dir) / INDEX_STALE_MARKER,
-                 b"the library was replaced (restore): rebuild the search index\n")
-    fsync_dir(Path(data_dir))
 
 
 class IndexKeeping:
@@ -49,7 +36,8 @@ class IndexKeeping:
         from index.search import SearchIndex, engine_dir
 
         name = engine or self.engine_name
-        return SearchIndex(engine_dir(self.data_dir, name), name)
+        return SearchIndex(engine_dir(self.data_dir, name), name,
+                           writer_timeout=self.writer_timeout)
 
     def open_index(self, progress: Progress | None = None):
         from index.search import IndexUnavailable

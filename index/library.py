@@ -25,7 +25,8 @@ from index.model import (
     normalise_tag,
 )
 from index.importing import Importing, download_daily  # noqa: F401 - for the app
-from index.indexing import IndexKeeping, _configured_engine, mark_index_stale  # noqa: F401
+from index.backup import backup_before_migration
+from index.indexing import IndexKeeping, _configured_engine
 from index.store import Store
 from index.textsafe import has_control_characters
 from index.folders import folder_files  # noqa: F401 - for the front ends
@@ -35,6 +36,8 @@ Progress = Callable[[int, int], None]
 # papers on: it then re-ranks 100k papers in ~1.5 s instead of ~5 s. (A one-shot command does
 # not ask: it would only pay for building what it never reuses.)
 KEEP_WORDS_FROM = 20_000
+# Seconds a write to the search index waits for another process's writer lock.
+WRITER_TIMEOUT = 5.0
 
 
 @dataclass
@@ -48,10 +51,12 @@ class SearchHits:
 
 
 class Library(IndexKeeping, Importing):
-    def __init__(self, data_dir: Path, store: Store, engine: str | None = None):
+    def __init__(self, data_dir: Path, store: Store, engine: str | None = None, *,
+                 writer_timeout: float = WRITER_TIMEOUT):
         self.data_dir = data_dir
         self.store = store
         self.engine_name = engine or _configured_engine()
+        self.writer_timeout = writer_timeout
         self._index = None  # opened on first use: the CLI's `star` never pays for the index
         # Why the index could not be written in this session, once it has failed: later
         # flushes give up at once instead of waiting on the same lock or disk again.
@@ -62,9 +67,14 @@ class Library(IndexKeeping, Importing):
         self._words = None  # (store change mark, index.foryou.WordCache), for big libraries
 
     @classmethod
-    def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None) -> Library:
+    def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None,
+             writer_timeout: float | None = None) -> Library:
+        """`writer_timeout`: how long a write to the search index waits for another process
+        that holds the index's writer lock (default WRITER_TIMEOUT)."""
         directory = config_mod.data_dir(data_dir)
-        return cls(directory, Store(directory), engine)
+        store = Store(directory, before_upgrade=backup_before_migration)
+        return cls(directory, store, engine,
+                   writer_timeout=WRITER_TIMEOUT if writer_timeout is None else writer_timeout)
 
     def close(self) -> None:
         if self._index is not None:

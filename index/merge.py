@@ -28,14 +28,12 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from index.model import STATUSES, normalise_title
-from index.store import Op
-
-_to_json = json.JSONEncoder(ensure_ascii=False).encode
+from index.store import PROJECTED_COLUMNS, Op, Store
+from index.store.rows import to_json as _to_json
 
 META_FIELDS = ("title", "abstract", "authors", "year", "listing_date", "arxiv_id", "doi", "url",
                "links", "venue", "extra")
@@ -43,52 +41,6 @@ JSON_META = ("authors", "links", "extra")
 META_DEFAULTS = {"abstract": "", "authors": [], "links": [], "extra": {}}
 OP_TYPES = ("paper.add", "paper.source", "paper.update", "paper.merge", "paper.delete", "set", "tag")
 SET_FIELDS = ("starred", "status", "citekey", "note")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sync_state (
-    key TEXT NOT NULL, field TEXT NOT NULL, hlc TEXT NOT NULL, op_id TEXT NOT NULL, value TEXT,
-    PRIMARY KEY (key, field)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sync_state_citekey ON sync_state (value) WHERE field = 'citekey';
-CREATE TABLE IF NOT EXISTS sync_conflicts (
-    key TEXT PRIMARY KEY, heads TEXT NOT NULL, base TEXT, hlc TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS sync_files (path TEXT PRIMARY KEY, offset INTEGER NOT NULL, tail TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sync_devices (
-    device TEXT PRIMARY KEY, max_seq INTEGER NOT NULL, covered INTEGER NOT NULL DEFAULT 0,
-    last_hlc TEXT, last_op TEXT, seen REAL
-);
-"""
-
-# One upsert for every rule: the WHERE clause decides whether the incoming row wins.
-_UPSERT = """
-INSERT INTO sync_state (key, field, hlc, op_id, value) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (key, field) DO UPDATE SET hlc = excluded.hlc, op_id = excluded.op_id,
-    value = excluded.value
-WHERE CASE
-    WHEN excluded.field LIKE 'note:%' OR excluded.field LIKE 'a:%' THEN 0
-    WHEN excluded.field = 'added' OR excluded.field LIKE 'src:%'
-        THEN excluded.hlc < sync_state.hlc
-            OR (excluded.hlc = sync_state.hlc AND excluded.op_id < sync_state.op_id)
-    WHEN excluded.field LIKE 'tag:%'
-        THEN excluded.hlc > sync_state.hlc
-            OR (excluded.hlc = sync_state.hlc AND (excluded.value > sync_state.value
-                OR (excluded.value = sync_state.value AND excluded.op_id > sync_state.op_id)))
-    ELSE excluded.hlc > sync_state.hlc
-        OR (excluded.hlc = sync_state.hlc AND excluded.op_id > sync_state.op_id)
-END
-"""
-
-
-def ensure_schema(db: sqlite3.Connection) -> None:
-    for statement in SCHEMA.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def has_schema(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE name = 'sync_state'").fetchone() is not None
-
 
 def _empty(value) -> bool:
     return value is None or value == "" or value == [] or value == {}
@@ -149,9 +101,9 @@ def state_rows(op: Op) -> list[tuple]:
 class Aliases:
     """old key -> new key (papers re-keyed when a title-only paper gained an arXiv id)."""
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
-        self.map = dict(db.execute("SELECT old_key, new_key FROM aliases").fetchall())
+    def __init__(self, store: Store):
+        self.store = store
+        self.map = store.alias_map()
 
     def resolve(self, key: str) -> str:
         seen = {key}
@@ -166,14 +118,15 @@ class Aliases:
         if old == new or self.resolve(new) == old or self.map.get(old) == new:
             return False
         self.map[old] = new
-        self.db.execute("INSERT OR REPLACE INTO aliases VALUES (?, ?)", (old, new))
+        self.store.add_alias(old, new)
         return True
 
 
-def fold(db: sqlite3.Connection, ops: Iterable[Op]) -> set[str]:
-    """Fold operations into sync_state. Returns the (resolved) keys whose state may have changed."""
+def fold(store: Store, ops: Iterable[Op]) -> set[str]:
+    """Inside a transaction: fold operations into the merge state. Returns the (resolved) keys
+    whose state may have changed."""
     ops = list(ops)
-    aliases = Aliases(db)
+    aliases = Aliases(store)
     touched: set[str] = set()
     # Re-keyings first, so that every other operation lands on the paper's current key. (The
     # result does not depend on this: moving a paper's rows is itself a merge.)
@@ -184,7 +137,7 @@ def fold(db: sqlite3.Connection, ops: Iterable[Op]) -> set[str]:
                 continue
             aliases.add(old, new)  # (the store already wrote it when the re-keying was local)
             for key in {old, aliases.resolve(old)} - {new}:
-                _move_rows(db, key, new)
+                store.move_state(key, new)
             touched.update((old, new))
     rows = []
     for op in ops:
@@ -194,20 +147,8 @@ def fold(db: sqlite3.Connection, ops: Iterable[Op]) -> set[str]:
             key = aliases.resolve(row[0])
             rows.append((key, *row[1:]))
             touched.add(key)
-    db.executemany(_UPSERT, rows)
+    store.upsert_state(rows)
     return touched
-
-
-def merge_rows(db: sqlite3.Connection, rows: Iterable[tuple]) -> None:
-    db.executemany(_UPSERT, rows)
-
-
-def _move_rows(db: sqlite3.Connection, old: str, new: str) -> None:
-    rows = db.execute("SELECT ?, field, hlc, op_id, value FROM sync_state WHERE key = ?",
-                      (new, old)).fetchall()
-    db.executemany(_UPSERT, [tuple(r) for r in rows])
-    db.execute("DELETE FROM sync_state WHERE key = ?", (old,))
-    db.execute("DELETE FROM sync_conflicts WHERE key = ?", (old,))
 
 
 # ---- three-way merge -------------------------------------------------------------------------------
@@ -371,11 +312,9 @@ class NoteGraph:
         return NoteResult(self.v[newest].text, newest, hlc, heads, base, True, merged)
 
 
-def note_graph(db: sqlite3.Connection, key: str) -> NoteGraph:
+def note_graph(store: Store, key: str) -> NoteGraph:
     versions = []
-    for field, hlc, op_id, value in db.execute(
-            "SELECT field, hlc, op_id, value FROM sync_state WHERE key = ? AND field LIKE 'note:%'",
-            (key,)):
+    for _field, hlc, op_id, value in store.note_state(key):
         data = json.loads(value)
         versions.append(NoteVersion(op_id, hlc, data["text"], data["parents"]))
     return NoteGraph(versions)
@@ -383,80 +322,41 @@ def note_graph(db: sqlite3.Connection, key: str) -> NoteGraph:
 
 # ---- projection ----------------------------------------------------------------------------------
 
-_PAPER_COLUMNS = ("title", "title_norm", "abstract", "authors", "year", "listing_date", "arxiv_id",
-                  "doi", "url", "links", "venue", "extra", "sources", "citekey", "starred",
-                  "status", "note", "deleted")
-
-
 def _loser_citekey(citekey: str, key: str) -> str:
     return f"{citekey}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:4]}"
 
 
-def project(db: sqlite3.Connection, keys: Iterable[str]) -> set[str]:
-    """Write the papers / tags / registers / conflicts of `keys` from sync_state. Returns the keys
-    whose visible state changed (they are also marked for the search index)."""
-    aliases = Aliases(db)
+def project(store: Store, keys: Iterable[str]) -> set[str]:
+    """Inside a transaction: write the papers / tags / registers / conflicts of `keys` from the
+    merge state. Returns the keys whose visible state changed (also marked for the index)."""
+    aliases = Aliases(store)
     keys = set(keys)
     gone = {k for k in keys if aliases.resolve(k) != k}  # re-keyed: the row lives on elsewhere
     keys = {aliases.resolve(k) for k in keys}
-    changed: set[str] = set()
-    for key in gone:
-        if db.execute("DELETE FROM papers WHERE key = ?", (key,)).rowcount:
-            db.execute("DELETE FROM tags WHERE key = ?", (key,))
-            changed.add(key)
+    changed = {key for key in gone if store.drop_paper(key)}
     # Citation keys are unique: the earliest claim keeps a key, later claims get a suffix. Every
     # paper that claims (or holds) a key one of ours claims is projected again.
     key_list = sorted(keys)
-    state: dict[str, dict[str, tuple]] = {k: {} for k in key_list}
-    for start in range(0, len(key_list), 500):
-        chunk = key_list[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in db.execute(f"SELECT key, field, hlc, op_id, value FROM sync_state "
-                              f"WHERE key IN ({marks})", chunk):
-            state[row[0]][row[1]] = (row[2], row[3], row[4])
+    state: dict[str, dict[str, tuple] | None] = dict(store.state_of(key_list))
     claimed = {json.loads(s["citekey"][2]) for s in state.values() if "citekey" in s}
-    held = set()
-    for start in range(0, len(key_list), 500):
-        chunk = key_list[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        held |= {r[0] for r in db.execute(
-            f"SELECT citekey FROM papers WHERE key IN ({marks}) AND citekey IS NOT NULL", chunk)}
+    held = store.held_citekeys(key_list)
     winners: dict[str, tuple[str, str]] = {}  # citekey -> (hlc, key) of the earliest claim
-    values = sorted(claimed | held)
-    for start in range(0, len(values), 500):
-        chunk = [_to_json(v) for v in values[start:start + 500]]
-        marks = ",".join("?" * len(chunk))
-        for k, hlc, value in db.execute(
-                f"SELECT key, hlc, value FROM sync_state WHERE field = 'citekey' "
-                f"AND value IN ({marks})", chunk):
-            ck = json.loads(value)
-            if ck not in winners or (hlc, k) < winners[ck]:
-                winners[ck] = (hlc, k)
-            if k not in state:
-                state[k] = None  # loaded below: its citekey may change
+    for k, hlc, ck in store.citekey_claims(sorted(claimed | held)):
+        if ck not in winners or (hlc, k) < winners[ck]:
+            winners[ck] = (hlc, k)
+        if k not in state:
+            state[k] = None  # loaded below: its citekey may change
     extra = [k for k, s in state.items() if s is None]
-    for k in extra:
-        state[k] = {r[0]: (r[1], r[2], r[3]) for r in db.execute(
-            "SELECT field, hlc, op_id, value FROM sync_state WHERE key = ?", (k,))}
+    state.update(store.state_of(extra))
 
-    current: dict[str, sqlite3.Row] = {}
-    tags_now: dict[str, list[str]] = {k: [] for k in state}
     all_keys = sorted(state)
-    for start in range(0, len(all_keys), 500):
-        chunk = all_keys[start:start + 500]
-        marks = ",".join("?" * len(chunk))
-        for row in db.execute(f"SELECT * FROM papers WHERE key IN ({marks})", chunk):
-            current[row["key"]] = row
-        for k, t in db.execute(f"SELECT key, tag FROM tags WHERE key IN ({marks})", chunk):
-            tags_now[k].append(t)
-
-    updates, inserts, registers, tag_writes = [], [], [], []
-    conflicts_clear, conflicts_set = [], []
+    current, tags_now = store.rows_and_tags(all_keys)
+    updates, inserts, registers, tag_writes, conflicts = [], [], [], [], []
     for key in all_keys:
         s = state[key]
         if "added" not in s:
             continue  # its paper.add has not arrived yet; the rows wait
-        row = _paper_row(db, key, s, winners)
+        row = _paper_row(key, s, winners)
         reg = [(key, "deleted", s["deleted"][0], s["deleted"][1])] if "deleted" in s else []
         for name in ("starred", "status", "citekey"):
             if name in s:
@@ -467,61 +367,28 @@ def project(db: sqlite3.Connection, keys: Iterable[str]) -> set[str]:
         if note is not None:
             reg.append((key, "note", note.hlc, note.head_id))
         registers += reg
-        conflicts_clear.append((key,))
         if note is not None and note.conflict:
-            conflicts_set.append((key, _to_json(note.heads), note.base, note.hlc))
+            conflicts.append((key, _to_json(note.heads), note.base, note.hlc))
         old = current.get(key)
-        values = tuple(row[c] for c in _PAPER_COLUMNS)
+        values = tuple(row[c] for c in PROJECTED_COLUMNS)
         if old is None:
             ms, counter = s["added"][0].split(".")[:2]
             inserts.append((key, *values, int(ms) / 1000 + int(counter) * 1e-6))
             changed.add(key)
-        elif tuple(old[c] for c in _PAPER_COLUMNS) != values:
+        elif tuple(old[c] for c in PROJECTED_COLUMNS) != values:
             updates.append((*values, key))
             changed.add(key)
         if sorted(tags_now.get(key, [])) != tags:
             tag_writes.append((key, tags))
             changed.add(key)
-    # Free every citation key that moves before writing any, so that swaps never clash.
-    moving = [(k,) for k, *_ in inserts] + [(u[-1],) for u in updates]
-    db.executemany("UPDATE papers SET citekey = NULL WHERE key = ?", moving)
-    cols = ", ".join(f"{c} = ?" for c in _PAPER_COLUMNS)
-    insert = (f"INSERT INTO papers (key, {', '.join(_PAPER_COLUMNS)}, added) "
-              f"VALUES ({', '.join('?' * (len(_PAPER_COLUMNS) + 2))})")
-    _write(db, f"UPDATE papers SET {cols} WHERE key = ?", updates, _PAPER_COLUMNS.index("citekey"),
-           len(_PAPER_COLUMNS))
-    _write(db, insert, inserts, 1 + _PAPER_COLUMNS.index("citekey"), 0)
-    for key, tags in tag_writes:
-        db.execute("DELETE FROM tags WHERE key = ?", (key,))
-        db.executemany("INSERT INTO tags VALUES (?, ?)", [(key, t) for t in tags])
-    db.executemany("INSERT OR REPLACE INTO registers VALUES (?, ?, ?, ?)", registers)
-    db.executemany("DELETE FROM sync_conflicts WHERE key = ?", conflicts_clear)
-    db.executemany("INSERT INTO sync_conflicts VALUES (?, ?, ?, ?)", conflicts_set)
-    db.executemany("INSERT OR IGNORE INTO index_dirty VALUES (?)", [(k,) for k in changed])
+    settled = [key for key in all_keys if "added" in state[key]]
+    store.write_projection(inserts=inserts, updates=updates, tag_writes=tag_writes,
+                           registers=registers, settled=settled, conflicts=conflicts,
+                           changed=changed, loser_citekey=_loser_citekey)
     return changed
 
 
-def _write(db, sql: str, rows: list[tuple], ck_index: int, key_index: int) -> None:
-    """executemany; a citation key still held by a paper outside this projection (never the
-    case when every operation was folded) makes that one row take a suffixed key instead."""
-    try:
-        db.execute("SAVEPOINT project_write")
-        db.executemany(sql, rows)
-        db.execute("RELEASE project_write")
-        return
-    except sqlite3.IntegrityError:
-        db.execute("ROLLBACK TO project_write")
-        db.execute("RELEASE project_write")
-    for row in rows:
-        try:
-            db.execute(sql, row)
-        except sqlite3.IntegrityError:
-            row = list(row)
-            row[ck_index] = _loser_citekey(row[ck_index] or "paper", row[key_index])
-            db.execute(sql, row)
-
-
-def _paper_row(db, key: str, s: dict, winners: dict) -> dict:
+def _paper_row(key: str, s: dict, winners: dict) -> dict:
     row: dict = {}
     adds = [(v[0], v[1], json.loads(v[2])) for f, v in s.items() if f.startswith("a:")]
     for name in META_FIELDS:

@@ -27,16 +27,15 @@ is unreachable is reported once and tried again every `retry_after` seconds (60)
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from index.fileio import write_atomic
 from index.model import ImportReport, PapershelfError, Problem
 from index.sources import MAX_FILE_BYTES
 
@@ -100,17 +99,8 @@ class FolderWatcher:
 
     def _save(self) -> None:
         self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".watch-", suffix=".tmp", dir=self.state_path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self._all, handle, ensure_ascii=False, indent=1)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, self.state_path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(self.state_path,
+                     json.dumps(self._all, ensure_ascii=False, indent=1).encode("utf-8"))
 
     @staticmethod
     def _entry(path: Path, st: os.stat_result, sha1: str | None, outcome: str) -> dict:

@@ -3,6 +3,8 @@ paper and changes no title, abstract, author, year or citation key."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from test_export_bibtex import HARD
 
@@ -63,8 +65,6 @@ def test_export_then_import_changes_nothing(tmp_path, capsys, with_notes):
 def test_a_title_stored_under_its_pre_latex_key_is_still_found(tmp_path):
     """Libraries made before titles were read as LaTeX keep their keys: re-importing the same
     listing merges into them instead of adding a second copy."""
-    import sqlite3
-
     import hashlib
 
     title = 'An apparently na\\"{\\i}ve Ensemble for T\\"ULU'

@@ -183,10 +183,11 @@ def test_corrupt_index_is_rebuilt(run, imported, data):
     assert json.loads(out)["total"] >= 1
 
 
-def test_locked_index_does_not_lose_the_import(run, page, data, tmp_path, capsys):
+def test_locked_index_does_not_lose_the_import(run, page, data, tmp_path, capsys, monkeypatch):
     """A second process writing the search index: the store keeps the papers; the index
     catches up."""
     run("import", page)
+    monkeypatch.setattr("index.library.WRITER_TIMEOUT", 0.2)  # the import gives up on it soon
     from index.library import Library
 
     from whoosh import index as whoosh_index

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -56,8 +57,6 @@ def test_kill_in_the_middle_of_a_large_import(tmp_path):
     time.sleep(0.4)
     proc.send_signal(signal.SIGKILL)
     out = proc.communicate()[0]
-    import sqlite3
-
     conn = sqlite3.connect(data / "library.sqlite3")
     count = conn.execute("SELECT COUNT(*) FROM papers").fetchone()[0]
     ops = conn.execute("SELECT COUNT(*) FROM ops").fetchone()[0]

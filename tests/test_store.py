@@ -228,3 +228,17 @@ def test_citekey_clash_ignores_case_like_bibtex(store):
     with pytest.raises(StoreError, match="already used"):
         store.set_field(two.key, "citekey", one.citekey.upper())
     assert store.key_for_citekey(one.citekey.upper()) == one.key
+
+
+def test_count_agrees_with_the_keys_each_filter_gives(store):
+    store.add_records([rec(f"Paper {i}", tags=["ml"] if i % 2 else []) for i in range(6)])
+    keys = store.filtered_keys()
+    store.set_field(keys[0], "starred", True)
+    store.set_field(keys[1], "status", "read")
+    store.delete(keys[2])
+    filters = [{}, {"starred": True}, {"starred": False}, {"statuses": ["read"]},
+               {"statuses": ["unread", "read"]}, {"tags": ["ml"]},
+               {"tags": ["ml"], "starred": False}, {"tags": ["none"]}]
+    counts = [store.count(**f) for f in filters]
+    assert counts == [len(store.filtered_keys(**f)) for f in filters]
+    assert counts[:3] == [5, 1, 4]

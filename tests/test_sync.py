@@ -16,6 +16,7 @@ from index import merge, sync
 from index.clock import HybridClock
 from index.library import Library
 from index.model import PaperRecord
+from index.store import Store
 from samples import dense_page, make_papers
 
 
@@ -62,7 +63,7 @@ def state(lib: Library) -> dict:
                               bool(row["deleted"]), row["sources"])
     tags = sorted(tuple(r) for r in db.execute("SELECT key, tag FROM tags"))
     conflicts = []
-    if merge.has_schema(db):
+    if lib.store.has_sync_tables():
         conflicts = sorted((r[0], r[1]) for r in db.execute("SELECT key, heads FROM sync_conflicts"))
     return {"papers": papers, "tags": tags, "conflicts": conflicts}
 
@@ -129,16 +130,16 @@ def test_last_writer_wins_and_tags_add_wins(folder, devices):
     assert a.get(key).tags == b.get(key).tags == ["y"]
 
 
-def test_tag_add_wins_a_clock_tie():
+def test_tag_add_wins_a_clock_tie(tmp_path):
     rows = [("k", "tag:t", "0000000000000005.00000.dev", "dev-1", "false"),
             ("k", "tag:t", "0000000000000005.00000.dev", "dev-1", "true")]
-    import sqlite3
-
-    for order in (rows, rows[::-1]):
-        db = sqlite3.connect(":memory:")
-        merge.ensure_schema(db)
-        merge.merge_rows(db, order)
-        assert db.execute("SELECT value FROM sync_state").fetchone()[0] == "true"
+    for n, order in enumerate((rows, rows[::-1])):
+        store = Store(tmp_path / f"lib{n}")
+        store.ensure_sync_tables()
+        with store.transaction():
+            store.upsert_state(order)
+        assert store.db.execute("SELECT value FROM sync_state").fetchone()[0] == "true"
+        store.close()
 
 
 def test_clocks_stay_ahead_when_a_wall_clock_runs_backwards(folder, devices):
@@ -188,11 +189,34 @@ def test_concurrent_note_edits_merge_cleanly_or_conflict(folder, devices):
     assert sync.pending_conflicts(b)[0].local == "one A\ntwo from b\nthree B\nfour\n"
     texts = [v.text for v in sync.note_versions(b, key)]
     assert "one A\nTWO from a\nthree B\nfour\n" in texts and "one A\ntwo from b\nthree B\nfour\n" in texts
-    sync.resolve_conflict(b, key, "settled\n")
+    sync.resolve_conflict(b, key, keep="merged", text="settled\n")
     exchange(folder, a, b)
     assert a.get(key).note == b.get(key).note == "settled\n"
     assert sync.pending_conflicts(a) == sync.pending_conflicts(b) == []
     assert len(sync.note_versions(a, key)) == 7  # every version ever written
+
+
+def test_keep_both_from_the_cli_keeps_what_the_app_keeps(folder, devices, tmp_path, capsys):
+    """`papershelf sync --resolve KEY --keep both` and the app's "keep both" write the same note:
+    this device's version, the marker line, the other device's."""
+    from tui.cli import main
+    from tui.screens.note_conflict import BOTH_MARKER, keep_both
+
+    a, b = devices("a"), devices("b")
+    a.add(records(1))
+    exchange(folder, a, b)
+    key = a.store.filtered_keys()[0]
+    a.set_note(key, "line from a\n")
+    b.set_note(key, "line from b\n")
+    exchange(folder, a, b)
+    conflict = next(c for c in sync.pending_conflicts(b) if c.key == key)
+    in_the_app = keep_both(conflict.local, conflict.remote)
+    assert main(["--data-dir", str(tmp_path / "b"), "sync", "--resolve", key,
+                 "--keep", "both"]) == 0
+    assert "settled (both)" in capsys.readouterr().out
+    assert b.get(key).note == in_the_app
+    assert in_the_app == f"line from b\n\n{BOTH_MARKER}\n\nline from a\n"
+    assert sync.pending_conflicts(b) == []
 
 
 def test_three_concurrent_note_versions_are_all_shown_before_one_settles_them(folder, devices):
@@ -213,7 +237,7 @@ def test_three_concurrent_note_versions_are_all_shown_before_one_settles_them(fo
     assert conflict.local == "from a\n"
     assert "from b" in conflict.remote and "from c" in conflict.remote
     assert all(f"from {d}" in conflict.merged for d in "abc")
-    sync.resolve_conflict(a, key, "from a, b and c\n")
+    sync.resolve_conflict(a, key, keep="merged", text="from a, b and c\n")
     exchange(folder, a, b, c)
     for device in (a, b, c):
         assert device.get(key).note == "from a, b and c\n"
@@ -566,7 +590,8 @@ def test_cli_end_to_end_two_data_dirs_one_folder(tmp_path, folder, capsys):
     run(d1, "sync")
     shown1 = json.loads(run(d1, "show", key, "--json")[0])
     shown2 = json.loads(run(d2, "show", key, "--json")[0])
-    assert shown1["note"] == shown2["note"] == "theirs\n\nmine\n"
+    # "both" is the app's rule: the two versions with the marker line between them.
+    assert shown1["note"] == shown2["note"] == f"theirs\n\n{sync.BOTH_MARKER}\n\nmine\n"
     out, _ = run(d1, "sync", "--status")
     assert "note conflicts: none" in out
     # One-line errors.

@@ -149,7 +149,7 @@ class SyncMachine(RuleBasedStateMachine):
         conflicts = sync.pending_conflicts(self.libs[i])
         if conflicts:
             c = data.draw(st.sampled_from(conflicts))
-            sync.resolve_conflict(self.libs[i], c.key, c.local + c.remote)
+            sync.resolve_conflict(self.libs[i], c.key, keep="merged", text=c.local + c.remote)
 
     # ---- machines and the sync tool ------------------------------------------------------------
 
@@ -228,7 +228,7 @@ class SyncMachine(RuleBasedStateMachine):
         for lib in self.libs:
             held = {r[0] for r in lib.store.db.execute("SELECT op_id FROM ops")}
             assert set(written) <= held, "an operation was lost"
-            aliases = merge.Aliases(lib.store.db)
+            aliases = merge.Aliases(lib.store)
             notes: dict[str, set[str]] = {}
             for op in written.values():
                 if op.type == "set" and op.field == "note":

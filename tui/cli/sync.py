@@ -118,16 +118,7 @@ def _resolve(args, lib) -> int:
     if not args.keep:
         raise PapershelfError("--resolve KEY needs --keep mine|theirs|both|merged")
     key = lib.resolve(args.resolve)
-    conflict = next((c for c in sync.pending_conflicts(lib) if c.key == key), None)
-    if conflict is None:
-        raise PapershelfError(f"no note conflict for {key}")
-    text = {
-        "mine": conflict.local,
-        "theirs": conflict.remote,
-        "both": conflict.local.rstrip("\n") + "\n\n" + conflict.remote,
-        "merged": conflict.merged,
-    }[args.keep]
-    sync.resolve_conflict(lib, key, text)
+    sync.resolve_conflict(lib, key, keep=args.keep)
     print(f"{describe(lib.get(key))}: note conflict settled ({args.keep}); "
           "run `papershelf sync` to share it")
     return EXIT_OK

@@ -655,7 +655,8 @@ class MainScreen(MorningActions, Screen):
 
         def done(text: str | None) -> None:
             if text is not None:  # resolve_conflict flushes the index: the index owner runs it
-                self.change([paper.key], lambda lib, keys: resolve_conflict(lib, keys[0], text),
+                self.change([paper.key], lambda lib, keys: resolve_conflict(lib, keys[0], keep="merged",
+                                                                     text=text),
                             "note conflict resolved", index=True)
 
         self.app.push_screen(NoteConflictScreen(paper.title, conflict.local, conflict.remote,

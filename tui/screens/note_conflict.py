@@ -21,21 +21,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from index.sync import BOTH_MARKER, keep_both  # noqa: F401 - the rule is index's; tests read it here
 from index.textsafe import terminal_safe
 from tui.screens.confirm import ConfirmDialog
-
-# A plain line between the two versions: not a Markdown rule or heading underline.
-BOTH_MARKER = "----- other device's version -----"
-
 
 def has_conflict_markers(text: str) -> bool:
     """True while a merge still holds the lines a three-way merge marks conflicts with."""
     return any(line.startswith(("<<<<<<<", ">>>>>>>")) or line.rstrip() == "======="
                for line in text.splitlines())
-
-
-def keep_both(local: str, remote: str) -> str:
-    return f"{local.rstrip()}\n\n{BOTH_MARKER}\n\n{remote.strip()}\n"
 
 
 class NoteConflictScreen(ModalScreen[str | None]):
