@@ -43,10 +43,11 @@ class PaperEdits:
             if field == "citekey":
                 # BibTeX compares keys ignoring case, so a clash is one ignoring case too.
                 clash = self.db.execute(
-                    "SELECT key FROM papers WHERE citekey = ? COLLATE NOCASE AND key != ?",
+                    "SELECT key, citekey FROM papers WHERE citekey = ? COLLATE NOCASE AND key != ?",
                     (value, key)).fetchone()
                 if clash:
-                    raise StoreError(f"citation key {value} is already used by {clash[0]}")
+                    raise StoreError(f"citation key {value} is already used by {clash[0]} "
+                                     f"(as {clash[1]})")
                 self.db.execute("DELETE FROM provisional_citekeys WHERE key = ?", (key,))
             self.db.execute(f"UPDATE papers SET {field} = ? WHERE key = ?", (stored, key))
             op_value = value
