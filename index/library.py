@@ -127,6 +127,13 @@ class Library(IndexKeeping, Importing):
         return Exports(self)
 
     @property
+    def sync(self):
+        """Sync through a folder, and settling note conflicts (index/sync/service.py)."""
+        from index.sync.service import SyncService
+
+        return SyncService(self)
+
+    @property
     def care(self):
         """The doctor's checks and repairs, and backups (index/care.py)."""
         from index.care import Care

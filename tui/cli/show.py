@@ -14,10 +14,8 @@ def add_parsers(subparsers) -> None:
 
 
 def run_show(args, lib) -> int:
-    from index.sync import unsettled_versions
-
     paper = lib.get(lib.resolve(args.key))
-    versions = unsettled_versions(lib, paper.key)
+    versions = lib.sync.unsettled_versions(paper.key)
     if args.json:
         print_json(paper_json(paper) | {"abstract": paper.abstract,
                                         "unsettled_note_versions": versions,

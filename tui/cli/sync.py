@@ -39,8 +39,6 @@ def _folder(args):
 
 
 def run_sync(args, lib) -> int:
-    from index import sync
-
     if args.resolve:
         return _resolve(args, lib)
     if args.keep:
@@ -51,7 +49,7 @@ def run_sync(args, lib) -> int:
     if not folder:
         raise PapershelfError("no sync folder yet: run `papershelf sync FOLDER` once "
                               "(a folder Dropbox, Syncthing or iCloud replicates)")
-    report = sync.sync_now(lib, folder)
+    report = lib.sync.now(folder)
     if args.folder:
         from index.config import load_config, remember_sync_folder
 
@@ -81,9 +79,7 @@ def run_sync(args, lib) -> int:
 
 
 def _status(args, lib, folder) -> int:
-    from index import sync
-
-    status = sync.sync_status(lib, folder)
+    status = lib.sync.status(folder)
     if args.json:
         print_json(status)
         return EXIT_OK
@@ -113,12 +109,10 @@ def _status(args, lib, folder) -> int:
 
 
 def _resolve(args, lib) -> int:
-    from index import sync
-
     if not args.keep:
         raise PapershelfError("--resolve KEY needs --keep mine|theirs|both|merged")
     key = lib.resolve(args.resolve)
-    sync.resolve_conflict(lib, key, keep=args.keep)
+    lib.sync.resolve(key, keep=args.keep)
     print(f"{describe(lib.get(key))}: note conflict settled ({args.keep}); "
           "run `papershelf sync` to share it")
     return EXIT_OK
