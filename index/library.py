@@ -22,13 +22,13 @@ from index.model import (
     KeyNotFound,
     Paper,
     PapershelfError,
+    has_control_characters,
     normalise_tag,
 )
 from index.importing import Importing, download_daily  # noqa: F401 - for the app
 from index.backup import backup_before_migration
 from index.indexing import IndexKeeping, _configured_engine
 from index.store import Store
-from index.textsafe import has_control_characters
 from index.folders import folder_files  # noqa: F401 - for the front ends
 
 Progress = Callable[[int, int], None]

@@ -15,6 +15,9 @@ STATUSES = ("unread", "reading", "read")
 EXPORT_FORMATS = ("bibtex", "markdown", "obsidian")
 EXPORT_SUFFIXES = {"bibtex": ".bib", "markdown": ".md", "obsidian": ""}  # obsidian: a folder
 
+# What may reach a terminal from anything papershelf prints: lines and tabs, never a control
+# character (C0, DEL, C1) or a bidi override (the front ends' printable text removes the rest).
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 # arXiv ids: new style 2101.01234(v2) and old style hep-th/9901001(v1).
 ARXIV_ID = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.I)
@@ -213,6 +216,12 @@ class KeyNotFound(PapershelfError):
 
 class AmbiguousKey(PapershelfError):
     pass
+
+
+def has_control_characters(text: str) -> bool:
+    """True when an identifier (a key, a DOI, a tag) holds a control character, a line break,
+    a tab or a bidi override: such text is refused, never stored."""
+    return UNPRINTABLE.search(text) is not None or "\n" in text or "\t" in text
 
 
 def normalise_tag(tag: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from index.export import ExportOptions, render
 from index.export.obsidian import export_obsidian
 from index.model import Paper
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from untrusted import untrusted_strings
 
 STRINGS = untrusted_strings()

@@ -10,9 +10,9 @@ import time
 from collections.abc import Iterable
 
 from index.citekey import CitekeyAllocator, base_citekey, check_citekey, citekey_base, is_provisional
-from index.model import ImportReport, PaperRecord, Problem, normalise_tag, normalise_title, paper_key
+from index.model import (ImportReport, PaperRecord, Problem, has_control_characters, normalise_tag,
+                         normalise_title, paper_key)
 from index.store.rows import FILLABLE_FIELDS, JSON_COLUMNS, to_json
-from index.textsafe import has_control_characters
 
 
 class Imports:

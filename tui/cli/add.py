@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_USER_ERROR, print_report, report_exit_code
 
 ADD_HELP = """\

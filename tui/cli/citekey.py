@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_OK
 
 

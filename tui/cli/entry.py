@@ -11,7 +11,7 @@ import os
 import sys
 
 from index.model import PapershelfError
-from index.textsafe import TerminalSafeWriter, terminal_safe
+from tui.textsafe import TerminalSafeWriter, terminal_safe
 from tui.cli.output import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, ProgressBar, discard_stdout
 from tui.cli.parser import build_parser
 

@@ -7,7 +7,7 @@ import argparse
 import sys
 
 from index.model import EXPORT_FORMATS, ExportOptions, PapershelfError, Selection
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_OK, EXIT_USER_ERROR, ProgressBar, discard_stdout
 
 PROGRESS_FROM = 500  # smaller exports finish before a bar could be read

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import (EXIT_OK, EXIT_USAGE, ProgressBar, print_report,
                             print_report_problems, report_exit_code)
 

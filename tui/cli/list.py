@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from index.model import STATUSES
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_OK, EXIT_USAGE, paper_json, paper_line, print_json
 
 FOR_YOU_LIMIT = 20

@@ -10,7 +10,7 @@ import json
 import os
 import sys
 
-from index.textsafe import json_safe, terminal_safe
+from tui.textsafe import json_safe, terminal_safe
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1  # bad input, a paper not found, a failed import, offline

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from index.model import PapershelfError
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, ProgressBar
 
 RESOLVE_HELP = """\

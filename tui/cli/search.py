@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from index.model import PapershelfError
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_OK, paper_json, paper_line, print_json
 
 SEARCH_HELP = """\

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_OK, paper_json, print_json
 
 

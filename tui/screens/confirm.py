@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Static
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.screens.dialog import Dialog, DialogBody
 
 

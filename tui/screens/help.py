@@ -22,7 +22,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Static
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.screens.dialog import Dialog
 
 HelpRow = tuple[str, str, str]

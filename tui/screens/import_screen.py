@@ -24,7 +24,7 @@ from textual.content import Content
 from textual.widgets import Checkbox, Input, Static
 
 from index.library import folder_files
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.screens.dialog import Dialog, DialogBody
 from tui.widgets.path_input import PathInput
 

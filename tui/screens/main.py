@@ -30,7 +30,7 @@ from textual.worker import get_current_worker
 
 from index.library import Library, SearchHits
 from index.model import STATUSES, Paper, PapershelfError
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.messages import (
     FilterHides,
     ImportDone,

@@ -14,7 +14,7 @@ from textual.worker import get_current_worker
 
 from index.library import Library, SearchHits, download_daily
 from index.model import PapershelfError
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.messages import DailyDone, ImportProgress
 
 FOR_YOU = "foryou"

@@ -22,7 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
 from index.sync import BOTH_MARKER, keep_both  # noqa: F401 - the rule is index's; tests read it here
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.screens.confirm import ConfirmDialog
 
 def has_conflict_markers(text: str) -> bool:

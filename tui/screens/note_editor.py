@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.screens.confirm import ConfirmDialog
 
 

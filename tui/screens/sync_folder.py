@@ -20,7 +20,7 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import Input, Static
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.screens.dialog import Dialog, DialogBody
 from tui.widgets.path_input import PathInput
 

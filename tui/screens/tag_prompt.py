@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Static
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.screens.dialog import Dialog, DialogBody
 from tui.widgets.path_input import CompletingInput
 

@@ -17,7 +17,7 @@ from textual.content import Content
 from textual.widgets import Markdown, Static
 
 from index.model import Paper
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 from tui.widgets.results_list import display_date, highlight_spans
 
 SAFE_SCHEMES = {"http", "https", "mailto"}

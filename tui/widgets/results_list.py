@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from index.model import Paper
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 
 PAGE = 50  # rows fetched per SQLite round trip (a screenful and a half)
 STATUS_WIDTH = 7

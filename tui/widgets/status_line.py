@@ -11,7 +11,7 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
-from index.textsafe import terminal_safe
+from tui.textsafe import terminal_safe
 
 MESSAGE_SECONDS = 5
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from index.model import UNPRINTABLE
+
 # ANSI/VT escape sequences (CSI, OSC, and two-character escapes), then any other C0/C1 control.
 _ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]")
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -20,21 +22,13 @@ def terminal_safe(text: str, *, single_line: bool = False) -> str:
     return text
 
 
-# What may reach a terminal from anything a command prints: lines and tabs, never a control
-# character (C0, DEL, C1) or a bidi override.
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # Characters json.dumps(ensure_ascii=False) leaves raw that a terminal or an editor acts on.
 _JSON_RAW = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
     """`text` with escape sequences and control characters removed, lines and tabs kept."""
-    return _UNPRINTABLE.sub("", _ESCAPES.sub("", text))
-
-
-def has_control_characters(text: str) -> bool:
-    """True when an identifier (a key, a DOI, a tag) holds what `printable` would remove."""
-    return _UNPRINTABLE.search(text) is not None or "\n" in text or "\t" in text
+    return UNPRINTABLE.sub("", _ESCAPES.sub("", text))
 
 
 def json_safe(document: str) -> str:
