@@ -25,6 +25,7 @@ from index.model import (
     Paper,
     PaperRecord,
     PapershelfError,
+    next_status,
     normalise_tag,
 )
 from index.store import Store
@@ -612,7 +613,7 @@ class Library:
 
     def cycle_status(self, key: str) -> str:
         paper = self._require(key)
-        following = STATUSES[(STATUSES.index(paper.status) + 1) % len(STATUSES)]
+        following = next_status(paper.status)
         self.set_status(key, following)
         return following
 

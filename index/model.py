@@ -13,6 +13,11 @@ from dataclasses import dataclass, field, fields
 
 STATUSES = ("unread", "reading", "read")
 
+
+def next_status(status: str) -> str:
+    """The status `r` (and Library.cycle_status) moves a paper to: unread, reading, read, unread."""
+    return STATUSES[(STATUSES.index(status) + 1) % len(STATUSES)]
+
 _NON_ALNUM = re.compile(r"[\W_]+", re.UNICODE)
 # arXiv ids: new style 2101.01234(v2) and old style hep-th/9901001(v1).
 ARXIV_ID = re.compile(r"(?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?", re.I)
