@@ -237,7 +237,7 @@ async def wait_results(screen, query: str, timeout: float = 60.0) -> None:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if screen.query_text == query and screen.applied_query == screen.full_query() \
-                and not screen._in_flight and screen._search_timer is None:
+                and screen.search.idle:
             return
         await asyncio.sleep(0.0005)
     raise TimeoutError(f"no results for {query!r}")
