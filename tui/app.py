@@ -38,9 +38,12 @@ from textual.worker import WorkerCancelled, WorkerFailed
 from index.config import Config, load_config, load_state, remember_sync_folder, save_state
 from index.library import Library
 from index.model import PapershelfError
+from index.sync import sync_now
 from tui.commands import PapershelfCommands
 from tui.keymap import check_keymap
-from tui.screens.main import FILTERS, MainScreen
+from tui.messages import SyncDone
+from tui.screens.main import MainScreen
+from tui.search_controller import FILTERS
 from tui.themes import load_themes, theme_variable_defaults
 
 T = TypeVar("T")
@@ -236,9 +239,6 @@ class PapershelfApp(App):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def _sync_worker(self, folder: str, remember: bool = False) -> None:
-        from index.sync import sync_now
-        from tui.messages import SyncDone
-
         try:
             report = self.with_index(lambda lib: sync_now(lib, Path(folder).expanduser()))
         except Exception as exc:  # noqa: BLE001 - any failure is shown, the app goes on

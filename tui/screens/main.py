@@ -37,7 +37,7 @@ from tui.screens.morning import MorningActions
 from tui.screens.paper_actions import PaperActions, one_line
 from tui.screens.share_actions import ShareActions
 from tui.search_controller import (
-    FILTERS, FOR_YOU, MORE_WITHIN, SearchController, count_without_filter, filter_hint,
+    FOR_YOU, MORE_WITHIN, SearchController, count_without_filter, filter_hint,
     filter_label, hits_text, list_everything, search_words,
 )
 from tui.widgets.detail_pane import DetailPane
