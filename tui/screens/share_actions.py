@@ -12,7 +12,7 @@ from pathlib import Path
 
 from textual import work
 
-from index.clipboard import copied_message, copy_text, markdown_link
+from index import clipboard
 from index.export import ExportOptions, write_export
 from index.export.bibtex import export_bibtex
 from index.library import Library
@@ -41,7 +41,7 @@ class ShareActions:
     def action_copy_markdown(self) -> None:
         papers = self.target_papers()
         if papers:
-            self.copy("\n".join(markdown_link(p) for p in papers),
+            self.copy("\n".join(clipboard.markdown_link(p) for p in papers),
                       f"Markdown link{'s' if len(papers) > 1 else ''} for {count_text(papers)}")
 
     def copy(self, text: str, what: str, citing: list[Paper] = ()) -> None:
@@ -56,13 +56,13 @@ class ShareActions:
             app.call_from_thread(app.copy_to_clipboard, value)
 
         try:
-            method = copy_text(text, osc52=osc52)
+            method = clipboard.copy_text(text, osc52=osc52)
             if citing:  # a copied citation key is used: it never changes again
                 self.app.with_store(lambda lib: lib.citekeys_used(citing))
         except PapershelfError as exc:
             self.post_message(JobFailed("copy", str(exc)))
             return
-        app.call_from_thread(self.status.set, message=copied_message(what, method))
+        app.call_from_thread(self.status.set, message=clipboard.copied_message(what, method))
 
     def action_open_url(self) -> None:
         key = self.results.current_key
