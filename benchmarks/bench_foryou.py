@@ -165,7 +165,7 @@ async def settled(screen, filter_name: str, timeout: float = 120.0) -> None:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if screen.filter == filter_name and screen.applied_query == screen.full_query() \
-                and not screen._in_flight and screen._search_timer is None \
+                and screen.search.idle \
                 and screen.results.keys:
             return
         await asyncio.sleep(0.0005)

@@ -102,7 +102,7 @@ class Paints:
         def render_line(widget, y):
             strip = original(widget, y)
             index = widget.scroll_offset.y + y
-            if index < len(widget.keys):
+            if index < len(widget.keys) and strip.text.strip() != "…":  # not a placeholder
                 paints.calls.append((time.perf_counter(), index, strip.text))
             return strip
 
@@ -237,7 +237,7 @@ async def wait_results(screen, query: str, timeout: float = 60.0) -> None:
     deadline = time.perf_counter() + timeout
     while time.perf_counter() < deadline:
         if screen.query_text == query and screen.applied_query == screen.full_query() \
-                and not screen._in_flight and screen._search_timer is None:
+                and screen.search.idle:
             return
         await asyncio.sleep(0.0005)
     raise TimeoutError(f"no results for {query!r}")

@@ -15,9 +15,9 @@ When automatic backups are taken:
 - `restore` always takes one of the current library first (even with keep = 0), so a restore
   can itself be undone;
 - `papershelf doctor --repair` takes one before repairs that write to the database;
-- `daily_backup(lib)`: once a day, on the first open of the library that day. Meant to be
-  called by the TUI when it starts (in a worker thread) and by the CLI before commands that
-  change the library (import, sync, restore), not before read-only ones (search, list);
+- `daily_backup(lib)`: once a day, on the first open of the library that day. The CLI calls
+  it before the commands that bring in many changes (import, add, sync, resolve, daily), not
+  before read-only ones (search, list); the app does not take one;
 - `backup_before_migration(db_path)`: run by the store before it upgrades the schema of an
   existing database (`Library.open` hands it to `Store(before_upgrade=...)`; the store calls
   it when 0 < user_version < SCHEMA_VERSION).

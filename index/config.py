@@ -159,7 +159,7 @@ def load_config(directory: Path | None = None, *, create: bool = True) -> Config
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: {_describe_toml_error(exc)}") from None
+        raise ConfigError(f"{path}: {describe_toml_error(exc)}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: not UTF-8 text") from None
     except OSError as exc:
@@ -168,7 +168,8 @@ def load_config(directory: Path | None = None, *, create: bool = True) -> Config
     return Config(path, data)
 
 
-def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
+def describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
+    """"line 3, column 7: Expected ..." (config.toml and theme files say it the same way)."""
     # Python 3.11-3.13 put the place only in the message: "Expected '=' ... (at line 3, column 7)"
     message = str(exc)
     match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", message)

@@ -23,6 +23,7 @@ from index.model import (
     Paper,
     PapershelfError,
     has_control_characters,
+    next_status,
     normalise_tag,
 )
 from index.importing import Importing, download_daily  # noqa: F401 - for the app
@@ -116,6 +117,13 @@ class Library(IndexKeeping, Importing):
         from index.daily_api import recent_days
 
         return recent_days(count, today)
+
+    @staticmethod
+    def keep_both_notes(local: str, remote: str) -> str:
+        """The note "keep both" settles a note conflict with (see Library.sync.resolve)."""
+        from index.sync.conflicts import keep_both
+
+        return keep_both(local, remote)
 
     # ---- services handed out to the front ends ---------------------------------------------
 
@@ -406,7 +414,7 @@ class Library(IndexKeeping, Importing):
 
     def cycle_status(self, key: str) -> str:
         paper = self._require(key)
-        following = STATUSES[(STATUSES.index(paper.status) + 1) % len(STATUSES)]
+        following = next_status(paper.status)
         self.set_status(key, following)
         return following
 

@@ -41,6 +41,11 @@ def _source_normalised(title: str) -> str:
     return _NON_ALNUM.sub(" ", folded).strip()
 
 
+def next_status(status: str) -> str:
+    """The status `r` (and Library.cycle_status) moves a paper to: unread, reading, read, unread."""
+    return STATUSES[(STATUSES.index(status) + 1) % len(STATUSES)]
+
+
 def strip_arxiv_version(arxiv_id: str) -> str:
     return _ARXIV_VERSION.sub("", arxiv_id.strip())
 

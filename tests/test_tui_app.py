@@ -38,7 +38,7 @@ async def test_search_as_you_type_narrows_and_counts(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
-        screen.typing_pause = 3600  # a slow typist: the word stays unfinished
+        screen.search.typing_pause = 3600  # a slow typist: the word stays unfinished
         await pilot.press("slash", *"quan")
         await settle(pilot, typing=True)
         shown = rows(screen)
@@ -348,7 +348,7 @@ async def test_import_runs_in_a_worker_and_leaves_the_welcome(tmp_path):
         await settle(pilot)
         screen = app.screen
         assert screen.query_one("#welcome").display
-        screen._importing = True
+        screen.importing = True
         screen.import_worker([bib])
         await wait_for(pilot, lambda: "imported: added 1" in screen.status.text())
         await settle(pilot)
@@ -408,9 +408,10 @@ async def test_moving_past_the_first_ranked_hits_fetches_the_rest(tmp_path, monk
     """A text search shows its best SEARCH_CAP hits at once; nearing their end (here with G)
     brings in every other hit, with the cursor kept where it was."""
     from index.model import PaperRecord
+    from tui import search_controller
     from tui.screens import main as main_screen
 
-    monkeypatch.setattr(main_screen, "SEARCH_CAP", 30)
+    monkeypatch.setattr(search_controller, "SEARCH_CAP", 30)
     monkeypatch.setattr(main_screen, "MORE_WITHIN", 5)
     records = [PaperRecord(title=f"Heron Migration Study Number {i}", arxiv_id=f"2402.{i:05d}",
                            abstract="Herons fly south.", source="test:h") for i in range(45)]

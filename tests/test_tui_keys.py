@@ -48,8 +48,8 @@ async def test_n_edits_the_note_and_detail_renders_it(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
-        await pilot.press("n")
-        assert isinstance(app.screen, NoteEditor)
+        await pilot.press("n")  # the note is read in a worker: the editor opens when it is
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteEditor))
         await pilot.press(*"Read **twice**", "ctrl+s")
         key = screen.results.current_key
         await wait_for(pilot, lambda: lib.get(key).note == "Read **twice**")
@@ -133,7 +133,7 @@ async def test_n_on_a_sync_note_conflict_opens_the_conflict_screen(tmp_path):
         screen = app.screen
         assert screen.results.current_key == key
         await pilot.press("n")
-        assert isinstance(app.screen, NoteConflictScreen)
+        await wait_for(pilot, lambda: isinstance(app.screen, NoteConflictScreen))
         await pilot.press("1")  # keep mine
         await wait_for(pilot, lambda: not sync.pending_conflicts(lib))
         await wait_for(pilot, lambda: "mine" in screen.detail.text())

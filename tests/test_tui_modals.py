@@ -14,7 +14,8 @@ from textual.widgets import Input, Static, TextArea
 from tui.screens.confirm import ConfirmDialog
 from tui.screens.help import HelpScreen, help_rows
 from tui.screens.import_screen import ImportScreen, import_paths, ImportPathError
-from tui.screens.note_conflict import BOTH_MARKER, NoteConflictScreen, keep_both
+from index.sync import BOTH_MARKER, keep_both
+from tui.screens.note_conflict import NoteConflictScreen
 from tui.screens.note_editor import NoteEditor, note_language
 from tui.screens.tag_prompt import TagPrompt, matching
 from tui.widgets.path_input import complete_path

@@ -50,7 +50,7 @@ async def test_a_word_only_in_an_abstract_is_found_by_typing_it(tmp_path):
         assert screen.results.keys == target
         assert "1 match" in screen.status.text()
         # with a trailing space: the word is finished at once, no pause needed
-        screen.typing_pause = 3600
+        screen.search.typing_pause = 3600
         await type_query(pilot, ABSTRACT_WORD + " ")
         await settle(pilot, typing=True)
         assert screen.results.keys == target

@@ -51,16 +51,15 @@ def make_app(tmp_path: Path, records=None, config_text: str | None = None):
 
 
 async def settle(pilot, timeout: float = 10.0, *, typing: bool = False) -> None:
-    """Until the main screen shows the results of its current query and no job is running:
-    the finished query (typing paused), or with `typing` the as-you-type one."""
+    """Until the main screen shows the results of its current query, every row in view has
+    its paper and no job is running: the finished query (typing paused), or with `typing`
+    the as-you-type one."""
     screen = pilot.app.screen_stack[0]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause()
         busy = [w for w in pilot.app.workers if not w.is_finished]
-        if screen.applied_query == screen.full_query() and not screen._in_flight \
-                and screen._search_timer is None and screen._detail_timer is None and not busy \
-                and (typing or screen._pause_timer is None):
+        if screen.idle and not busy and (typing or screen.search.pause_timer is None):
             await pilot.pause()
             return
         await asyncio.sleep(0.01)

@@ -62,7 +62,7 @@ async def settle(pilot) -> None:
     for _ in range(500):
         await pilot.pause()
         busy = [w for w in pilot.app.workers if not w.is_finished]
-        if screen.applied_query == screen.full_query() and not screen._in_flight and not busy:
+        if screen.idle and not busy:
             break
         await asyncio.sleep(0.01)
     await pilot.pause(0.3)

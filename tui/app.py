@@ -6,8 +6,10 @@ connection would mix their transactions. And the search index keeps its own conn
 caches (the filter of the current view), so it is best opened once. The app therefore uses three
 Library objects on the same data directory, each confined to one kind of work:
 
-- `lib`, given by the caller: the UI thread only, and only reads (the visible rows, the
-  detail). SQLite WAL readers never wait for writers, so painting never blocks.
+- `lib`, given by the caller: reads only. The results list reads its rows and the export
+  dialog its counts through it in thread workers; the UI thread itself reads little through it
+  (the cursor's paper when it is not cached). SQLite WAL readers never wait for writers, and
+  the connection is shared between threads (sqlite3 serialises its calls).
 - the store writer (`with_store`): star, status, tags and notes, in thread workers serialised
   by a lock. These touch SQLite only (tags and notes are only marked for the index), so a star
   never waits for a search, an index commit or a running import's search work.
@@ -38,7 +40,10 @@ from index.library import Library
 from index.model import PapershelfError
 from tui.commands import PapershelfCommands
 from tui.keymap import check_keymap
-from tui.screens.main import FILTERS, MainScreen, available
+from tui.messages import SyncDone
+from tui.screens.main import MainScreen
+from tui.search_controller import FILTERS
+from tui.themes import load_themes, theme_variable_defaults
 
 T = TypeVar("T")
 DEFAULT_THEME = "papershelf-dark"
@@ -73,6 +78,7 @@ class PapershelfApp(App):
         self.index_ready = threading.Event()  # set once MainScreen has checked the index
         self._saved_theme = self.config.get("ui", "theme")
         self._theme_timer = None
+        self.keymap: dict[str, str] = {}  # what set_keymap was given (binding id -> keys)
         self.set_keymap(self.config.keymap)
         for theme in self._themes:
             self.register_theme(theme)
@@ -82,24 +88,23 @@ class PapershelfApp(App):
         elif self._saved_theme:
             self.theme_errors.append(f"theme {self._saved_theme!r} from config.toml not found")
 
+    def set_keymap(self, keymap: dict[str, str]) -> None:
+        """As App.set_keymap, and kept where the palette and the status line can read it."""
+        self.keymap = dict(keymap)
+        super().set_keymap(keymap)
+
+    def update_keymap(self, keymap: dict[str, str]) -> None:
+        self.keymap = {**self.keymap, **keymap}
+        super().update_keymap(keymap)
+
     # ---- themes ------------------------------------------------------------------------------
 
     def _load_themes(self) -> None:
-        if not available("tui.themes"):
-            return
-        from tui.themes import load_themes
-
         themes, errors = load_themes(self.config.path.parent / "themes")
         self._themes, self.theme_errors = list(themes), list(errors)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
-        if available("tui.themes"):
-            from tui.themes import theme_variable_defaults
-
-            return theme_variable_defaults(self.current_theme)
-        return {"star-color": "#F2C94C", "marked-color": "#C678DD", "match-color": "#FFA62B",
-                "tag-color": "#56B6C2", "unread-color": "#0178D4", "reading-color": "#FFA62B",
-                "read-color": "#808080"}
+        return theme_variable_defaults(self.current_theme)
 
     def _theme_changed(self, theme: Theme) -> None:
         # The theme palette previews themes as they are highlighted: save the one that stays.
@@ -233,11 +238,8 @@ class PapershelfApp(App):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False)
     def _sync_worker(self, folder: str, remember: bool = False) -> None:
-        from index.sync import sync_now
-        from tui.messages import SyncDone
-
         try:
-            report = self.with_index(lambda lib: sync_now(lib, Path(folder).expanduser()))
+            report = self.with_index(lambda lib: lib.sync.now(Path(folder).expanduser()))
         except Exception as exc:  # noqa: BLE001 - any failure is shown, the app goes on
             self._post_to_main(SyncDone(error=str(exc)))
         else:
@@ -283,11 +285,6 @@ class PapershelfApp(App):
         from tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen())
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "help" and not available("tui.screens.help"):
-            return False
-        return True
 
     def close_libraries(self) -> None:
         """Flush pending index work and close the worker Libraries (waits for running jobs)."""

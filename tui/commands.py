@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from functools import partial
 
+from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from tui.keymap import key_for
 
 
 class PapershelfCommands(Provider):
@@ -22,7 +25,6 @@ class PapershelfCommands(Provider):
         app = self.app
         found: list[tuple[str, str, object]] = []
         seen: set[str] = set()
-        keymap = getattr(app, "_keymap", {})
         sources = [(screen, MainScreen), (screen.results, ResultsList), (app, type(app))]
         for node, cls in sources:
             for binding in cls.BINDINGS:
@@ -32,7 +34,7 @@ class PapershelfCommands(Provider):
                 if node.check_action(name, ()) is not True:
                     continue
                 seen.add(binding.action)
-                key = keymap.get(binding.id or "", binding.key).split(",")[0]
+                key = key_for(app, binding.id or "", binding.key.split(",")[0])
                 label = binding.description or name.replace("_", " ")
                 if params:
                     label = f"Filter: {binding.description}"
@@ -52,7 +54,5 @@ class PapershelfCommands(Provider):
                 yield Hit(score, matcher.highlight(label), callback, help=help_text)
 
 
-def _fake(key: str):
-    from textual.binding import Binding
-
+def _fake(key: str) -> Binding:
     return Binding(key, "")

@@ -113,3 +113,10 @@ def check_keymap(config: Config) -> list[str]:
             warnings.append(f"{where(binding_id)}: [keys] {binding_id} takes q, so q no longer "
                             "quits; map quit to another key (quit = \"ctrl+q\")")
     return warnings
+
+
+def key_for(app, binding_id: str, default: str) -> str:
+    """The first key a binding answers to now: the user's from [keys] (PapershelfApp keeps what
+    it gave set_keymap), else `default`."""
+    keys = getattr(app, "keymap", {}).get(binding_id)
+    return keys.split(",")[0] if keys else default

@@ -115,6 +115,8 @@ class FilterHides(Message):
         super().__init__()
         self.generation = generation
         self.unfiltered_total = unfiltered_total
+
+
 class DailyDone(Message):
     """A fetch of the Daily Papers list finished: its one-line summary, or why it failed."""
 
@@ -122,3 +124,13 @@ class DailyDone(Message):
         super().__init__()
         self.report = report
         self.line = line
+
+
+class NoteLoaded(Message):
+    """n read a paper's note afresh: open the editor (or the sync conflict waiting on it)."""
+
+    def __init__(self, paper, conflict, version: str | None) -> None:
+        super().__init__()
+        self.paper = paper
+        self.conflict = conflict  # an index.sync conflict, or None
+        self.version = version  # the note version the editor opens at (compare-and-set)

@@ -33,6 +33,8 @@ from textual.color import Color, ColorParseError
 from textual.css.constants import VALID_STYLE_FLAGS
 from textual.theme import Theme
 
+from index.config import describe_toml_error
+
 COLOUR_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface", "panel",
                "boost", "warning", "error", "success")
 _NUMBER_KEYS = ("luminosity_spread", "text_alpha")
@@ -105,7 +107,7 @@ def theme_from_toml(text: str) -> Theme:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ThemeFileError(_describe_toml_error(exc)) from None
+        raise ThemeFileError(describe_toml_error(exc)) from None
     return theme_from_dict(data)
 
 
@@ -209,12 +211,3 @@ def _shipped_files():
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
             yield f"themes/{entry.name}", lambda entry=entry: entry.read_text(encoding="utf-8")
-
-
-def _describe_toml_error(exc: tomllib.TOMLDecodeError) -> str:
-    # Python 3.11-3.13 put the place only in the message: "Expected '=' ... (at line 3, column 7)"
-    message = str(exc)
-    match = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", message)
-    if match:
-        return f"line {match[2]}, column {match[3]}: {match[1]}"
-    return message

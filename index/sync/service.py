@@ -49,10 +49,3 @@ class SyncService:
         from index.sync.conflicts import unsettled_versions
 
         return unsettled_versions(self.lib, key)
-
-    @staticmethod
-    def keep_both(local: str, remote: str) -> str:
-        """The note "keep both" makes of two versions (the app previews it before saving)."""
-        from index.sync.conflicts import keep_both
-
-        return keep_both(local, remote)

@@ -2,7 +2,9 @@
 
 The app opens it with the scopes that make sense right now (marked papers, the current search
 results, starred, the current tag, everything) and their counts, and does the writing itself in
-a worker (`index.export.write_export`). Tag names are user text: shown only as Content.
+a worker (`index.export.write_export`). A count that is still being counted (in the app's
+worker) is None, shown as "counting…"; `show_counts` then puts the counted scopes in. Tag names
+are user text: shown only as Content.
 """
 
 from __future__ import annotations
@@ -33,13 +35,15 @@ class ExportScope:
     """One choice of papers: `kind` is marked | results | starred | tag | all."""
 
     kind: str
-    count: int
+    count: int | None  # None while it is being counted
     tag: str | None = None  # for kind == "tag"
 
     def label(self) -> Content:
         name = SCOPE_LABELS.get(self.kind, self.kind)
         if self.kind == "tag" and self.tag:
             name = f"Tag: {self.tag}"
+        if self.count is None:
+            return Content(f"{name} (counting…)")
         plural = "" if self.count == 1 else "s"
         return Content(f"{name} ({self.count} paper{plural})")
 
@@ -73,8 +77,7 @@ class ExportDialog(Dialog[ExportRequest | None]):
         super().__init__()
         # every tag and its paper count: the tag scope's picker completes from these
         self.tag_counts = {name: count for name, count in (tags or [])}
-        self.scopes = [s for s in scopes if s.count > 0 or s.kind == "tag" and self.tag_counts] \
-            or list(scopes)
+        self.scopes = self._offered(scopes)
         self.directory = directory or Path.home()
         self.stem = stem
         self.format = initial_format if initial_format in SUFFIXES else "bibtex"
@@ -92,21 +95,18 @@ class ExportDialog(Dialog[ExportRequest | None]):
             with DialogBody():
                 yield from self._fields()
 
+    def _offered(self, scopes: list[ExportScope]) -> list[ExportScope]:
+        """Empty scopes are not offered (the tag scope is while any tag exists)."""
+        return [s for s in scopes if s.count is None or s.count > 0
+                or s.kind == "tag" and self.tag_counts] or list(scopes)
+
     def _fields(self) -> ComposeResult:
         yield Label("Format", classes="section")
         with RadioSet(id="export-format"):
             for fmt, label in FORMATS:
                 yield RadioButton(Content(label), value=fmt == self.format, id=f"format-{fmt}")
-        yield Label("Papers", classes="section")
-        with RadioSet(id="export-scope"):
-            for i, scope in enumerate(self.scopes):
-                yield RadioButton(scope.label(), value=i == self.scope_index, id=f"scope-{i}")
-        if self.tag_counts:
-            tag_scope = next((s for s in self.scopes if s.kind == "tag"), None)
-            yield CompletingInput(tag_scope.tag if tag_scope else "", id="export-tag",
-                                  placeholder="tag (tab completes)", select_on_focus=False,
-                                  suggester=SuggestFromList(list(self.tag_counts),
-                                                            case_sensitive=False))
+        yield Label("Papers", classes="section", id="export-papers")
+        yield from self._scope_fields()
         yield Label("Options", classes="section")
         yield Checkbox(Content("Include my notes (BibTeX annote)"), id="export-notes")
         yield Checkbox(Content("Markdown: group by tag instead of status"), id="export-by-tag")
@@ -114,6 +114,37 @@ class ExportDialog(Dialog[ExportRequest | None]):
         self._suggested = str(self._default_path())
         yield Input(self._suggested, id="export-path",
                     placeholder="file (folder for Obsidian notes)")
+
+    def _scope_fields(self) -> list:
+        fields: list = [RadioSet(*(RadioButton(scope.label(), value=i == self.scope_index,
+                                               id=f"scope-{i}")
+                                   for i, scope in enumerate(self.scopes)), id="export-scope")]
+        if self.tag_counts:
+            tag_scope = next((s for s in self.scopes if s.kind == "tag"), None)
+            fields.append(CompletingInput(tag_scope.tag if tag_scope else "", id="export-tag",
+                                          placeholder="tag (tab completes)",
+                                          select_on_focus=False,
+                                          suggester=SuggestFromList(list(self.tag_counts),
+                                                                    case_sensitive=False)))
+        return fields
+
+    async def show_counts(self, scopes: list[ExportScope],
+                          tags: list[tuple[str, int]]) -> None:
+        """The counted scopes (and every tag with its count) replace the provisional ones;
+        the chosen kind stays chosen when it is still offered."""
+        chosen = self.scopes[self.scope_index].kind if self.scopes else None
+        self.tag_counts = {name: count for name, count in tags}
+        self.scopes = self._offered(scopes)
+        kinds = [s.kind for s in self.scopes]
+        self.scope_index = kinds.index(chosen) if chosen in kinds else 0
+        old = self.query_one("#export-scope", RadioSet)
+        focused = self.focused is old
+        await old.remove()
+        await self.query("#export-tag").remove()
+        fields = self._scope_fields()
+        await self.query_one(DialogBody).mount_all(fields, after="#export-papers")
+        if focused:
+            fields[0].focus()
 
     def on_mount(self) -> None:
         self.query_one("#export-format", RadioSet).focus()

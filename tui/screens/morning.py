@@ -16,8 +16,7 @@ from index.library import Library, SearchHits, download_daily
 from index.model import PapershelfError
 from tui.textsafe import terminal_safe
 from tui.messages import DailyDone, ImportProgress
-
-FOR_YOU = "foryou"
+from tui.search_controller import FOR_YOU
 
 
 class RankingStopped(Exception):
@@ -29,8 +28,8 @@ class RankingDone(Message):
 
 
 class MorningActions:
-    """Needs from MainScreen: app (with_index), status, filter, request_search, _show_welcome,
-    _all_keys, _keep_selection."""
+    """Needs from MainScreen: app (with_index), status, filter, search (the SearchController),
+    request_search, _show_welcome, _keep_selection."""
 
     _fetching_daily = False
     for_you_ranking = None  # the ranking the "for you" list shows (set by the search worker)
@@ -62,7 +61,7 @@ class MorningActions:
         report = message.report
         if report is not None and (report.added or report.merged):
             self._show_welcome(False)
-            self._all_keys = None
+            self.search.forget_listing()
             self._keep_selection = True
             self.request_search(immediate=True)
 

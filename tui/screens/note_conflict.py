@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from index.sync import BOTH_MARKER, keep_both  # noqa: F401 - the rule is index's; tests read it here
+from index.library import Library
 from tui.textsafe import terminal_safe
 from tui.screens.confirm import ConfirmDialog
 
@@ -95,7 +95,8 @@ class NoteConflictScreen(ModalScreen[str | None]):
                     yield Static(Content(f"2  Theirs ({theirs})"), classes="side-label")
                     yield TextArea(self.remote, read_only=True, soft_wrap=True,
                                    id="conflict-remote")
-            start = self.merged if self.merged is not None else keep_both(self.local, self.remote)
+            start = self.merged if self.merged is not None else \
+                Library.keep_both_notes(self.local, self.remote)
             yield Static(Content("Your merge: edit it, then ctrl+s"), classes="side-label",
                          id="conflict-merge-label")
             yield TextArea(start, soft_wrap=True, id="conflict-merge")
@@ -119,7 +120,7 @@ class NoteConflictScreen(ModalScreen[str | None]):
         self.dismiss(self.remote)
 
     def action_keep_both(self) -> None:
-        self.dismiss(keep_both(self.local, self.remote))
+        self.dismiss(Library.keep_both_notes(self.local, self.remote))
 
     def action_edit(self) -> None:
         self.set_editing(True)

@@ -10,29 +10,26 @@ highlights Markdown when tree-sitter and its markdown grammar are installed, els
 
 from __future__ import annotations
 
+from importlib.util import find_spec
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
+from textual.widgets.text_area import BUILTIN_LANGUAGES
 
 from tui.textsafe import terminal_safe
 from tui.screens.confirm import ConfirmDialog
 
 
 def note_language() -> str | None:
-    """"markdown" when TextArea can highlight it here; None (plain text) otherwise."""
-    try:
-        from textual._tree_sitter import TREE_SITTER, get_language
-    except ImportError:
-        return None
-    if not TREE_SITTER:
-        return None  # TextArea would log a warning and fall back anyway
-    try:
-        return "markdown" if get_language("markdown") is not None else None
-    except Exception:
-        return None
+    """"markdown" when TextArea can highlight it here (Textual's `syntax` extra: tree-sitter and
+    its markdown grammar installed); None, plain text, otherwise. Without them TextArea would
+    log a warning and fall back anyway; with tree-sitter but not the grammar it would raise."""
+    installed = all(find_spec(name) is not None for name in ("tree_sitter", "tree_sitter_markdown"))
+    return "markdown" if installed and "markdown" in BUILTIN_LANGUAGES else None
 
 
 class NoteEditor(ModalScreen[str | None]):

@@ -18,7 +18,7 @@ from textual.widgets import Markdown, Static
 
 from index.model import Paper
 from tui.textsafe import terminal_safe
-from tui.widgets.results_list import display_date, highlight_spans
+from tui.widgets.result_row import display_date, highlight_spans
 
 SAFE_SCHEMES = {"http", "https", "mailto"}
 

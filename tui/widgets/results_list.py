@@ -1,23 +1,22 @@
 """ResultsList: the virtual list of search results (Textual's Line API).
 
-DataTable and OptionList take 11-38 s to a first frame at 100,000 rows (DESIGN.md); this widget
-holds only the result keys, fetches `Paper` rows for the visible window in pages through a
-loader (Library.get_many), and renders only the rows on screen. Rendered rows are kept in an
-LRU cache keyed by everything that changes how a row looks, so a repaint after a scroll or a
-star costs one SQLite page at most.
+DataTable and OptionList take 11-38 s to a first frame at 100,000 rows (measured in
+benchmarks/bench_tui.py); this widget holds only the result keys and renders only the rows on
+screen. `render_line` never reads SQLite: a row whose paper is not loaded yet is drawn as a
+placeholder, and its page (PAGE keys around it, and the pages around the viewport) is read
+through a loader (Library.get_many) in a thread worker, one batch at a time, as Toolong's line
+reader does; the rows repaint when it arrives. Rendered rows are kept in an LRU cache keyed by
+everything that changes how a row looks, so a repaint after a scroll or a star is cheap.
 
-Untrusted text (titles, tags) becomes plain `Segment` text: it is never parsed as markup, and
-terminal control characters are removed first.
+How a row looks is tui/widgets/result_row.py.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from rich.style import Style
-from textual import events
+from textual import events, on, work
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
@@ -26,29 +25,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from index.model import Paper
-from tui.textsafe import terminal_safe
+from tui.widgets.result_row import render_row
 
 PAGE = 50  # rows fetched per SQLite round trip (a screenful and a half)
-STATUS_WIDTH = 7
-DATE_WIDTH = 8
-TAGS_WIDTH = 24
+CACHED_PAPERS = 8 * PAGE  # the viewport's pages and those around it
 
 Loader = Callable[[list[str]], list[Paper]]
-
-
-def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Spans of matched words, from index.highlight (the one place that knows the analyser)."""
-    if not terms:
-        return []
-    try:
-        from index.highlight import highlight_spans as spans_for
-    except ImportError:  # the highlighter is not built yet: show no highlights, never fail
-        return []
-    return list(spans_for(text, terms))
-
-
-def display_date(paper: Paper) -> str:
-    return paper.listing_date or (str(paper.year) if paper.year else "")
 
 
 class ResultsList(ScrollView, can_focus=True):
@@ -95,6 +77,15 @@ class ResultsList(ScrollView, can_focus=True):
             super().__init__()
             self.count = count
 
+    class PageLoaded(Message):
+        """The page worker read these keys (`batch` says which request it answers)."""
+
+        def __init__(self, batch: int, keys: list[str], papers: list[Paper] | None) -> None:
+            super().__init__()
+            self.batch = batch
+            self.keys = keys
+            self.papers = papers  # None: the read failed (the rows ask again when redrawn)
+
     def __init__(self, loader: Loader, *, name: str | None = None, id: str | None = None,
                  classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
@@ -103,10 +94,17 @@ class ResultsList(ScrollView, can_focus=True):
         self.terms: set[str] = set()
         self.cursor = 0
         self.marked: set[str] = set()
-        self._papers: LRUCache[str, Paper] = LRUCache(4 * PAGE)
+        self._papers: LRUCache[str, Paper] = LRUCache(CACHED_PAPERS)
         self._strips: LRUCache[tuple, Strip] = LRUCache(1024)
         self._versions: dict[str, int] = {}
         self._terms_version = 0
+        # paging (see the module docstring): key -> the batch that is reading it
+        self._loading: dict[str, int] = {}
+        self._queued: list[str] = []
+        self._batch = 0
+        self._reading = False  # the page worker runs (one at a time)
+        self._outdated: set[str] = set()  # shown as cached until the store's version arrives
+        self._missing: set[str] = set()  # read, and not in the store (drawn blank)
 
     # ---- data --------------------------------------------------------------------------------
 
@@ -115,26 +113,99 @@ class ResultsList(ScrollView, can_focus=True):
         return self.keys[self.cursor] if 0 <= self.cursor < len(self.keys) else None
 
     def paper(self, key: str) -> Paper | None:
-        """The paper for a key, from the page cache or one store read."""
+        """The paper for a key, from the page cache or one store read (the cursor's paper,
+        for the detail pane and the actions: usually cached with its page)."""
         paper = self._papers.get(key)
-        if paper is None:
-            for found in self._loader([key]):
-                self._papers[found.key] = paper = found
+        if paper is None or key in self._outdated:
+            found = self._loader([key])
+            self._apply(found, [key])
+            paper = found[0] if found else None
         return paper
 
-    def _paper_at(self, index: int) -> Paper | None:
-        key = self.keys[index]
-        paper = self._papers.get(key)
-        if paper is None:
-            self._load_page(index)
-            paper = self._papers.get(key)
-        return paper
+    def rows_ready(self) -> bool:
+        """Every row in view shows its paper as the store holds it (asks for the pages that
+        are missing, so waiting on this always ends)."""
+        visible = self._visible_keys()
+        waiting = [k for k in visible if k in self._outdated
+                   or k not in self._papers and k not in self._missing]
+        if waiting:
+            self._request_around()
+        return not waiting
 
-    def _load_page(self, index: int) -> None:
+    def _visible_keys(self) -> list[str]:
+        first = self.scroll_offset.y
+        return self.keys[first:first + self.scrollable_content_region.height]
+
+    def _request_around(self) -> None:
+        """Ask for the viewport's pages and the pages just above and below it."""
+        if not self.keys:
+            return
+        top = self.scroll_offset.y
+        bottom = top + max(self.scrollable_content_region.height, 1)
+        for index in range(max(top - PAGE // 2, 0), min(bottom + PAGE // 2, len(self.keys)),
+                           PAGE // 2):
+            self._request_page(index)
+        self._request_page(min(bottom, len(self.keys) - 1))
+
+    def _request_page(self, index: int) -> None:
         start = (index // PAGE) * PAGE
-        wanted = [k for k in self.keys[start:start + PAGE] if k not in self._papers]
-        for paper in self._loader(wanted):
+        self._request([k for k in self.keys[start:start + PAGE] if k not in self._papers])
+
+    def _request(self, keys: list[str], again: bool = False) -> None:
+        """Queue keys for the page worker (`again`: also those being read, which may have
+        been read before a change)."""
+        wanted = [k for k in keys if again or k not in self._loading and k not in self._missing]
+        if not wanted:
+            return
+        self._batch += 1
+        for key in wanted:
+            self._loading[key] = self._batch
+        self._queued.extend(wanted)
+        if not self._reading:
+            self._reading = True
+            self.call_later(self._read_queued)
+
+    def _read_queued(self) -> None:
+        keys, self._queued = list(dict.fromkeys(self._queued)), []
+        if not keys:
+            self._reading = False
+            return
+        self._page_worker(self._batch, keys)
+
+    @work(thread=True, group="results-pages", exit_on_error=False)
+    def _page_worker(self, batch: int, keys: list[str]) -> None:
+        try:
+            papers = self._loader(keys)
+        except Exception:  # noqa: BLE001 - a busy or closing library: the rows ask again
+            papers = None
+        self.post_message(self.PageLoaded(batch, keys, papers))
+
+    @on(PageLoaded)
+    def _page_loaded(self, message: PageLoaded) -> None:
+        # keys asked for again since (a change) wait for that newer read
+        current = [k for k in message.keys if self._loading.get(k, message.batch + 1)
+                   <= message.batch]
+        if message.papers is None:
+            for key in current:
+                self._loading.pop(key, None)
+        else:
+            self._apply([p for p in message.papers if p.key in current], current)
+        self._read_queued()
+        self._refresh_visible(current)
+
+    def _apply(self, papers: list[Paper], keys: list[str]) -> None:
+        """Store what a read found for these keys; a key it did not find is not in the store."""
+        found = {paper.key for paper in papers}
+        for paper in papers:
+            self._papers.discard(paper.key)  # LRUCache.set keeps an existing value
             self._papers[paper.key] = paper
+        for key in keys:
+            self._loading.pop(key, None)
+            if key in self._outdated:
+                self._outdated.discard(key)
+                self._versions[key] = self._versions.get(key, 0) + 1
+            if key not in found:
+                self._missing.add(key)
 
     def set_results(self, keys: Sequence[str], terms: Iterable[str] = (), *,
                     select: str | None = None, keep: bool = True) -> None:
@@ -154,22 +225,26 @@ class ResultsList(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.keys))
         self.scroll_to(y=max(0, self.cursor - self.scrollable_content_region.height // 2),
                        animate=False, immediate=True)
+        self._missing.clear()  # keys from a search are in the store
+        self._request_around()  # before the first paint asks for them
         self.refresh()
         self._announce()
 
     def invalidate(self, keys: Iterable[str]) -> None:
-        """User state of these papers changed: drop their cached rows and repaint them."""
+        """User state of these papers changed: read them again. A row in view keeps showing
+        its cached paper until the store's version arrives (no flash of a placeholder)."""
         keys = list(keys)
+        visible = set(self._visible_keys())
         for key in keys:
             self._versions[key] = self._versions.get(key, 0) + 1
-            self._papers.discard(key)
-        first = self.scroll_offset.y
-        visible = set(self.keys[first:first + self.size.height])
+            self._missing.discard(key)
+            if key in visible and key in self._papers:
+                self._outdated.add(key)
+            else:
+                self._papers.discard(key)
         wanted = [k for k in keys if k in visible]
         if wanted:
-            for paper in self._loader(wanted):
-                self._papers[paper.key] = paper
-            self._refresh_visible(wanted)
+            self._request(wanted, again=True)
 
     def preview(self, keys: Iterable[str], **changes) -> None:
         """Show a change (starred=..., status=...) on the cached rows at once, before the store
@@ -183,13 +258,13 @@ class ResultsList(ScrollView, can_focus=True):
             self._versions[key] = self._versions.get(key, 0) + 1
         self._refresh_visible(keys)
 
-    def _refresh_visible(self, keys: list[str]) -> list[str]:
+    def _refresh_visible(self, keys: list[str]) -> None:
         first = self.scroll_offset.y
         visible = self.keys[first:first + self.size.height]
-        shown = [k for k in keys if k in visible]
-        for key in shown:
-            self.refresh_line(visible.index(key) + first)
-        return shown
+        wanted = set(keys)
+        for offset, key in enumerate(visible):
+            if key in wanted:
+                self.refresh_line(first + offset)
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
@@ -210,65 +285,28 @@ class ResultsList(ScrollView, can_focus=True):
                      self._terms_version, self.has_focus)
         strip = self._strips.get(cache_key)
         if strip is None:
-            paper = self._paper_at(index)
-            strip = self._render_row(paper, width, selected, key in self.marked) if paper \
-                else Strip.blank(width, base)
+            paper = self._papers.get(key)
+            if paper is not None:
+                strip = self._render_row(paper, width, selected, key in self.marked)
+            elif key in self._missing:
+                strip = Strip.blank(width, base)
+            else:  # its page is on its way: drawn once it arrives, never cached
+                self._request_around()
+                return self._placeholder(width, selected).apply_offsets(scroll_x, index)
             self._strips[cache_key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
 
-    def _render_row(self, paper: Paper, width: int, selected: bool, marked: bool) -> Strip:
-        style = self.get_component_rich_style
-        base = self.rich_style
-        cursor = style("results-list--cursor") if selected else Style()
-        left = [
-            Segment("●" if marked else " ", style("results-list--mark")),
-            Segment(" "),
-            Segment("★" if paper.starred else " ", style("results-list--star")),
-            Segment(" "),
-        ]
-        right: list[Segment] = []
-        if width >= 48:
-            date = display_date(paper)
-            right = [Segment(" " + set_cell_size(paper.status, STATUS_WIDTH),
-                             style(f"results-list--{paper.status}", default=Style())),
-                     Segment(" " + set_cell_size(terminal_safe(date, single_line=True), DATE_WIDTH),
-                             style("results-list--date"))]
-        tags_width = min(TAGS_WIDTH, width // 5)
-        if width >= 60 and paper.tags:
-            tags = terminal_safe(" ".join("#" + t for t in paper.tags), single_line=True)
-            if cell_len(tags) > tags_width:
-                tags = set_cell_size(tags, tags_width - 1) + "…"
-            right.insert(0, Segment(" " + set_cell_size(tags, tags_width),
-                                    style("results-list--tags")))
-        used = sum(s.cell_length for s in left) + sum(s.cell_length for s in right)
-        title_width = max(width - used - 1, 1)
-        title = self._title_segments(terminal_safe(paper.display_title, single_line=True), title_width,
-                                     style("results-list--match"))
-        strip = Strip([*left, *title, Segment(" "), *right]).adjust_cell_length(width)
-        strip = strip.apply_style(base + cursor)
-        if selected and cursor.bgcolor is not None:
-            # Component styles carry the widget's own background, which would hide the cursor
-            # behind matched words, stars and tags: the cursor's background goes over them all.
-            strip = Strip(Segment.apply_style(strip, post_style=Style(bgcolor=cursor.bgcolor)))
-        return strip.simplify()
+    def _placeholder(self, width: int, selected: bool) -> Strip:
+        style = self.rich_style
+        if selected:
+            style += self.get_component_rich_style("results-list--cursor")
+        dim = self.get_component_rich_style("results-list--date")
+        return Strip([Segment("    "), Segment("…", dim)]).adjust_cell_length(width) \
+            .apply_style(style)
 
-    def _title_segments(self, title: str, width: int, match: Style) -> list[Segment]:
-        spans = highlight_spans(title, self.terms)
-        segments: list[Segment] = []
-        last = 0
-        for start, end in sorted(spans):
-            if start < last:
-                continue
-            if start > last:
-                segments.append(Segment(title[last:start]))
-            segments.append(Segment(title[start:end], match))
-            last = end
-        if last < len(title):
-            segments.append(Segment(title[last:]))
-        strip = Strip(segments)
-        if strip.cell_length > width:
-            strip = Strip([*strip.crop(0, max(width - 1, 0)), Segment("…")])
-        return list(strip.adjust_cell_length(width))
+    def _render_row(self, paper: Paper, width: int, selected: bool, marked: bool) -> Strip:
+        return render_row(paper, width, selected=selected, marked=marked, terms=self.terms,
+                          style=self.get_component_rich_style, base=self.rich_style)
 
     # ---- cursor and marks --------------------------------------------------------------------
 
@@ -348,3 +386,7 @@ class ResultsList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.keys))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._request_around()  # the next pages are read before the cursor reaches them
