@@ -20,7 +20,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Static
 
-from index.export import SUFFIXES
+from index.model import EXPORT_SUFFIXES as SUFFIXES
 from tui.screens.dialog import Dialog, DialogBody
 from tui.widgets.path_input import CompletingInput
 

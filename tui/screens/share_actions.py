@@ -12,11 +12,8 @@ from pathlib import Path
 
 from textual import work
 
-from index import clipboard
-from index.export import ExportOptions, write_export
-from index.export.bibtex import export_bibtex
 from index.library import Library
-from index.model import Paper, PapershelfError
+from index.model import ExportOptions, Paper, PapershelfError, Selection
 from tui.textsafe import terminal_safe
 from tui.messages import JobFailed
 from tui.screens.export_dialog import ExportDialog, ExportScope
@@ -30,18 +27,19 @@ class ShareActions:
 
     def action_copy_citekey(self) -> None:
         papers = self.target_papers()
-        text = ", ".join(p.citekey or p.key for p in papers)
+        text = self.lib.exports.clipboard_text(papers, "key")
         self.copy(text, f"citation key{'s' if len(papers) > 1 else ''} {text}", papers)
 
     def action_copy_bibtex(self) -> None:
         papers = self.target_papers()
         if papers:
-            self.copy(export_bibtex(papers), f"BibTeX for {count_text(papers)}", papers)
+            self.copy(self.lib.exports.clipboard_text(papers, "bibtex"),
+                      f"BibTeX for {count_text(papers)}", papers)
 
     def action_copy_markdown(self) -> None:
         papers = self.target_papers()
         if papers:
-            self.copy("\n".join(clipboard.markdown_link(p) for p in papers),
+            self.copy(self.lib.exports.clipboard_text(papers, "markdown"),
                       f"Markdown link{'s' if len(papers) > 1 else ''} for {count_text(papers)}")
 
     def copy(self, text: str, what: str, citing: list[Paper] = ()) -> None:
@@ -51,18 +49,19 @@ class ShareActions:
     @work(thread=True, group="copy", exit_on_error=False)
     def copy_worker(self, text: str, what: str, citing: list[str] = ()) -> None:
         app = self.app
+        exports = self.lib.exports  # copying reads nothing from the library
 
         def osc52(value: str) -> None:
             app.call_from_thread(app.copy_to_clipboard, value)
 
         try:
-            method = clipboard.copy_text(text, osc52=osc52)
+            method = exports.copy(text, osc52=osc52)
             if citing:  # a copied citation key is used: it never changes again
                 self.app.with_store(lambda lib: lib.citekeys_used(citing))
         except PapershelfError as exc:
             self.post_message(JobFailed("copy", str(exc)))
             return
-        app.call_from_thread(self.status.set, message=clipboard.copied_message(what, method))
+        app.call_from_thread(self.status.set, message=exports.copied_message(what, method))
 
     def action_open_url(self) -> None:
         key = self.results.current_key
@@ -116,22 +115,11 @@ class ShareActions:
 
     @work(thread=True, group="export", exit_on_error=False)
     def export_worker(self, request, marked: list[str], shown: list[str]) -> None:
-        def papers_for(lib: Library) -> list[Paper]:
-            kind = request.scope.kind
-            if kind == "marked":
-                return lib.get_many(marked)
-            if kind == "results":
-                return lib.get_many(shown)
-            if kind == "starred":
-                return lib.list_papers(starred=True)
-            if kind == "tag":
-                return lib.list_papers(tag=request.scope.tag)
-            return list(lib.all_papers())
-
+        selection = selection_for(request.scope, marked, shown)
         try:
-            papers = self.app.with_index(papers_for)
+            papers = self.app.with_index(lambda lib: lib.exports.papers(selection))
             options = ExportOptions(group_by=request.group_by, with_notes=request.with_notes)
-            summary = write_export(papers, request.format, request.path, options)
+            summary = self.lib.exports.write(papers, request.format, request.path, options)
             self.app.with_store(lambda lib: lib.citekeys_used([p.key for p in papers]))
         except PapershelfError as exc:
             self.post_message(JobFailed("export", str(exc)))
@@ -144,10 +132,18 @@ def export_scopes(lib: Library, known: list[ExportScope], current_tags: list[str
     tag with its count, most used first: the dialog's tag picker starts at the current
     paper's first tag."""
     scopes = list(known)
-    scopes.append(ExportScope("starred", len(lib.list_papers(starred=True))))
+    scopes.append(ExportScope("starred", lib.exports.count(Selection(starred=True))))
     tags = sorted(lib.all_tags(), key=lambda item: -item[1])  # most used first
     if tags:
         tag = current_tags[0] if current_tags else tags[0][0]
         scopes.append(ExportScope("tag", dict(tags).get(tag, 0), tag=tag))
-    scopes.append(ExportScope("all", len(lib.search("", limit=None).keys)))
+    scopes.append(ExportScope("all", lib.exports.count(Selection())))
     return scopes, tags
+
+
+def selection_for(scope: ExportScope, marked: list[str], shown: list[str]) -> Selection:
+    """The dialog's choice as the Selection `papershelf export` makes of its options too."""
+    if scope.kind in ("marked", "results"):
+        return Selection(keys=tuple(marked if scope.kind == "marked" else shown))
+    return Selection(starred=scope.kind == "starred",
+                     tag=scope.tag if scope.kind == "tag" else None)

@@ -13,7 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from index.highlight import highlight_spans as spans_for
+from index.library import Library
 from index.model import Paper
 from tui.textsafe import terminal_safe
 
@@ -23,8 +23,8 @@ TAGS_WIDTH = 24
 
 
 def highlight_spans(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Spans of matched words, from index.highlight (the one place that knows the analyser)."""
-    return list(spans_for(text, terms)) if terms else []
+    """Spans of matched words, as the core reads words (the one place that knows the analyser)."""
+    return Library.highlight_spans(text, terms) if terms else []
 
 
 def display_date(paper: Paper) -> str:
