@@ -77,6 +77,15 @@ class Library(IndexKeeping, Importing):
         return cls(directory, store, engine,
                    writer_timeout=WRITER_TIMEOUT if writer_timeout is None else writer_timeout)
 
+    @classmethod
+    def open_existing(cls, data_dir: str | Path | None = None) -> Library | None:
+        """The library in `data_dir` if there is one, else None (never creates one: shell
+        completion asks)."""
+        from index.store import DB_NAME
+
+        directory = config_mod.data_dir(data_dir)
+        return cls.open(directory) if (directory / DB_NAME).exists() else None
+
     def close(self) -> None:
         if self._index is not None:
             self._index.close()
@@ -269,6 +278,13 @@ class Library(IndexKeeping, Importing):
         result = self._with_index(lambda index: index.search(query, limit=limit, allowed=allowed))
         return SearchHits(result.keys, result.total, set(result.terms), result.suggestion,
                           result.error, result.hint)
+
+    def keys_matching(self, text: str) -> list[str]:
+        """Every paper a query finds, best first; a query that cannot run is an error."""
+        hits = self.search(text, limit=None)
+        if hits.error:
+            raise PapershelfError(f"bad query: {hits.error}")
+        return hits.keys
 
     def query_kind(self, text: str, *, typing: bool = False) -> str:
         """"words" (the full-text index answers), "filters" (the store lists the papers

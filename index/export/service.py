@@ -26,10 +26,7 @@ class Exports:
         if selection.keys is not None:
             return lib.get_many(list(dict.fromkeys(selection.keys)))
         if selection.query is not None:
-            hits = lib.search(selection.query, limit=None)
-            if hits.error:
-                raise PapershelfError(f"bad query: {hits.error}")
-            return lib.get_many(hits.keys)
+            return lib.get_many(lib.keys_matching(selection.query))
         if selection.starred:
             return lib.list_papers(starred=True)
         if selection.tag is not None:

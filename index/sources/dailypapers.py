@@ -1,6 +1,6 @@
 """Hugging Face Daily Papers pages saved as text (copy-paste or "save as text").
 
-Two shapes occur (see DESIGN.md):
+Two shapes occur (see docs/ARCHITECTURE.md, "Daily Papers page text"):
 
 * dense: no blank lines; banner lines, then "Subscribe" glued to the first title
   ("SubscribeBRIO: ..."), then title and abstract lines alternate;

@@ -67,13 +67,9 @@ def _wanted(pairs: set[tuple[str, str]], command: str, dest: str) -> bool:
 
 def _library(parsed_args):
     """The library to complete from, or None: completion never creates one."""
-    from index.config import data_dir
     from index.library import Library
 
-    folder = data_dir(getattr(parsed_args, "data_dir", None))
-    if not (folder / "library.sqlite3").exists():
-        return None
-    return Library.open(folder)
+    return Library.open_existing(getattr(parsed_args, "data_dir", None))
 
 
 def paper_keys(prefix: str, parsed_args=None, **_) -> list[str]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from index.model import PapershelfError
 from tui.textsafe import terminal_safe
 from tui.cli.output import EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, ProgressBar
 
@@ -47,10 +46,7 @@ def add_parsers(subparsers) -> None:
 def run_resolve(args, lib) -> int:
     keys = None
     if args.query:
-        hits = lib.search(" ".join(args.query), limit=None)
-        if hits.error:
-            raise PapershelfError(f"bad query: {hits.error}")
-        keys = hits.keys
+        keys = lib.keys_matching(" ".join(args.query))
     return resolve_and_report(lib, keys, retry=args.retry, timeout=args.timeout)
 
 
