@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.synthetic import make_page_text, make_records  # noqa: E402
-from index.citekey import assign_citekey  # noqa: E402
+from index.citekey import CitekeyAllocator, citekey_base  # noqa: E402
 from index.model import Paper  # noqa: E402
 
 HARD_TITLES = [
@@ -37,15 +37,14 @@ HARD_ABSTRACT = r" We use T\"ULU and 72\% of {\em all} data; costs \$250M; see s
 
 
 def make_papers(n: int, seed: int = 1) -> list[Paper]:
-    taken: set[str] = set()
+    citekeys = CitekeyAllocator()  # as the store gives keys on import
     papers = []
     for i, rec in enumerate(make_records(n, seed)):
         title, abstract = rec.title, rec.abstract
         if i % 10 == 0:
             title += HARD_TITLES[(i // 10) % len(HARD_TITLES)]
             abstract += HARD_ABSTRACT
-        key = assign_citekey(rec.authors, rec.year, title, taken.__contains__)
-        taken.add(key)
+        key = citekeys.allocate(citekey_base(rec.authors, rec.year, title))
         papers.append(Paper(
             key=rec.key, title=title, abstract=abstract, authors=rec.authors, year=rec.year,
             listing_date=rec.listing_date, arxiv_id=rec.arxiv_id, url=rec.url, links=rec.links,

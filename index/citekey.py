@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 
 # Words skipped when picking the first significant title word (Better BibTeX's list, trimmed).
 STOP_WORDS = frozenset(
@@ -141,20 +141,6 @@ def _suffix(n: int) -> str:
         first, second = divmod(n - 26, 26)
         return letters[first] + letters[second]
     return f"z{n - 26 - 26 * 26 + 1}"
-
-
-def assign_citekey(
-    authors: list[str], year: int | None, title: str, taken: Callable[[str], bool]
-) -> str:
-    """A key for one paper against a `taken` test (tests and one-off callers; the store
-    uses a CitekeyAllocator for whole imports)."""
-    base = citekey_base(authors, year, title)
-    n = -1
-    candidate = base
-    while taken(candidate):
-        n += 1
-        candidate = base + _suffix(n)
-    return candidate
 
 
 def check_citekey(key: str) -> str | None:

@@ -73,9 +73,6 @@ class DoctorReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def by_check(self, check: str) -> list[Finding]:
-        return [f for f in self.findings if f.check == check]
-
     def to_json(self) -> dict:
         return {"ok": self.ok, "findings": [asdict(f) for f in self.findings]}
 

@@ -418,11 +418,6 @@ class Library(IndexKeeping, Importing):
     def set_star(self, key: str, starred: bool = True) -> bool:
         return self.store.set_field(key, "starred", bool(starred))
 
-    def toggle_star(self, key: str) -> bool:
-        paper = self._require(key)
-        self.set_star(key, not paper.starred)
-        return not paper.starred
-
     def set_status(self, key: str, status: str) -> bool:
         if status not in STATUSES:
             raise PapershelfError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")

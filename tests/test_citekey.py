@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.citekey import ascii_fold, assign_citekey, base_citekey, check_citekey
+from index.citekey import CitekeyAllocator, ascii_fold, base_citekey, check_citekey, citekey_base
 
 
 @pytest.mark.parametrize(
@@ -27,10 +27,10 @@ def test_base_citekey(authors, year, title, expected):
 
 
 def test_suffixes_on_clashes():
-    taken = {"lee2020study", "lee2020studya"}
-    assert assign_citekey(["Ann Lee"], 2020, "Study", taken.__contains__) == "lee2020studyb"
-    many = {"x"} | {"x" + chr(c) for c in range(ord("a"), ord("z") + 1)}
-    assert assign_citekey([], None, "x", many.__contains__) == "xaa"
+    taken = CitekeyAllocator({"lee2020study", "LEE2020STUDYA"})  # BibTeX ignores case
+    assert taken.allocate(citekey_base(["Ann Lee"], 2020, "Study")) == "lee2020studyb"
+    many = CitekeyAllocator({"x"} | {"x" + chr(c) for c in range(ord("a"), ord("z") + 1)})
+    assert many.allocate("x") == "xaa"
 
 
 def test_check_citekey():

@@ -6,13 +6,19 @@ import re
 import shutil
 import subprocess
 import time
+import unicodedata
 
 import bibtexparser
 import pytest
 
-from index.export.bibtex import bibtex_entry, export_bibtex, listing_note
-from index.export.latex import decode_latex, encode_latex, latex_to_text, normalise_text
+from index.export.bibtex import export_bibtex, listing_note
+from index.export.latex import decode_latex, encode_latex, latex_to_text
 from index.model import Paper
+
+
+def normalise_text(text: str) -> str:
+    """For comparing text: NFC, whitespace (including no-break spaces) collapsed, trimmed."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).replace("\u00a0", " ")).strip()
 
 
 def _paper(key, title, **kw):
@@ -114,7 +120,7 @@ def test_fields_and_entry_types():
 
 
 def test_capitalised_words_are_protected():
-    entry = _parse(bibtex_entry(HARD[8][0])).entries[0]
+    entry = _parse(export_bibtex([HARD[8][0]])).entries[0]
     title = entry["title"]
     assert title.startswith("{BERT: Pre-training} of ")
     assert "{Deep Bidirectional Transformers}" in title
@@ -223,6 +229,7 @@ def _random_papers(n: int) -> list[Paper]:
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
+
 
 _PIECES = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=6),

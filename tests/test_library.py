@@ -61,11 +61,13 @@ def test_several_tags_are_all_or_nothing(lib):
     assert lib.get(key).tags == []
 
 
-def test_cycle_status_and_toggle_star(lib):
+def test_cycle_status_and_set_star(lib):
     lib.add([PaperRecord(title="Epsilon Paper")])
     key = lib.resolve("title:")
     assert [lib.cycle_status(key) for _ in range(3)] == ["reading", "read", "unread"]
-    assert lib.toggle_star(key) is True and lib.toggle_star(key) is False
+    assert lib.set_star(key) is True and lib.get(key).starred
+    assert lib.set_star(key) is False  # already starred: nothing written
+    assert lib.set_star(key, False) is True and not lib.get(key).starred
 
 
 def test_deleted_paper_leaves_search(lib):

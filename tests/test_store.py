@@ -58,7 +58,7 @@ def test_arxiv_id_merges_paper_first_seen_by_title(store):
     store.add_records([rec("Warm Starts for Tiny Models")])
     old_key = paper_key(title="Warm Starts for Tiny Models")
     store.set_field(old_key, "starred", True)
-    store.set_tag(old_key, "to-read", True)
+    store.set_tags(old_key, ["to-read"], True)
     report = store.add_records([rec("Warm starts for tiny models", arxiv_id="2405.12345v3")])
     assert report.merged == ["arxiv:2405.12345"]
     paper = store.get("arxiv:2405.12345")
@@ -89,7 +89,7 @@ def test_every_change_is_an_op_with_increasing_clock(store):
     key = store.filtered_keys()[0]
     store.set_field(key, "starred", True)
     store.set_field(key, "status", "reading")
-    store.set_tag(key, "ml", True)
+    store.set_tags(key, ["ml"], True)
     store.set_field(key, "note", "first")
     store.set_field(key, "note", "second")
     ops = store.ops_since(store.device, 0)
@@ -104,7 +104,7 @@ def test_unchanged_value_writes_no_op(store):
     key = store.filtered_keys()[0]
     n = len(store.ops_since(store.device, 0))
     assert store.set_field(key, "starred", False) is False
-    assert store.set_tag(key, "x", False) is False
+    assert store.set_tags(key, ["x"], False) is False
     assert len(store.ops_since(store.device, 0)) == n
 
 
@@ -113,8 +113,8 @@ def test_filters_from_sqlite(store):
     keys = store.filtered_keys()
     store.set_field(keys[0], "starred", True)
     store.set_field(keys[1], "status", "reading")
-    store.set_tag(keys[2], "ml", True)
-    store.set_tag(keys[0], "ml", True)
+    store.set_tags(keys[2], ["ml"], True)
+    store.set_tags(keys[0], ["ml"], True)
     assert store.filtered_keys(starred=True) == [keys[0]]
     assert store.filtered_keys(statuses=["reading"]) == [keys[1]]
     assert set(store.filtered_keys(tags=["ml"])) == {keys[0], keys[2]}

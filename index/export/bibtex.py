@@ -176,11 +176,6 @@ def _entry(paper: Paper, key: str, with_notes: bool) -> Entry:
     return Entry(entry_type, key, fields)
 
 
-def bibtex_entry(paper: Paper, with_notes: bool = False) -> str:
-    """One paper as a BibTeX entry (for the clipboard)."""
-    return export_bibtex([paper], with_notes=with_notes)
-
-
 def export_bibtex(
     papers: Iterable[Paper], *, with_notes: bool = False, progress: Progress | None = None
 ) -> str:

@@ -39,7 +39,6 @@ _ASCII_SPECIALS = {
     "|": r"\textbar{}",
 }
 _SPECIALS_RE = re.compile(r"[\\{}%&#_$~^<>|\x00-\x1f\x7f]")
-_WS_RE = re.compile(r"\s+")
 
 # Symbol macros we turn into Unicode when they appear in paper text. Anything outside this
 # list (e.g. an author's own `\ModelName`) stays literal, so it can never be an undefined macro.
@@ -357,8 +356,3 @@ def latex_to_text(latex: str) -> str:
     walker = LatexWalker(latex, latex_context=walker_db, tolerant_parsing=True)
     nodes, _, _ = walker.get_latex_nodes()
     return converter.nodelist_to_text(nodes)
-
-
-def normalise_text(text: str) -> str:
-    """For comparing text: NFC, whitespace (including no-break spaces) collapsed, trimmed."""
-    return _WS_RE.sub(" ", unicodedata.normalize("NFC", text).replace("\u00a0", " ")).strip()

@@ -62,9 +62,6 @@ class PaperEdits:
             self.record_op("set", key, field, op_value, self.next_seq())
             return True, concurrent
 
-    def set_tag(self, key: str, tag: str, present: bool) -> bool:
-        return self.set_tags(key, [tag], present)
-
     def set_tags(self, key: str, tags: list[str], present: bool) -> bool:
         """Add or remove several tags in one transaction: all of them or none."""
         with self.transaction():
