@@ -468,10 +468,10 @@ class Library(IndexKeeping, Importing):
             return "unchanged"
         if not concurrent:
             return "saved"
-        from index.sync import fold_local, pending_conflicts
+        from index.sync import fold_local
 
         fold_local(self)  # the same merge sync uses: a clean merge, or a conflict row
-        return "conflict" if any(c.key == key for c in pending_conflicts(self)) else "merged"
+        return "conflict" if self.sync.conflict(key) else "merged"
 
     def data_version(self) -> int:
         return self.store.data_version()

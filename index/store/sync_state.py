@@ -113,10 +113,12 @@ class SyncState:
 
     # ---- conflicts, files read, devices heard from ---------------------------------------------
 
-    def conflict_rows(self) -> list[tuple[str, list[str], str | None]]:
-        """(key, heads, base) of each note conflict waiting for the user, by key."""
+    def conflict_rows(self, key: str | None = None) -> list[tuple[str, list[str], str | None]]:
+        """(key, heads, base) of each note conflict waiting for the user (or of this paper's),
+        by key."""
+        where, params = ("WHERE key = ? ", (key,)) if key is not None else ("", ())
         return [(key, json.loads(heads), base) for key, heads, base in self.db.execute(
-            "SELECT key, heads, base FROM sync_conflicts ORDER BY key").fetchall()]
+            f"SELECT key, heads, base FROM sync_conflicts {where}ORDER BY key", params).fetchall()]
 
     def conflict_count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM sync_conflicts").fetchone()[0]

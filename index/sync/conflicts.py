@@ -23,13 +23,13 @@ class NoteConflict:
     base: str | None
 
 
-def pending_conflicts(lib) -> list[NoteConflict]:
-    """Note conflicts waiting for the user, oldest paper key first."""
+def pending_conflicts(lib, key: str | None = None) -> list[NoteConflict]:
+    """Note conflicts waiting for the user (or this paper's), oldest paper key first."""
     store = lib.store
     if not store.has_sync_tables():
         return []
     found = []
-    for key, heads, base in store.conflict_rows():
+    for key, heads, base in store.conflict_rows(key):
         graph = merge.note_graph(store, key)
         heads = [h for h in heads if h in graph.v]
         if len(heads) < 2:
@@ -54,7 +54,7 @@ def pending_conflicts(lib) -> list[NoteConflict]:
 def unsettled_versions(lib, key: str) -> list[dict]:
     """The note versions of a paper's pending conflict (none when it has none): device, time
     and text of each, oldest first."""
-    conflict = next((c for c in pending_conflicts(lib) if c.key == key), None)
+    conflict = next(iter(pending_conflicts(lib, key)), None)
     if conflict is None:
         return []
     graph = merge.note_graph(lib.store, key)
@@ -83,7 +83,7 @@ def resolve_conflict(lib, key: str, *, keep: str, text: str | None = None) -> st
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
     store = lib.store
     fold_local(lib)
-    conflict = next((c for c in pending_conflicts(lib) if c.key == key), None)
+    conflict = next(iter(pending_conflicts(lib, key)), None)
     if conflict is None:
         raise SyncError(f"no note conflict for {key}")
     if keep == "merged" and text is not None:

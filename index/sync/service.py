@@ -34,8 +34,10 @@ class SyncService:
         return pending_conflicts(self.lib)
 
     def conflict(self, key: str) -> NoteConflict | None:
-        """This paper's note conflict, or None."""
-        return next((c for c in self.conflicts() if c.key == key), None)
+        """This paper's note conflict, or None (only this paper's versions are read)."""
+        from index.sync.conflicts import pending_conflicts
+
+        return next(iter(pending_conflicts(self.lib, key)), None)
 
     def resolve(self, key: str, *, keep: str, text: str | None = None) -> str:
         """Settle a paper's note conflict (keep: mine, theirs, both, or merged with `text`);
