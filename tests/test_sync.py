@@ -199,8 +199,9 @@ def test_concurrent_note_edits_merge_cleanly_or_conflict(folder, devices):
 def test_keep_both_from_the_cli_keeps_what_the_app_keeps(folder, devices, tmp_path, capsys):
     """`papershelf sync --resolve KEY --keep both` and the app's "keep both" write the same note:
     this device's version, the marker line, the other device's."""
+    from index.library import Library
+    from index.sync import BOTH_MARKER
     from tui.cli import main
-    from tui.screens.note_conflict import BOTH_MARKER, keep_both
 
     a, b = devices("a"), devices("b")
     a.add(records(1))
@@ -210,7 +211,7 @@ def test_keep_both_from_the_cli_keeps_what_the_app_keeps(folder, devices, tmp_pa
     b.set_note(key, "line from b\n")
     exchange(folder, a, b)
     conflict = next(c for c in sync.pending_conflicts(b) if c.key == key)
-    in_the_app = keep_both(conflict.local, conflict.remote)
+    in_the_app = Library.keep_both_notes(conflict.local, conflict.remote)  # the app's 3 key
     assert main(["--data-dir", str(tmp_path / "b"), "sync", "--resolve", key,
                  "--keep", "both"]) == 0
     assert "settled (both)" in capsys.readouterr().out
