@@ -20,6 +20,7 @@ from index.search.engine import (
     IndexBusy,
     IndexUnavailable,
     Progress,
+    WordDocs,
 )
 from index.search.similar import similar_tree
 from index.search.suggest import corrections
@@ -117,6 +118,9 @@ class SearchIndex:
 
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         return self.engine.doc_frequencies(words)
+
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        return self.engine.docs_with(words)
 
     # -- searching ------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ language, suggestions, similar papers, highlighting) lives beside them in this p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +43,16 @@ class Hits:
     keys: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     total: int = 0
+
+
+@dataclass
+class WordDocs:
+    """Which papers use which words, read off an engine's posting lists ("for you" ranks
+    with it instead of splitting every abstract). Papers are named by the engine's own ids."""
+
+    docs: dict[str, Collection[int]]  # word -> the papers with it in the title or abstract
+    lengths: Sequence[int] | Mapping[int, int]  # paper -> title + abstract length in words
+    keys: Sequence[str | None] | Mapping[int, str]  # paper -> its key
 
 
 class Engine(Protocol):
@@ -82,6 +92,10 @@ class Engine(Protocol):
 
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many papers have each unstemmed word in the title or abstract."""
+
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        """For each unstemmed word, the live papers whose title or abstract contains it
+        (words no paper uses are left out), with those papers' lengths and keys."""
 
     def prefix_doc_frequency(self, prefix: str) -> int:
         """About how many papers have a title or abstract word starting with `prefix` (a word

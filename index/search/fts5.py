@@ -20,6 +20,7 @@ from index.search.engine import (
     IndexBusy,
     IndexUnavailable,
     Progress,
+    WordDocs,
     busy,
     edit_distance,
     indexed,
@@ -496,6 +497,23 @@ class Fts5Engine:
                 (json.dumps(sorted(set(words))),))
             return dict(rows.fetchall())
 
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        """From the unstemmed `spell` table: its postings, and its token counts per paper
+        (FTS5's docsize table), so a length counts every word, short ones and numbers too."""
+        with self._reading():
+            db = self._conn()
+            docs = {}
+            for word in set(words):
+                phrase = '"' + word.replace('"', '""') + '"'
+                ids = [i for (i,) in db.execute("SELECT rowid FROM spell WHERE spell MATCH ?",
+                                                (phrase,))]
+                if ids:
+                    docs[word] = ids
+            lengths = {i: _varint(size) for i, size in
+                       db.execute("SELECT id, sz FROM spell_docsize")}
+            keys = dict(db.execute("SELECT id, key FROM docs").fetchall())
+            return WordDocs(docs, lengths, keys)
+
     def prefix_doc_frequency(self, prefix: str) -> int:
         # a paper with "heron" and "herons" counts twice: an estimate is all similar needs
         with self._reading():
@@ -601,6 +619,17 @@ def _check_header(path: Path) -> None:
         raise IndexUnavailable("search index is damaged (bad page size)")
     if valid_for == change_counter and pages * page_size > size:
         raise IndexUnavailable("search index is damaged (file truncated)")
+
+
+def _varint(data: bytes) -> int:
+    """The first of FTS5's varints (SQLite's format: 7 bits a byte, high bit set on all but
+    the last; the ninth byte, never reached by a token count, would carry 8 bits)."""
+    value = 0
+    for byte in data[:8]:
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            break
+    return value
 
 
 def _is_disk_error(exc) -> bool:

@@ -40,6 +40,7 @@ from index.search.engine import (
     Hits,
     IndexUnavailable,
     Progress,
+    WordDocs,
     busy,
     edit_distance,
     indexed,
@@ -362,6 +363,24 @@ class WhooshEngine:
                 if df:
                     out[w] = df
             return out
+        return self._reading(read)
+
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        """The index holds stems: a word stands for its family here ("models" also finds
+        "model"), and a length counts the title and abstract terms (stop words and one-letter
+        words left out) at Whoosh's one-byte precision (exact up to 8, within ~6% above)."""
+        def read(s):
+            keys = self._key_index(s)[0]
+            stems = {word: stem(fold(word)) for word in set(words)}
+            found: dict[str, set[int]] = {term: set() for term in stems.values()}
+            lengths: list[int] = []
+            for sub, offset in s.leaf_searchers():
+                reader = sub.reader()
+                for term, docs in found.items():
+                    docs.update(d + offset for d in whoosh_sets.live_docs(
+                        reader, ("title", "abstract"), term))
+                lengths.extend(whoosh_sets.text_lengths(reader, ("title", "abstract")))
+            return WordDocs({w: found[t] for w, t in stems.items() if found[t]}, lengths, keys)
         return self._reading(read)
 
     def prefix_doc_frequency(self, prefix: str) -> int:

@@ -11,6 +11,8 @@ keeps.
 from __future__ import annotations
 
 from whoosh import query as Q
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
+from whoosh.util.numeric import byte_to_length
 
 
 def leaf_blocks(matcher):
@@ -30,6 +32,31 @@ def term_docs(reader, fieldname: str, text) -> set[int]:
     for block in leaf_blocks(reader.postings(fieldname, text)):
         out.update(block._ids)
     return out
+
+
+def live_docs(reader, fieldnames, text) -> set[int]:
+    """The live documents of one segment with the term in any of these fields."""
+    found: set[int] = set()
+    for fieldname in fieldnames:
+        found |= term_docs(reader, fieldname, text)
+    if found and reader.has_deletions():
+        found = {d for d in found if not reader.is_deleted(d)}
+    return found
+
+
+def text_lengths(reader, fieldnames) -> list[int]:
+    """Each document's length in terms over these fields, for one segment. Whoosh keeps a
+    field's lengths as one byte a document; read as a whole column (one lookup per document
+    took ~0.2 s at 100k papers)."""
+    total = [0] * reader.doc_count_all()
+    perdoc = reader._perdoc
+    for fieldname in fieldnames:
+        column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
+        if column is None:
+            continue
+        raw = column._dbfile.get(column._basepos, column._count)
+        total = [t + n for t, n in zip(total, map(byte_to_length, raw))] + total[len(raw):]
+    return total
 
 
 def term_postings(reader, fieldname: str, text) -> dict[int, bytes]:
