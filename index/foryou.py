@@ -230,14 +230,13 @@ def rank(profile: Profile, candidates: Sequence[tuple[str, Sequence[str]]], foun
     for the profile's words (TermStats.docs_with): no abstract is read or split here.
 
     `progress(done, total)` is called every PROGRESS_EVERY candidates (it may raise to stop)."""
-    sums: dict[int, float] = {}
-    get = sums.get
+    keys, lengths = found.keys, found.lengths
+    sums = [0] * len(keys)  # by engine id (a list: twice as quick as a dict here)
     for word, weight in profile.words.items():
         for doc in found.docs.get(word, ()):
-            sums[doc] = get(doc, 0.0) + weight
-    keys, lengths = found.keys, found.lengths
+            sums[doc] += weight
     word_values = {keys[doc]: total / math.sqrt(lengths[doc] + 10)
-                   for doc, total in sums.items()}
+                   for doc, total in enumerate(sums) if total}
     scored: list[tuple[float, int, str]] = []
     total = len(candidates)
     for position, (key, tags) in enumerate(candidates, 1):

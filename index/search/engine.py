@@ -8,7 +8,7 @@ language, suggestions, similar papers, highlighting) lives beside them in this p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -51,8 +51,8 @@ class WordDocs:
     with it instead of splitting every abstract). Papers are named by the engine's own ids."""
 
     docs: dict[str, Collection[int]]  # word -> the papers with it in the title or abstract
-    lengths: Sequence[int] | Mapping[int, int]  # paper -> title + abstract length in words
-    keys: Sequence[str | None] | Mapping[int, str]  # paper -> its key
+    lengths: Sequence[int]  # by paper id: title + abstract length in words
+    keys: Sequence[str | None]  # by paper id: its key (None: an id that is no paper)
 
 
 class Engine(Protocol):

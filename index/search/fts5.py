@@ -505,13 +505,18 @@ class Fts5Engine:
             docs = {}
             for word in set(words):
                 phrase = '"' + word.replace('"', '""') + '"'
-                ids = [i for (i,) in db.execute("SELECT rowid FROM spell WHERE spell MATCH ?",
-                                                (phrase,))]
+                # one string a word: ~3x quicker than a row per paper
+                ids = db.execute("SELECT group_concat(rowid) FROM spell WHERE spell MATCH ?",
+                                 (phrase,)).fetchone()[0]
                 if ids:
-                    docs[word] = ids
-            lengths = {i: _varint(size) for i, size in
-                       db.execute("SELECT id, sz FROM spell_docsize")}
-            keys = dict(db.execute("SELECT id, key FROM docs").fetchall())
+                    docs[word] = list(map(int, ids.split(",")))
+            rows = db.execute("SELECT d.id, d.key, s.sz FROM docs d "
+                              "JOIN spell_docsize s ON s.id = d.id").fetchall()
+            size = max((row[0] for row in rows), default=0) + 1
+            keys: list[str | None] = [None] * size
+            lengths = [0] * size
+            for i, key, sz in rows:
+                keys[i], lengths[i] = key, _varint(sz)
             return WordDocs(docs, lengths, keys)
 
     def prefix_doc_frequency(self, prefix: str) -> int:

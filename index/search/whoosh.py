@@ -377,8 +377,8 @@ class WhooshEngine:
             for sub, offset in s.leaf_searchers():
                 reader = sub.reader()
                 for term, docs in found.items():
-                    docs.update(d + offset for d in whoosh_sets.live_docs(
-                        reader, ("title", "abstract"), term))
+                    here = whoosh_sets.live_docs(reader, ("title", "abstract"), term)
+                    docs.update(map(offset.__add__, here) if offset else here)
                 lengths.extend(whoosh_sets.text_lengths(reader, ("title", "abstract")))
             return WordDocs({w: found[t] for w, t in stems.items() if found[t]}, lengths, keys)
         return self._reading(read)

@@ -10,6 +10,8 @@ keeps.
 
 from __future__ import annotations
 
+from itertools import accumulate
+
 from whoosh import query as Q
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length
@@ -19,8 +21,11 @@ def leaf_blocks(matcher):
     """(ids, values) of each posting block of a term matcher (values read only on demand)."""
     m = getattr(matcher, "child", matcher)  # a deletions filter around it: see match_set
     while m.is_active():
-        if m._ids is None:
-            m._read_ids()
+        if m._ids is None:  # as m._read_ids() does, with the deltas summed in C
+            if m._data is None:
+                m._read_data()
+            ids = m._data[0]
+            m._ids = ids if m._byteids else tuple(accumulate(ids))
         yield m
         m._next_block()
 
