@@ -1,9 +1,10 @@
 """What a full-text engine must do for the library, and the pieces both engines share.
 
-`Engine` is the one interface: index/search/whoosh.py (the default, as the product was
-specified) and index/search/fts5.py (SQLite FTS5, for very large libraries) implement it, and
-only those two modules import their engine. Everything written once over it (the query
-language, suggestions, similar papers, highlighting) lives beside them in this package.
+`Engine` is the one interface: WhooshEngine in index/search/whoosh.py (the default, as the
+product was specified) and Fts5Engine in index/search/fts5.py (SQLite FTS5, for very large
+libraries) implement it. Only the modules of an engine (whoosh*.py, fts5*.py) import Whoosh or
+touch the FTS5 file. What is written once over the interface (suggestions, similar papers)
+lives beside them in this package; the query language is index/query.py.
 """
 
 from __future__ import annotations
