@@ -12,10 +12,10 @@ The model is a tf-idf profile, as arxiv-sanity does it but without a trained cla
   not win by length), plus TAG_WEIGHT times the weights of the tags it shares.
 
 The ranking reads which papers use which profile words, and their lengths, off the search
-engine's posting lists (`TermStats.docs_with`): no abstract is split, ~0.1-0.3 s at 100k papers.
-The engine's notion of a word decides the details: FTS5 keeps the words themselves, and scores
-match `score()`, which splits one paper's text, exactly on letters-only text; Whoosh keeps stems,
-so a profile word stands for its family and lengths leave stop words out.
+engine's posting lists (`TermStats.docs_with`), so no abstract is split while ranking. Both
+engines give the scores `score()` gives from a paper's own text: Whoosh indexes each paper's
+words as `indexed_words` splits them; FTS5 reads its unstemmed `spell` table, which splits the
+same way on text of letters (it also counts numbers as words, and reads LaTeX decoded).
 
 The reasons shown for a paper are the words and tags it shares with the profile, strongest
 first, from its own text (`score`).
@@ -99,6 +99,15 @@ def words_of(title: str, abstract: str) -> set[str]:
         words = set(_WORD.findall(fold(text)))
     words -= STOP_WORDS
     return words
+
+
+def indexed_words(title: str, abstract: str) -> tuple[set[str], int]:
+    """What a search engine keeps of a paper for "for you" (the Whoosh engine's `taste` field):
+    the distinct words a profile word can be (3-30 letters, no stop words), split as `score`
+    splits them, and the paper's length in words as `score` counts it."""
+    tokens = _candidate_tokens(title, abstract)
+    words = {word.decode() for word in set(tokens) if 2 < len(word) < 31}
+    return words - STOP_WORDS, len(tokens)
 
 
 def _candidate_tokens(title: str, abstract: str) -> list[bytes]:

@@ -358,21 +358,19 @@ class WhooshEngine:
         return self._reading(read)
 
     def docs_with(self, words: Iterable[str]) -> WordDocs:
-        """The index holds stems: a word stands for its family here ("models" also finds
-        "model"), and a length counts the title and abstract terms (stop words and one-letter
-        words left out) at Whoosh's one-byte precision (exact up to 8, within ~6% above)."""
+        """From the `taste` field (the words as index.foryou splits them) and the `wordcount`
+        column, both written for this."""
         def read(s):
             keys = self._key_index(s)[0]
-            stems = {word: stem(fold(word)) for word in set(words)}
-            found: dict[str, set[int]] = {term: set() for term in stems.values()}
+            found: dict[str, list[int]] = {word: [] for word in set(words)}
             lengths: list[int] = []
             for sub, offset in s.leaf_searchers():
                 reader = sub.reader()
-                for term, docs in found.items():
-                    here = whoosh_sets.live_docs(reader, ("title", "abstract"), term)
-                    docs.update(map(offset.__add__, here) if offset else here)
-                lengths.extend(whoosh_sets.text_lengths(reader, ("title", "abstract")))
-            return WordDocs({w: found[t] for w, t in stems.items() if found[t]}, lengths, keys)
+                for word, docs in found.items():
+                    here = whoosh_sets.live_docs(reader, ("taste",), word)
+                    docs.extend(map(offset.__add__, here) if offset else here)
+                lengths.extend(whoosh_sets.column_numbers(reader, "wordcount"))
+            return WordDocs({w: docs for w, docs in found.items() if docs}, lengths, keys)
         return self._reading(read)
 
     def prefix_doc_frequency(self, prefix: str) -> int:

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from index.foryou import indexed_words
 from index.model import Paper
 from index.search.engine import IndexUnavailable, indexed
 from index.search.whoosh_fields import BulkWriter, schema, spelling_words
 
-SCHEMA_VERSION = 2  # 2: titles and abstracts indexed as decoded text
+SCHEMA_VERSION = 3  # 2: titles and abstracts indexed as decoded text; 3: "for you" words
 FORMAT = "papershelf-whoosh"
 META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"
@@ -151,7 +152,9 @@ def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
 
 def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
     doc = indexed(paper)  # decoded once: for the fields and for the spelling words
-    writer.add_document(**_document(doc))
+    # "for you" scores the text as the library holds it (index.foryou.score), not decoded
+    taste, length = indexed_words(paper.title or "", paper.abstract or "")
+    writer.add_document(**_document(doc), taste=" ".join(taste), wordcount=length)
     vocabulary |= spelling_words(doc.title) | spelling_words(doc.abstract)
 
 

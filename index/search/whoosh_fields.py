@@ -20,7 +20,7 @@ import pickle
 from array import array
 from functools import lru_cache
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.codec import whoosh3 as w3
 from whoosh.lang.porter import stem as porter_stem
@@ -118,7 +118,8 @@ def _freqenc(f: int) -> bytes:
 
 
 class LeanText(fields.TEXT):
-    """A TEXT field indexed without Token objects. mode: "stem", "names" or "starts"."""
+    """A TEXT field indexed without Token objects. mode: "stem", "names", "starts" or
+    "taste"."""
 
     def __init__(self, mode: str = "stem", phrase: bool = False, **kw):
         super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=phrase, **kw)
@@ -126,6 +127,8 @@ class LeanText(fields.TEXT):
 
     def terms(self, value: str) -> dict[str, list[int] | int]:
         """term -> positions (fields with positions) or frequency."""
+        if self.mode == "taste":  # words already split, once each (index.foryou)
+            return dict.fromkeys(value.split(), 1)
         if self.mode == "starts":
             out: dict = {}
             for g in starts(value):
@@ -155,6 +158,7 @@ class LeanText(fields.TEXT):
         length = 0
         get = postings.get
         pos1 = _POS1
+        existence = self.format.__class__ is formats.Existence  # ids only, no values
         for term, found in self.terms(value).items():
             if found.__class__ is list:
                 freq = len(found)
@@ -165,17 +169,21 @@ class LeanText(fields.TEXT):
             length += freq
             entry = get(term)
             if entry is None:
-                postings[term] = [array("I", (docnum,)), array("f", (freq * boost,)), [vb]]
+                postings[term] = [array("I", (docnum,)), array("f", (freq * boost,)),
+                                  [] if existence else [vb]]
             else:
                 entry[0].append(docnum)
                 entry[1].append(freq * boost)
-                entry[2].append(vb)
+                if not existence:
+                    entry[2].append(vb)
         return length
 
     def index(self, value, **kwargs):
         """(term bytes, frequency, weight, value bytes) per term, as Whoosh's writer wants."""
         boost = self.format.field_boost
         out = []
+        if isinstance(self.format, formats.Existence):
+            return [(term.encode("utf-8"), 1, boost, b"") for term in self.terms(value)]
         for term, found in self.terms(value).items():
             if isinstance(found, list):
                 out.append((term.encode("utf-8"), len(found), len(found) * boost, _posenc(found)))
@@ -190,6 +198,11 @@ def schema():
     spell = fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False)
     spell.format = formats.Existence()
     spell.scorable = False
+    # "For you" reads which papers use which words off these postings (ids only: cheap to
+    # read, where the title and abstract postings carry positions), with exact lengths.
+    taste = LeanText("taste", phrase=False)
+    taste.format = formats.Existence()
+    taste.scorable = False
     return fields.Schema(
         key=fields.ID(unique=True, sortable=True),
         title=LeanText("stem", phrase=True, field_boost=3.0),
@@ -204,6 +217,8 @@ def schema():
         # Spelling words live in a few dictionary documents, not in every paper's postings.
         spell=spell,
         dictionary=fields.ID,
+        taste=taste,  # title and abstract words as index.foryou splits them, unstemmed
+        wordcount=fields.COLUMN(columns.NumericColumn("I")),  # title + abstract, in words
     )
 
 

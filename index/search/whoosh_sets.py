@@ -10,11 +10,11 @@ keeps.
 
 from __future__ import annotations
 
+import sys
+from array import array
 from itertools import accumulate
 
 from whoosh import query as Q
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN
-from whoosh.util.numeric import byte_to_length
 
 
 def leaf_blocks(matcher):
@@ -49,19 +49,16 @@ def live_docs(reader, fieldnames, text) -> set[int]:
     return found
 
 
-def text_lengths(reader, fieldnames) -> list[int]:
-    """Each document's length in terms over these fields, for one segment. Whoosh keeps a
-    field's lengths as one byte a document; read as a whole column (one lookup per document
-    took ~0.2 s at 100k papers)."""
-    total = [0] * reader.doc_count_all()
-    perdoc = reader._perdoc
-    for fieldname in fieldnames:
-        column = perdoc._cached_reader(f"_{fieldname}_len", LENGTHS_COLUMN)
-        if column is None:
-            continue
-        raw = column._dbfile.get(column._basepos, column._count)
-        total = [t + n for t, n in zip(total, map(byte_to_length, raw))] + total[len(raw):]
-    return total
+def column_numbers(reader, fieldname: str) -> array:
+    """A numeric column of one segment, every document's value (0 when it has none), read
+    whole: one lookup per document took ~0.1 s at 100k papers."""
+    column = reader.column_reader(fieldname, translate=False)
+    values = array(column._typecode, column._dbfile.get(column._basepos,
+                                                        column._count * column._fixedlen))
+    if sys.byteorder == "little":
+        values.byteswap()  # stored big-endian
+    values.extend([0] * (reader.doc_count_all() - len(values)))
+    return values
 
 
 def term_postings(reader, fieldname: str, text) -> dict[int, bytes]:
