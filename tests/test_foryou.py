@@ -250,12 +250,15 @@ def letters_only(records: list[PaperRecord]) -> list[PaperRecord]:
 
 
 @pytest.mark.parametrize("engine", ["whoosh", "sqlite"])
-def test_the_postings_ranking_scores_each_paper_as_its_text_does(tmp_path, engine):
+def test_the_postings_ranking_scores_each_paper_as_its_text_does(tmp_path, engine, monkeypatch):
+    import index.search.whoosh_build
     from index.foryou import score
 
+    # Whoosh: a segment every 20 papers, and the spelling words' documents in one of their own
+    monkeypatch.setattr(index.search.whoosh_build, "SEGMENT_PAPERS", 20)
     with Library.open(tmp_path / "lib", engine=engine) as lib:
         lib.add(letters_only(topic_records()))
-        lib.flush_index()
+        lib.reindex()
         astro = keys_on(lib, "astro")
         lib.set_star_many(astro[:4], True)
         lib.set_status(keys_on(lib, "speech")[0], "read")

@@ -52,6 +52,8 @@ def live_docs(reader, fieldnames, text) -> set[int]:
 def column_numbers(reader, fieldname: str) -> array:
     """A numeric column of one segment, every document's value (0 when it has none), read
     whole: one lookup per document took ~0.1 s at 100k papers."""
+    if not reader.has_column(fieldname):  # a segment of dictionary documents only
+        return array("I", bytes(4 * reader.doc_count_all()))
     column = reader.column_reader(fieldname, translate=False)
     values = array(column._typecode, column._dbfile.get(column._basepos,
                                                         column._count * column._fixedlen))
