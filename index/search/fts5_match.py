@@ -8,14 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from index.highlight import crude_stem
-from index.query import (
-    PARTIAL_MIN,
-    PHRASE_FIELDS,
-    SEARCH_FIELDS,
-    STOP_WORDS,
-    Node,
-    Word,
-)
+from index.query import PARTIAL_MIN, PHRASE_FIELDS, SEARCH_FIELDS, STOP_WORDS, Node, Word
 
 NO_MATCH = '{year} : "00000"'  # an expression that matches no paper
 _FORMAT_NAME = re.compile(r"[a-z][a-z0-9-]*")

@@ -11,14 +11,7 @@ from whoosh import query as Q
 
 from index.highlight import crude_stem
 from index.model import normalise_tag
-from index.query import (
-    PARTIAL_MIN,
-    PHRASE_FIELDS,
-    SEARCH_FIELDS,
-    STOP_WORDS,
-    Node,
-    Word,
-)
+from index.query import PARTIAL_MIN, PHRASE_FIELDS, SEARCH_FIELDS, STOP_WORDS, Node, Word
 from index.search import whoosh_sets
 from index.search.whoosh_fields import NGRAM_MAX, fold, query_terms
 
