@@ -2,8 +2,9 @@
 
 `SearchIndex` takes the raw text (or an already parsed `Query`), hands the tree to the active
 engine, and adds what is written once for every engine: "did you mean" (words only, filters
-kept), similar papers, and the terms to highlight. The engines live in whoosh.py (the
-default) and fts5.py; see engine.py for the interface.
+kept), similar papers, and the terms to highlight. The engines are WhooshEngine (whoosh.py,
+the default, with its whoosh_*.py modules) and Fts5Engine (fts5.py, with fts5_*.py); see
+engine.py for the interface.
 """
 
 from __future__ import annotations
