@@ -10,6 +10,7 @@ import json
 import os
 import sqlite3
 import threading
+from array import array
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -270,7 +271,7 @@ class Fts5Engine:
                 ids = db.execute("SELECT group_concat(rowid) FROM spell WHERE spell MATCH ?",
                                  (phrase,)).fetchone()[0]
                 if ids:
-                    docs[word] = list(map(int, ids.split(",")))
+                    docs[word] = array("I", map(int, ids.split(",")))  # 4 bytes a posting
             rows = db.execute("SELECT d.id, d.key, s.sz FROM docs d "
                               "JOIN spell_docsize s ON s.id = d.id").fetchall()
             size = max((row[0] for row in rows), default=0) + 1

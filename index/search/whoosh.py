@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -362,7 +363,8 @@ class WhooshEngine:
         column, both written for this."""
         def read(s):
             keys = self._key_index(s)[0]
-            found: dict[str, list[int]] = {word: [] for word in set(words)}
+            # arrays: 4 bytes a posting where a list of ints takes ~36 (2.7M postings at 100k)
+            found: dict[str, array] = {word: array("I") for word in set(words)}
             lengths: list[int] = []
             for sub, offset in s.leaf_searchers():
                 reader = sub.reader()
