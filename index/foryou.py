@@ -105,9 +105,14 @@ def indexed_words(title: str, abstract: str) -> tuple[set[str], int]:
     """What a search engine keeps of a paper for "for you" (the Whoosh engine's `taste` field):
     the distinct words a profile word can be (3-30 letters, no stop words), split as `score`
     splits them, and the paper's length in words as `score` counts it."""
-    tokens = _candidate_tokens(title, abstract)
-    words = {word.decode() for word in set(tokens) if 2 < len(word) < 31}
-    return words - STOP_WORDS, len(tokens)
+    text = f"{title} {abstract}"
+    if text.isascii():  # _candidate_tokens' split, as str
+        tokens = text.encode("ascii").translate(_ASCII_LETTERS).decode("ascii").split()
+    else:
+        tokens = _WORD.findall(fold(text))
+    words = {word for word in set(tokens) if 2 < len(word) < 31}
+    words -= STOP_WORDS
+    return words, len(tokens)
 
 
 def _candidate_tokens(title: str, abstract: str) -> list[bytes]:

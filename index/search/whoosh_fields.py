@@ -32,6 +32,7 @@ from whoosh.writing import SegmentWriter
 from index.query import STOP_WORDS, WORD_PIECES
 
 NGRAM_MIN, NGRAM_MAX = 3, 5  # as-you-type: word starts of 3-5 letters, and whole words
+TASTE_BLOCK = 1024  # postings a block of the taste field (ids only) holds in a bulk build
 _FOLD = dict(accent_map)
 _STEMS: dict[str, str] = {}
 _POS1 = [pack_uint(1) + pickle.dumps([i], 2) for i in range(4096)]
@@ -154,11 +155,18 @@ class LeanText(fields.TEXT):
         """Append this value's postings straight into the bulk writer's per-field dict
         {term: [ids, weights, values]}; returns the field length. (The hot loop of a rebuild:
         no tuples per term, no encoding until the segment is written.)"""
+        get = postings.get
+        if self.mode == "taste":  # ids only (weight 1, no value): half the work a term
+            for term in value.split():
+                entry = get(term)
+                if entry is None:
+                    postings[term] = [array("I", (docnum,)), None, None]
+                else:
+                    entry[0].append(docnum)
+            return 0
         boost = self.format.field_boost
         length = 0
-        get = postings.get
         pos1 = _POS1
-        existence = self.format.__class__ is formats.Existence  # ids only, no values
         for term, found in self.terms(value).items():
             if found.__class__ is list:
                 freq = len(found)
@@ -169,13 +177,11 @@ class LeanText(fields.TEXT):
             length += freq
             entry = get(term)
             if entry is None:
-                postings[term] = [array("I", (docnum,)), array("f", (freq * boost,)),
-                                  [] if existence else [vb]]
+                postings[term] = [array("I", (docnum,)), array("f", (freq * boost,)), [vb]]
             else:
                 entry[0].append(docnum)
                 entry[1].append(freq * boost)
-                if not existence:
-                    entry[2].append(vb)
+                entry[2].append(vb)
         return length
 
     def index(self, value, **kwargs):
@@ -306,7 +312,8 @@ class BulkWriter(SegmentWriter):
                 terms = self._post[name]
                 fw.start_field(name, self.schema[name])
                 pw = fw._postwriter
-                block = pw._blocklimit
+                # ids-only blocks are small: bigger ones are quicker to write and to read
+                block = TASTE_BLOCK if name == "taste" else pw._blocklimit
                 lens = self._lens.get(name)
                 if lens is not None and len(lens) < count:
                     lens.extend([0] * (count - len(lens)))
@@ -323,9 +330,12 @@ class BulkWriter(SegmentWriter):
                         e = s + block
                         chunk = ids[s:e]
                         pw._ids = chunk
-                        pw._weights = ws = weights[s:e]
+                        if weights is None:  # the taste field: every weight 1
+                            pw._weights, pw._maxweight = array("f", (1.0,)) * len(chunk), 1.0
+                        else:
+                            pw._weights = ws = weights[s:e]
+                            pw._maxweight = max(ws)
                         pw._values = vals[s:e] if vals else []
-                        pw._maxweight = max(ws)
                         if lens is not None:
                             ls = [lens[d - base] for d in chunk]
                             pw._minlength, pw._maxlength = (min(ls) or None), max(ls)
