@@ -91,14 +91,7 @@ def fold(text: str) -> str:
 
 def words_of(title: str, abstract: str) -> set[str]:
     """The distinct words of a paper that can carry taste (3+ letters, not stop words)."""
-    text = f"{title} {abstract}"
-    if text.isascii():  # the fast path of _candidate_tokens, less short words
-        words = {word.decode("ascii") for word in
-                 text.encode("ascii").translate(_ASCII_LETTERS).split() if 2 < len(word) < 31}
-    else:
-        words = set(_WORD.findall(fold(text)))
-    words -= STOP_WORDS
-    return words
+    return indexed_words(title, abstract)[0]
 
 
 def indexed_words(title: str, abstract: str) -> tuple[set[str], int]:

@@ -369,7 +369,7 @@ class WhooshEngine:
             for sub, offset in s.leaf_searchers():
                 reader = sub.reader()
                 for word, docs in found.items():
-                    here = whoosh_sets.live_docs(reader, ("taste",), word)
+                    here = whoosh_sets.live_docs(reader, "taste", word)
                     docs.extend(map(offset.__add__, here) if offset else here)
                 lengths.extend(whoosh_sets.column_numbers(reader, "wordcount"))
             return WordDocs({w: docs for w, docs in found.items() if docs}, lengths, keys)

@@ -39,13 +39,15 @@ def term_docs(reader, fieldname: str, text) -> set[int]:
     return out
 
 
-def live_docs(reader, fieldnames, text) -> set[int]:
-    """The live documents of one segment with the term in any of these fields."""
-    found: set[int] = set()
-    for fieldname in fieldnames:
-        found |= term_docs(reader, fieldname, text)
+def live_docs(reader, fieldname: str, text) -> list[int]:
+    """The live documents of one segment with the term, in order."""
+    if (fieldname, text) not in reader:
+        return []
+    found: list[int] = []
+    for block in leaf_blocks(reader.postings(fieldname, text)):
+        found.extend(block._ids)
     if found and reader.has_deletions():
-        found = {d for d in found if not reader.is_deleted(d)}
+        found = [d for d in found if not reader.is_deleted(d)]
     return found
 
 
