@@ -12,8 +12,8 @@ with `--starred` papers starred; the app runs headless (120x36) and switches bet
 "all" filter and "for you" (`1`, `5`). Each switch is timed from before the key to the first
 results row painted from the for-you list. The first switch ranks (cold); later ones find
 the ranking cached (the library has not changed). Then a paper is starred (`s` in the for-you
-list) and the switch timed again: the profile changed, so it ranks again, over the words kept
-from the first ranking. Target <= 150 ms. The library is left with those papers starred.
+list) and the switch timed again: the profile changed, so it ranks again. Target <= 150 ms.
+The library is left with those papers starred.
 """
 
 from __future__ import annotations
@@ -133,8 +133,7 @@ async def measure_app(directory: Path, runs: int) -> dict:
             switches.append(painted - start)
             await pilot.press("1")
             await settled(screen, "all")
-        # A star changes the profile: the next switch ranks again, with each paper's words
-        # kept from the first ranking (index.foryou.WordCache).
+        # A star changes the profile: the next switch ranks again.
         after_star: list[float] = []
         for _ in range(2):
             await pilot.press("5")
@@ -182,7 +181,7 @@ def run_app(args) -> None:
     print(f"  switch to \"for you\", cached, median:  {statistics.median(out['warm']) * 1000:7.0f}"
           f" ms   (target <= 150 ms; runs: "
           + ", ".join(f"{t * 1000:.0f}" for t in out["warm"]) + ")")
-    print("  switch to \"for you\" after a star (ranks again, words kept): "
+    print("  switch to \"for you\" after a star (ranks again): "
           + ", ".join(f"{t * 1000:.0f}" for t in out["after star"]) + " ms")
     print(f"  peak RSS: {out['rss']:.0f} MB")
 

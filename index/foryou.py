@@ -8,11 +8,17 @@ The model is a tf-idf profile, as arxiv-sanity does it but without a trained cla
   strongest PROFILE_WORDS words make the profile;
 - the liked papers' tags give each tag the share of liked papers carrying it;
 - an unread paper scores the weights of the profile words it uses (title and abstract, each
-  word once), divided by the square root of its length in words (a long abstract does not
-  win by length), plus TAG_WEIGHT times the weights of the tags it shares.
+  word once), divided by the square root of its length in words plus 10 (a long abstract does
+  not win by length), plus TAG_WEIGHT times the weights of the tags it shares.
+
+The ranking reads which papers use which profile words, and their lengths, off the search
+engine's posting lists (`TermStats.docs_with`), so no abstract is split while ranking. Both
+engines give the scores `score()` gives from a paper's own text: Whoosh indexes each paper's
+words as `indexed_words` splits them; FTS5 reads its unstemmed `spell` table, which splits the
+same way on text of letters (it also counts numbers as words, and reads LaTeX decoded).
 
 The reasons shown for a paper are the words and tags it shares with the profile, strongest
-first. Everything runs locally in pure Python: ~15-20 us of CPU per unread paper.
+first, from its own text (`score`).
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from index.search.engine import WordDocs
 
 PROFILE_WORDS = 150  # the profile's strongest words; more add noise, not taste
 CANDIDATE_WORDS = 1000  # liked words whose document frequency is asked for (the most used;
@@ -67,6 +75,11 @@ class TermStats(Protocol):
         the index does not know may be left out)."""
         ...
 
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        """For each word, the papers whose title or abstract contains it, with their lengths
+        and keys (index.search.engine.WordDocs)."""
+        ...
+
 
 def fold(text: str) -> str:
     """Lowercase and strip accents, as the index's tokenizer does ("Müller" -> "muller")."""
@@ -78,14 +91,21 @@ def fold(text: str) -> str:
 
 def words_of(title: str, abstract: str) -> set[str]:
     """The distinct words of a paper that can carry taste (3+ letters, not stop words)."""
+    return indexed_words(title, abstract)[0]
+
+
+def indexed_words(title: str, abstract: str) -> tuple[set[str], int]:
+    """What a search engine keeps of a paper for "for you" (the Whoosh engine's `taste` field):
+    the distinct words a profile word can be (3-30 letters, no stop words), split as `score`
+    splits them, and the paper's length in words as `score` counts it."""
     text = f"{title} {abstract}"
-    if text.isascii():  # the fast path of _candidate_tokens, less short words
-        words = {word.decode("ascii") for word in
-                 text.encode("ascii").translate(_ASCII_LETTERS).split() if 2 < len(word) < 31}
+    if text.isascii():  # _candidate_tokens' split, as str
+        tokens = text.encode("ascii").translate(_ASCII_LETTERS).decode("ascii").split()
     else:
-        words = set(_WORD.findall(fold(text)))
+        tokens = _WORD.findall(fold(text))
+    words = {word for word in set(tokens) if 2 < len(word) < 31}
     words -= STOP_WORDS
-    return words
+    return words, len(tokens)
 
 
 def _candidate_tokens(title: str, abstract: str) -> list[bytes]:
@@ -197,86 +217,43 @@ def score(profile: Profile, candidate) -> Reason | None:
 
 def _value(profile: Profile, title: str, abstract: str, tags) -> tuple[float | None, set[bytes]]:
     tokens = _candidate_tokens(title, abstract)
-    return _value_of_words(profile, tokens, len(tokens), tags)
-
-
-def _value_of_words(profile: Profile, words: Iterable[bytes], length: int,
-                    tags) -> tuple[float | None, set[bytes]]:
-    weights = profile.match
-    shared = weights.keys() & words  # each word once, however often the paper uses it
-    tag_value = sum(profile.tags.get(t, 0.0) for t in tags) if tags else 0.0
+    shared = profile.match.keys() & tokens  # each word once, however often the paper uses it
+    tag_value = _tag_value(profile, tags)
     if not shared and not tag_value:
         return None, shared
-    value = sum(map(weights.__getitem__, shared)) / math.sqrt(length + 10)
-    return value + TAG_WEIGHT * tag_value, shared
+    # Summed in the profile's order, as rank() sums them: the same floats, so the same ties.
+    total = sum(weight for word, weight in profile.match.items() if word in shared)
+    return total / math.sqrt(len(tokens) + 10) + TAG_WEIGHT * tag_value, shared
 
 
-def rank(profile: Profile, candidates: Iterable[tuple[str, str, str, Sequence[str]]], *,
-         total: int = 0, progress: Callable[[int, int], None] | None = None) -> Ranking:
-    """Candidates, as (key, title, abstract, tags) tuples, that share something with the
-    profile, best first (ties: the order given); the others are left out. Tuples rather than
-    PaperText objects: at 100k papers building the objects alone costs ~0.3 s.
+def _tag_value(profile: Profile, tags) -> float:
+    return sum(profile.tags.get(t, 0.0) for t in tags) if tags and profile.tags else 0.0
+
+
+def rank(profile: Profile, candidates: Sequence[tuple[str, Sequence[str]]], found: WordDocs,
+         *, progress: Callable[[int, int], None] | None = None) -> Ranking:
+    """Candidates, as (key, tags) pairs, that share something with the profile, best first
+    (ties: the order given); the others are left out. `found` is the search engine's answer
+    for the profile's words (TermStats.docs_with): no abstract is read or split here.
 
     `progress(done, total)` is called every PROGRESS_EVERY candidates (it may raise to stop)."""
+    keys, lengths = found.keys, found.lengths
+    sums = [0] * len(keys)  # by engine id (a list: twice as quick as a dict here)
+    for word, weight in profile.words.items():
+        for doc in found.docs.get(word, ()):
+            sums[doc] += weight
+    word_values = {keys[doc]: total / math.sqrt(lengths[doc] + 10)
+                   for doc, total in enumerate(sums) if total}
     scored: list[tuple[float, int, str]] = []
-    seen = 0
-    for position, (key, title, abstract, tags) in enumerate(candidates):
-        seen += 1
-        if progress is not None and not seen % PROGRESS_EVERY:
-            progress(seen, max(total, seen))
-        value, _ = _value(profile, title, abstract, tags)
-        if value is not None:
-            scored.append((-value, position, key))
-    return _ranking(scored, profile, seen)
-
-
-def _ranking(scored: list[tuple[float, int, str]], profile: Profile, seen: int) -> Ranking:
+    total = len(candidates)
+    for position, (key, tags) in enumerate(candidates, 1):
+        if progress is not None and not position % PROGRESS_EVERY:
+            progress(position, total)
+        value = word_values.get(key)
+        tag_value = _tag_value(profile, tags)
+        if value is None and not tag_value:
+            continue
+        scored.append((-((value or 0.0) + TAG_WEIGHT * tag_value), position, key))
     scored.sort()
     return Ranking([key for _, _, key in scored], {key: -neg for neg, _, key in scored},
-                   profile, seen)
-
-
-class _Interned(dict):
-    def __missing__(self, word: bytes) -> bytes:
-        self[word] = word
-        return word
-
-
-class WordCache:
-    """Each unread paper's distinct words, kept between rankings in one session (the app).
-
-    Reading and splitting 100k abstracts is most of a ranking (~3 of ~4.5 s of CPU); with
-    their words kept, a new profile (a star, a paper read) ranks them again in ~1.5 s. Words
-    are shared between papers (interned); 100k papers hold ~165 MB. Library keeps it up to date: papers whose
-    text changed are forgotten, papers no longer unread are pruned."""
-
-    def __init__(self) -> None:
-        self._vocabulary = _Interned()
-        self.papers: dict[str, tuple[tuple[bytes, ...], int]] = {}
-
-    def add(self, key: str, title: str, abstract: str) -> None:
-        tokens = _candidate_tokens(title, abstract)
-        # Short and stop words stay: leaving them out costs more here (~5 us a paper) than
-        # it saves when ranking.
-        self.papers[key] = (tuple(map(self._vocabulary.__getitem__, set(tokens))), len(tokens))
-
-    def forget(self, keys: Iterable[str]) -> None:
-        for key in keys:
-            self.papers.pop(key, None)
-
-    def keep_only(self, keys: set[str]) -> None:
-        if len(self.papers) > len(keys):
-            self.papers = {k: v for k, v in self.papers.items() if k in keys}
-
-
-def rank_cached(profile: Profile, candidates: Sequence[tuple[str, Sequence[str]]],
-                cache: WordCache) -> Ranking:
-    """rank() over (key, tags) candidates whose words are all in `cache`."""
-    scored: list[tuple[float, int, str]] = []
-    papers = cache.papers
-    for position, (key, tags) in enumerate(candidates):
-        words, length = papers[key]
-        value, _ = _value_of_words(profile, words, length, tags)
-        if value is not None:
-            scored.append((-value, position, key))
-    return _ranking(scored, profile, len(candidates))
+                   profile, total)

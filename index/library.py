@@ -33,10 +33,6 @@ from index.store import Store
 from index.folders import folder_files  # noqa: F401 - for the front ends
 
 Progress = Callable[[int, int], None]
-# "For you" in the app keeps each unread paper's words between rankings from this many unread
-# papers on: it then re-ranks 100k papers in ~1.5 s instead of ~5 s. (A one-shot command does
-# not ask: it would only pay for building what it never reuses.)
-KEEP_WORDS_FROM = 20_000
 # Seconds a write to the search index waits for another process's writer lock.
 WRITER_TIMEOUT = 5.0
 
@@ -65,7 +61,6 @@ class Library(IndexKeeping, Importing):
         self.index_problem_reported = False
         self._for_you = None  # (store change mark, Ranking): the last "for you" ranking
         self._profile = None  # (liked signature, Profile)
-        self._words = None  # (store change mark, index.foryou.WordCache), for big libraries
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None,
@@ -318,18 +313,16 @@ class Library(IndexKeeping, Importing):
         return self._with_index(lambda index: index.similar(paper.key, limit, text=text))
 
     def term_stats(self):
-        """The index's term statistics (index.foryou.TermStats: doc_count, doc_frequencies),
-        from whichever engine is active."""
+        """The index's term statistics (index.foryou.TermStats: doc_count, doc_frequencies,
+        docs_with), from whichever engine is active."""
         return self.index
 
-    def for_you(self, limit: int | None = None, progress: Progress | None = None, *,
-                keep_words: bool = False):
+    def for_you(self, limit: int | None = None, progress: Progress | None = None):
         """Unread papers ranked by their likeness to the starred and read ones (and their
         tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
         Kept until the library changes, so switching to "for you" again costs nothing.
-        Ranking takes ~20 us per unread paper: `progress(done, total)` follows it (and may
-        raise to stop it; nothing is kept then). `keep_words`: a long-lived caller (the app)
-        lets a big library keep each paper's words for the next ranking (KEEP_WORDS_FROM)."""
+        `progress(done, total)` follows the ranking (and may raise to stop it; nothing is
+        kept then)."""
         from index.foryou import NOTHING_LIKED, PaperText, Ranking, rank
 
         mark = self.store.change_mark()
@@ -339,13 +332,8 @@ class Library(IndexKeeping, Importing):
                 ranking = Ranking(message=NOTHING_LIKED)
             else:
                 profile = self._with_index(lambda index: self._liked_profile(liked))
-                keeping = keep_words and self._words is not None
-                total = 0 if keeping else self.store.ranking_count(liked=False)
-                if keeping or (keep_words and total >= KEEP_WORDS_FROM):
-                    ranking = self._rank_keeping_words(profile, progress)
-                else:
-                    ranking = rank(profile, self.store.ranking_rows(liked=False), total=total,
-                                   progress=progress)
+                found = self._with_index(lambda index: index.docs_with(profile.words))
+                ranking = rank(profile, self.store.ranking_keys(), found, progress=progress)
                 if not ranking.unread:
                     ranking.message = "no unread papers to rank"
             self._for_you = (mark, ranking)
@@ -355,29 +343,6 @@ class Library(IndexKeeping, Importing):
         from dataclasses import replace
 
         return replace(ranking, keys=ranking.keys[:limit])
-
-    def _rank_keeping_words(self, profile, progress: Progress | None):
-        """rank() for a big library: each unread paper's words are read and split once per
-        session (index.foryou.WordCache), then only the profile changes between rankings."""
-        from index.foryou import PROGRESS_EVERY, WordCache, rank_cached
-
-        mark = self.store.change_mark()  # before reading: a change made meanwhile is seen next time
-        if self._words is None:
-            self._words = (mark, WordCache())
-        else:
-            self._words[1].forget(self.store.text_changed_since(self._words[0]))
-        cache = self._words[1]
-        candidates = self.store.ranking_keys()
-        missing = [key for key, _ in candidates if key not in cache.papers]
-        done = 0
-        for key, title, abstract in self.store.texts(missing):
-            cache.add(key, title, abstract)
-            done += 1
-            if progress is not None and not done % PROGRESS_EVERY:
-                progress(done, len(missing))
-        cache.keep_only({key for key, _ in candidates})
-        self._words = (mark, cache)
-        return rank_cached(profile, candidates, cache)
 
     def _liked_profile(self, liked):
         """The profile of the liked papers, rebuilt only when they (or the library's size,

@@ -403,13 +403,13 @@ def test_a_python_without_fts5_gets_one_clear_line(run, imported, data, monkeypa
 
     import os
 
-    import index.search.fts5 as search_mod
+    import index.search.fts5_file as fts5_file
 
     config = Path(os.environ["PAPERSHELF_CONFIG_DIR"]) / "config.toml"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text('[search]\nengine = "sqlite"\n')
     shutil.rmtree(data / "search", ignore_errors=True)
-    monkeypatch.setattr(search_mod, "_SCHEMA", search_mod._SCHEMA.replace("USING fts5 ", "USING fts5x "))
+    monkeypatch.setattr(fts5_file, "SCHEMA", fts5_file.SCHEMA.replace("USING fts5 ", "USING fts5x "))
     before = keys_in(data)
     code = main(["--data-dir", str(data), "search", "model"])
     err = capsys.readouterr().err

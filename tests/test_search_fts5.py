@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-import index.search.fts5 as search_mod
+import index.search.fts5_file as fts5_file
+import index.search.fts5_run as fts5_run
 from index.search import IndexUnavailable, SearchIndex
 from tests.test_search import PAPERS, paper
 
@@ -27,7 +28,7 @@ def test_as_you_type_paths_agree(ix, monkeypatch):
                ("diffusion pol", {"p:policy", "p:llm"}), ("models lea", {"p:llm"})]
     expected = [ix.search(q, typing=True, allowed=a) for q, a in queries]
     assert [r.keys for r in expected][:2] == [["p:diffusion"], ["p:llm"]]
-    monkeypatch.setattr(search_mod, "INTERSECT_IN_SQL_AT_MOST", 0)
+    monkeypatch.setattr(fts5_run, "INTERSECT_IN_SQL_AT_MOST", 0)
     for (q, a), want in zip(queries, expected):
         got = ix.search(q, typing=True, allowed=a)
         assert (got.keys, got.total) == (want.keys, want.total), q
@@ -36,7 +37,7 @@ def test_as_you_type_paths_agree(ix, monkeypatch):
 def test_a_prefix_matching_many_titles_lists_newest_first(ix, monkeypatch):
     ranked = ix.search("diff", typing=True)
     assert set(ranked.keys) == {"p:diffusion", "p:policy"}
-    monkeypatch.setattr(search_mod, "RANK_PREFIX_AT_MOST", 1)
+    monkeypatch.setattr(fts5_run, "RANK_PREFIX_AT_MOST", 1)
     listed = ix.search("diff", typing=True)
     assert listed.keys == ["p:policy", "p:diffusion"]  # added 300.0, then 200.0
     assert listed.total == 2
@@ -53,7 +54,7 @@ def _set_meta(ix, name, value):
 
 
 def test_older_schema_raises_unavailable(ix):
-    _set_meta(ix, "schema", str(search_mod.SCHEMA_VERSION - 1))
+    _set_meta(ix, "schema", str(fts5_file.SCHEMA_VERSION - 1))
     other = SearchIndex(ix.directory, "sqlite")
     with pytest.raises(IndexUnavailable, match="schema"):
         other.open()

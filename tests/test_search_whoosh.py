@@ -8,6 +8,7 @@ import json
 import pytest
 
 import index.search.whoosh as whoosh_mod
+import index.search.whoosh_build as whoosh_build
 from index.search import IndexUnavailable, SearchIndex
 from tests.test_search import PAPERS, paper
 
@@ -28,11 +29,11 @@ def _synthetic(n, seed=7):
 
 
 def test_older_schema_or_other_format_raises_unavailable(ix):
-    meta = ix.directory / whoosh_mod.META_FILE
-    meta.write_text(json.dumps({"format": whoosh_mod.FORMAT, "schema": whoosh_mod.SCHEMA_VERSION - 1}))
+    meta = ix.directory / whoosh_build.META_FILE
+    meta.write_text(json.dumps({"format": whoosh_build.FORMAT, "schema": whoosh_build.SCHEMA_VERSION - 1}))
     with pytest.raises(IndexUnavailable, match="schema"):
         SearchIndex(ix.directory, "whoosh").open()
-    meta.write_text(json.dumps({"format": "papershelf-fts5", "schema": whoosh_mod.SCHEMA_VERSION}))
+    meta.write_text(json.dumps({"format": "papershelf-fts5", "schema": whoosh_build.SCHEMA_VERSION}))
     with pytest.raises(IndexUnavailable):
         SearchIndex(ix.directory, "whoosh").open()
     ix.rebuild(PAPERS)
@@ -46,7 +47,7 @@ def test_segments_are_separate_files_not_compound(ix):
 
 
 def test_a_big_build_writes_several_segments_and_loses_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(whoosh_mod, "SEGMENT_PAPERS", 150)
+    monkeypatch.setattr(whoosh_build, "SEGMENT_PAPERS", 150)
     papers = _synthetic(400)
     index = SearchIndex(tmp_path / "ix", "whoosh")
     index.rebuild(papers)
@@ -85,7 +86,7 @@ def test_typing_after_finished_words_finds_what_the_general_path_finds(tmp_path,
     index.rebuild(_synthetic(800, seed=5))
     queries = ["model lea", "learning dat", "data mod", '"language model" tra', "graph net"]
     kept = [index.search(q, limit=None, typing=True) for q in queries]
-    monkeypatch.setattr(whoosh_mod, "_split_typed", lambda tree: (None, None))
+    monkeypatch.setattr(whoosh_mod, "split_typed", lambda tree: (None, None))
     for q, got in zip(queries, kept):
         want = index.search(q, limit=None, typing=True)
         assert (set(got.keys), got.total) == (set(want.keys), want.total), q

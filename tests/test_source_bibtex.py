@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from index.sources import bibtex, detect_format, parse_file
+from index.sources.bibtex_latex import latex_to_text
+from index.sources.bibtex_values import split_authors
 
 BIB = r"""@string{neurips = "Advances in Neural Information Processing Systems"}
 @string{conf = "Proceedings of the "}
@@ -157,7 +159,7 @@ def test_duplicates_and_missing_title():
 
 
 def test_author_forms():
-    names, et_al = bibtex.split_authors(
+    names, et_al = split_authors(
         r"von Neumann, Jr., John and {Barnes and Noble, Inc.} and Ada Lovelace and "
         r"Sch{\"o}lkopf, Bernhard"
     )
@@ -185,9 +187,9 @@ def test_non_ascii_and_latex_robustness():
     result = bibtex.parse(text, "x.bib")
     assert result.records[0].title.startswith("Ünïcödé: π and Ψ in bold")
     # a value pylatexenc cannot digest never loses the record
-    assert "unbalanced" in bibtex.latex_to_text("\\begin{x} {{{ unbalanced")
-    assert bibtex.latex_to_text("{" * 5000 + r"\'e deep").endswith("deep")
-    assert bibtex.latex_to_text("plain {Braces}") == "plain Braces"
+    assert "unbalanced" in latex_to_text("\\begin{x} {{{ unbalanced")
+    assert latex_to_text("{" * 5000 + r"\'e deep").endswith("deep")
+    assert latex_to_text("plain {Braces}") == "plain Braces"
 
 
 def test_sniff():

@@ -2,8 +2,9 @@
 
 `SearchIndex` takes the raw text (or an already parsed `Query`), hands the tree to the active
 engine, and adds what is written once for every engine: "did you mean" (words only, filters
-kept), similar papers, and the terms to highlight. The engines live in whoosh.py (the
-default) and fts5.py; see engine.py for the interface.
+kept), similar papers, and the terms to highlight. The engines are WhooshEngine (whoosh.py,
+the default, with its whoosh_*.py modules) and Fts5Engine (fts5.py, with fts5_*.py); see
+engine.py for the interface.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from index.search.engine import (
     IndexBusy,
     IndexUnavailable,
     Progress,
+    WordDocs,
 )
 from index.search.similar import similar_tree
 from index.search.suggest import corrections
@@ -117,6 +119,9 @@ class SearchIndex:
 
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         return self.engine.doc_frequencies(words)
+
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        return self.engine.docs_with(words)
 
     # -- searching ------------------------------------------------------------------------------
 

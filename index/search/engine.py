@@ -1,14 +1,15 @@
 """What a full-text engine must do for the library, and the pieces both engines share.
 
-`Engine` is the one interface: index/search/whoosh.py (the default, as the product was
-specified) and index/search/fts5.py (SQLite FTS5, for very large libraries) implement it, and
-only those two modules import their engine. Everything written once over it (the query
-language, suggestions, similar papers, highlighting) lives beside them in this package.
+`Engine` is the one interface: WhooshEngine in index/search/whoosh.py (the default, as the
+product was specified) and Fts5Engine in index/search/fts5.py (SQLite FTS5, for very large
+libraries) implement it. Only the modules of an engine (whoosh*.py, fts5*.py) import Whoosh or
+touch the FTS5 file. What is written once over the interface (suggestions, similar papers)
+lives beside them in this package; the query language is index/query.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +44,16 @@ class Hits:
     keys: list[str] = field(default_factory=list)
     scores: list[float] = field(default_factory=list)
     total: int = 0
+
+
+@dataclass
+class WordDocs:
+    """Which papers use which words, read off an engine's posting lists ("for you" ranks
+    with it instead of splitting every abstract). Papers are named by the engine's own ids."""
+
+    docs: dict[str, Collection[int]]  # word -> the papers with it in the title or abstract
+    lengths: Sequence[int]  # by paper id: title + abstract length in words
+    keys: Sequence[str | None]  # by paper id: its key (None: an id that is no paper)
 
 
 class Engine(Protocol):
@@ -82,6 +93,10 @@ class Engine(Protocol):
 
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many papers have each unstemmed word in the title or abstract."""
+
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        """For each unstemmed word, the live papers whose title or abstract contains it
+        (words no paper uses are left out), with those papers' lengths and keys."""
 
     def prefix_doc_frequency(self, prefix: str) -> int:
         """About how many papers have a title or abstract word starting with `prefix` (a word

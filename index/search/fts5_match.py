@@ -1,5 +1,5 @@
 """The FTS5 engine's query compiler: a parsed query tree (index/query.py) into FTS5 match
-expressions over the tables of index/search/fts5.py. Pure string work, no SQLite here."""
+expressions over the tables of index/search/fts5_file.py. Pure string work, no SQLite here."""
 
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """The Whoosh engine (the default, as papershelf was specified): a pure-Python index in its
 own folder of the data dir, derived from the library and never synced.
 
-What makes it fast enough (research/whoosh-study, benchmarks/RESULTS.md):
+What makes it fast enough (measured in benchmarks/RESULTS.md):
 - segments as separate files (`compound=False`): Whoosh copies a compound segment into the
   heap when it opens it (455 MB at 100k papers); separate files are mapped, 27 MB;
 - the lean fields and the bulk writer of whoosh_fields.py, with the garbage collector frozen
   while a rebuild runs, and a segment written every `SEGMENT_PAPERS` papers so a big build
-  stays within its memory budget;
+  stays within its memory budget (whoosh_build.py);
 - a fresh searcher after each commit: whoosh3's `refresh()` returns both the old and the new
   copy of an updated paper;
 - totals counted exactly by set arithmetic over whole posting blocks (whoosh_sets.py):
@@ -15,55 +15,49 @@ What makes it fast enough (research/whoosh-study, benchmarks/RESULTS.md):
 
 from __future__ import annotations
 
-import gc
 import json
 import os
-import pickle
 import shutil
 import tempfile
 import threading
+from array import array
 from collections.abc import Iterable, Sequence
-from itertools import accumulate
 from pathlib import Path
 
-from whoosh import index as whoosh_index
 from whoosh import query as Q
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import try_for
 from whoosh.writing import SegmentWriter
 
-from index.highlight import crude_stem
-from index.model import Paper, normalise_tag
-from index.query import PARTIAL_MIN, PHRASE_FIELDS, SEARCH_FIELDS, STOP_WORDS, Node, Word
+from index.model import Paper
+from index.query import Node
 from index.search import whoosh_sets
 from index.search.engine import (
     Hits,
     IndexUnavailable,
     Progress,
+    WordDocs,
     busy,
     edit_distance,
-    indexed,
 )
-from index.search.whoosh_fields import (
-    NGRAM_MAX,
-    BulkWriter,
-    fold,
-    query_terms,
-    schema,
-    spelling_words,
-    stem,
+from index.search.whoosh_build import (
+    FORMAT,
+    INDEX_NAME,
+    META_FILE,
+    SCHEMA_VERSION,
+    add_papers,
+    build_index,
+    cancel_quietly,
+    open_checked,
+    remove_abandoned_builds,
 )
+from index.search.whoosh_fields import BulkWriter, fold, stem
+from index.search.whoosh_query import QueryCompiler, split_typed
 
-SCHEMA_VERSION = 2  # 2: titles and abstracts indexed as decoded text
-FORMAT = "papershelf-whoosh"
-META_FILE = "papershelf-index.json"
-INDEX_NAME = "papers"
 BULK_AT_LEAST = 2000  # batches this big go through the bulk writer
-SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its memory)
 # Up to this many matches, Whoosh scores exactly the matching documents (found by set
 # arithmetic); above it, its own matchers with block skipping find the best ones faster.
 SCORE_SET_AT_MOST = 5_000
-POSITIONS = ("title", "abstract")  # fields with word positions: phrases elsewhere are ANDs
 DICTIONARY = Q.Term("dictionary", "y")
 
 
@@ -91,7 +85,7 @@ class WhooshEngine:
         with self._lock:
             self.close()
             self._identity = self._dir_identity()
-            self._ix, self._searcher = _open_checked(self.directory)
+            self._ix, self._searcher = open_checked(self.directory)
 
     def close(self) -> None:
         with self._lock:
@@ -161,13 +155,13 @@ class WhooshEngine:
         the old one until the new one is complete."""
         parent = self.directory.parent
         parent.mkdir(parents=True, exist_ok=True)
-        _remove_abandoned_builds(parent, self.directory.name)
+        remove_abandoned_builds(parent, self.directory.name)
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.directory.name}.build-{os.getpid()}-",
                                     dir=parent))
         try:
-            done = _build(tmp, papers, total, progress)
+            done = build_index(tmp, papers, total, progress)
             (tmp / META_FILE).write_text(json.dumps({"format": FORMAT, "schema": SCHEMA_VERSION}))
-            _open_checked(tmp)[0].close()  # what goes live must open
+            open_checked(tmp)[0].close()  # what goes live must open
             with self._lock:
                 lock = self._lock_live_index()
                 try:
@@ -206,7 +200,7 @@ class WhooshEngine:
     def upsert(self, papers: Sequence[Paper]) -> None:
         papers = list({p.key: p for p in papers}.values())  # one copy per key, the last wins
         if papers:
-            self._commit(lambda w, empty: _add(w, papers, replace=not empty), len(papers))
+            self._commit(lambda w, empty: add_papers(w, papers, replace=not empty), len(papers))
 
     def delete(self, keys: Sequence[str]) -> None:
         keys = list(keys)
@@ -234,7 +228,7 @@ class WhooshEngine:
                     change(writer, empty)
                     writer.commit(merge=not bulk)
                 except BaseException:
-                    _cancel_quietly(writer)
+                    cancel_quietly(writer)
                     raise
             finally:
                 lock.release()
@@ -258,7 +252,7 @@ class WhooshEngine:
 
     def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None) -> Hits:
         def read(s):
-            typed, rest = _split_typed(tree)
+            typed, rest = split_typed(tree)
             if typed is not None:
                 hits = self._search_typing(s, typed, rest, limit, allowed)
                 if hits is not None:
@@ -267,7 +261,7 @@ class WhooshEngine:
         return self._reading(read)
 
     def _search_all(self, s, tree: Node, limit, allowed) -> Hits:
-        builder = _Compiler(s)
+        builder = QueryCompiler(s)
         q = builder.build(tree)
         if q is None or (allowed is not None and not allowed) or not s.doc_count():
             return Hits()
@@ -291,7 +285,7 @@ class WhooshEngine:
         matches are ranked once and kept; each keystroke only filters that list by the
         typed word's matches (set arithmetic), instead of scoring thousands of papers per key.
         (The typed word's own score is left out until the word is finished.)"""
-        builder = _Compiler(s)
+        builder = QueryCompiler(s)
         q_rest, q_typed = builder.build(rest), builder.build(typed)
         if q_rest is None or q_typed is None or builder.used_every or builder.has_phrase \
                 or not s.doc_count() or (allowed is not None and not allowed):
@@ -364,6 +358,23 @@ class WhooshEngine:
             return out
         return self._reading(read)
 
+    def docs_with(self, words: Iterable[str]) -> WordDocs:
+        """From the `taste` field (the words as index.foryou splits them) and the `wordcount`
+        column, both written for this."""
+        def read(s):
+            keys = self._key_index(s)[0]
+            # arrays: 4 bytes a posting where a list of ints takes ~36 (2.7M postings at 100k)
+            found: dict[str, array] = {word: array("I") for word in set(words)}
+            lengths: list[int] = []
+            for sub, offset in s.leaf_searchers():
+                reader = sub.reader()
+                for word, docs in found.items():
+                    here = whoosh_sets.live_docs(reader, "taste", word)
+                    docs.extend(map(offset.__add__, here) if offset else here)
+                lengths.extend(whoosh_sets.column_numbers(reader, "wordcount"))
+            return WordDocs({w: docs for w, docs in found.items() if docs}, lengths, keys)
+        return self._reading(read)
+
     def prefix_doc_frequency(self, prefix: str) -> int:
         def read(s):
             reader = s.reader()
@@ -371,400 +382,3 @@ class WhooshEngine:
             return max(sum(reader.doc_frequency(f, t) for t in reader.expand_prefix(f, start))
                        for f in ("title", "abstract"))
         return self._reading(read)
-
-
-# ---------------------------------------------------------------------------------------------
-# Building and opening
-
-
-def _build(directory: Path, papers: Iterable[Paper], total, progress) -> int:
-    """Write `papers` into a new index at `directory` with the bulk writer, a segment every
-    SEGMENT_PAPERS papers. Returns how many were written."""
-    ix = whoosh_index.create_in(str(directory), schema(), indexname=INDEX_NAME)
-    done = 0
-    vocabulary: set[str] = set()
-    threshold = gc.get_threshold()
-    gc.freeze()  # the papers already in memory are not garbage: don't scan them over and over
-    gc.set_threshold(100_000, 50, 1000)
-    try:
-        writer = BulkWriter(ix, compound=False)
-        in_segment = 0
-        try:
-            for paper in papers:
-                _add_one(writer, paper, vocabulary)
-                done += 1
-                in_segment += 1
-                if in_segment >= SEGMENT_PAPERS:
-                    writer.commit(merge=False)
-                    writer, in_segment = BulkWriter(ix, compound=False), 0
-                if progress is not None and done % 500 == 0:
-                    progress(done, max(total or 0, done))
-            for doc in _dictionary_docs(vocabulary, "0"):
-                writer.add_document(**doc)
-            writer.commit(merge=False)
-        except BaseException:
-            _cancel_quietly(writer)
-            raise
-    finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
-        ix.close()
-    return done
-
-
-def _open_checked(directory: Path):
-    """(index, searcher), checked: every segment opened and read a little."""
-    if not directory.is_dir():
-        raise IndexUnavailable(f"no search index at {directory}")
-    try:
-        meta = json.loads((directory / META_FILE).read_text("utf-8"))
-    except FileNotFoundError:
-        raise IndexUnavailable(f"no search index at {directory}") from None
-    except (OSError, ValueError) as exc:
-        raise IndexUnavailable(f"search index metadata unreadable: {exc}") from None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT \
-            or meta.get("schema") != SCHEMA_VERSION:
-        found = meta.get("schema", "?") if isinstance(meta, dict) else "?"
-        raise IndexUnavailable(
-            f"search index has schema {found}, this version needs {SCHEMA_VERSION}")
-    try:
-        ix = whoosh_index.open_dir(str(directory), indexname=INDEX_NAME)
-        if set(ix.schema.names()) != set(schema().names()):
-            ix.close()
-            raise IndexUnavailable("search index schema does not match")
-        s = ix.searcher()
-        try:
-            reader = s.reader()
-            n = reader.doc_count_all()
-            if n:
-                keys = reader.column_reader("key")
-                keys[0], keys[n - 1]
-            reader.doc_frequency("abstract", "model")
-            for sub, _ in s.leaf_searchers():  # each segment's postings open and decode
-                leaf = sub.reader()
-                for field in ("title", "abstract"):
-                    term = next(iter(leaf.lexicon(field)), None)
-                    if term is not None:
-                        postings = leaf.postings(field, term)
-                        if postings.is_active():  # (all its papers may be deleted)
-                            postings.id()
-        except BaseException:
-            s.close()
-            ix.close()
-            raise
-    except IndexUnavailable:
-        raise
-    except Exception as exc:  # noqa: BLE001 - truncated, scrambled or missing files
-        raise IndexUnavailable(f"search index is damaged ({type(exc).__name__}: {exc})") from None
-    return ix, s
-
-
-def _remove_abandoned_builds(parent: Path, name: str) -> None:
-    """Temporary folders of rebuilds whose process is gone (killed mid-build)."""
-    for path in parent.glob(f".{name}.build-*"):
-        try:
-            pid = int(path.name.split("build-", 1)[1].split("-", 1)[0])
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            shutil.rmtree(path, ignore_errors=True)
-        except (ValueError, IndexError, PermissionError, OSError):
-            continue
-
-
-def _document(doc) -> dict:
-    """The Whoosh fields of one paper (an engine.IndexedPaper)."""
-    values = {
-        "key": doc.key,
-        "title": doc.title,
-        "abstract": doc.abstract,
-        "authors": doc.authors,
-        "tstarts": doc.title,
-        "astarts": doc.authors,
-    }
-    if doc.notes:
-        values["notes"] = doc.notes
-    if doc.tags:
-        values["tags"] = ",".join(t.replace(",", " ") for t in doc.tags)
-    if doc.year:
-        values["year"] = f"{doc.year:04d}"
-    sources = [f"format:{f}" for f in doc.formats]
-    for source in doc.sources:
-        sources.append(source)
-        sources.append(source.split(":", 1)[-1])  # the file name alone
-    if sources:
-        values["source"] = ",".join(s.replace(",", ";") for s in sources)
-    return values
-
-
-def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
-    words = sorted(words)
-    chunk = 20_000
-    return [{"key": f"\x00dictionary:{tag}:{i}", "dictionary": "y",
-             "spell": " ".join(words[i:i + chunk])} for i in range(0, len(words), chunk)]
-
-
-def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
-    doc = indexed(paper)  # decoded once: for the fields and for the spelling words
-    writer.add_document(**_document(doc))
-    vocabulary |= spelling_words(doc.title) | spelling_words(doc.abstract)
-
-
-def _add(writer, papers: Sequence[Paper], *, replace: bool) -> None:
-    vocabulary: set[str] = set()
-    for paper in papers:
-        if replace:
-            writer.delete_by_term("key", paper.key)
-        _add_one(writer, paper, vocabulary)
-    with writer.reader() as reader:
-        new = [w for w in vocabulary if ("spell", w) not in reader]
-    for doc in _dictionary_docs(new, os.urandom(8).hex()):
-        writer.add_document(**doc)
-
-
-def _cancel_quietly(writer) -> None:
-    """Cancel after a failure without hiding it (a half-committed writer may be closed)."""
-    try:
-        writer.cancel()
-    except Exception:  # noqa: BLE001 - the original exception is the one that matters
-        pass
-
-
-# ---------------------------------------------------------------------------------------------
-# The query tree in Whoosh's terms
-
-
-class _Compiler:
-    def __init__(self, searcher):
-        self.searcher = searcher
-        self.used_every = False
-        self.has_phrase = False
-
-    def build(self, node: Node):
-        if node.op == "word":
-            return self.word(node.word)
-        if node.op == "not":
-            inner = self.build(node.children[0])
-            return None if inner is None else Q.Not(inner)
-        parts = [p for p in map(self.build, node.children) if p is not None]
-        if not parts:
-            return None
-        if node.op == "or":
-            positives = [p for p in parts if not isinstance(p, Q.Not)]
-            return _or(positives)  # "a OR NOT b" would match nearly everything
-        positives = [p for p in parts if not isinstance(p, Q.Not)]
-        negatives = [p.query for p in parts if isinstance(p, Q.Not)]
-        if not positives:
-            self.used_every = True
-            base = Q.Every()
-        else:
-            base = _and(positives)
-        return Q.AndNot(base, _or(negatives)) if negatives else base
-
-    def word(self, word: Word):
-        if word.field == "year":
-            lo, hi = word.years
-            return Q.TermRange("year", f"{max(lo, 0):04d}", f"{min(hi, 9999):04d}")
-        if word.field == "source":
-            value = word.text.strip().lower().replace(",", ";")
-            if not value:
-                return None
-            return _or([Q.Term("source", f"format:{value}"), Q.Term("source", value)])
-        fields = (word.field,) if word.field else SEARCH_FIELDS
-        pieces = word.pieces
-        if not pieces:
-            return None
-        if word.phrase:
-            return self.phrase(word.text, [f for f in fields if f in PHRASE_FIELDS] or ["title"])
-        if word.prefix or word.partial:
-            last = pieces[-1].lower()
-            head = [self.whole(p, fields) for p in pieces[:-1]]
-            return _and([q for q in head + [self.starts(last, word, fields)] if q is not None])
-        if len(pieces) > 1:
-            # A compound like "to-read" or "state-of-the-art" is a phrase, and may be a tag
-            query = self.phrase(" ".join(pieces), [f for f in fields if f in PHRASE_FIELDS])
-            if "tags" in fields:
-                tag = Q.Term("tags", normalise_tag(word.text), boost=10.0)
-                query = tag if query is None else Q.Or([query, tag])
-            return query
-        return self.whole(pieces[0], fields, word.boost)
-
-    def whole(self, piece: str, fields, boost: float = 1.0):
-        if (piece.lower() in STOP_WORDS or len(piece) < 2) and len(fields) > 1:
-            return None  # dropped at index time: requiring them would match nothing
-        subs = []
-        for f in fields:
-            if f == "tags":
-                subs.append(Q.Term("tags", normalise_tag(piece), boost=boost))
-            else:
-                subs.extend(Q.Term(f, t, boost=boost) for t in query_terms(piece, _mode(f)))
-        return _or(subs)
-
-    def phrase(self, text: str, fields):
-        subs = []
-        for f in fields:
-            terms = query_terms(text, _mode(f))
-            if len(terms) > 1 and f in POSITIONS:
-                # dropped stop words still take a position ("order to abstractive")
-                dropped = len(fold(text).split()) - len(terms)
-                self.has_phrase = True
-                subs.append(Q.And([Q.Term(f, t) for t in terms]
-                                  + [_PhraseFilter(f, terms, 1 + max(dropped, 0))]))
-            elif len(terms) > 1:
-                subs.append(Q.And([Q.Term(f, t) for t in terms]))  # no positions kept
-            elif terms:
-                subs.append(Q.Term(f, terms[0]))
-        return _or(subs)
-
-    def starts(self, last: str, word: Word, fields):
-        """A word start (typed with '*' or being typed): title and author word starts."""
-        last = fold(last)
-        subs = []
-        if word.field in (None, "title") and len(last) >= PARTIAL_MIN:
-            subs.append(_start("tstarts", last))
-            variant = crude_stem(last)
-            if variant != last and len(variant) >= PARTIAL_MIN:
-                subs.append(_start("tstarts", variant))  # "models" also finds "Model"
-        if word.field in (None, "authors") and len(last) >= 2:
-            subs.append(_start("astarts", last) if len(last) >= PARTIAL_MIN
-                        else Q.Term("authors", last))
-        if word.partial and word.field is None and len(last) >= 2 and last not in STOP_WORDS:
-            subs.append(Q.Term("tags", last))
-        if word.field not in (None, "title", "authors"):
-            # a prefix on abstracts or notes (typed as abstract:word*): stemmed prefix
-            subs.extend(Q.Prefix(f, last) for f in fields)
-        return _or(subs)
-
-
-def _split_typed(tree: Node) -> tuple[Node | None, Node | None]:
-    """(the word being typed, the rest) when the query's top level is an AND holding one;
-    (None, None) otherwise."""
-    parts = _conjuncts(tree)
-    typed = [p for p in parts if p.op == "word" and p.word.partial]
-    if len(typed) != 1 or len(parts) < 2:
-        return None, None
-    rest = [p for p in parts if p is not typed[0]]
-    return typed[0], rest[0] if len(rest) == 1 else Node("and", rest)
-
-
-def _conjuncts(node: Node) -> list[Node]:
-    if node.op != "and":
-        return [node]
-    return [part for child in node.children for part in _conjuncts(child)]
-
-
-def _start(field: str, prefix: str):
-    return Q.Term(field, prefix) if len(prefix) <= NGRAM_MAX else Q.Prefix(field, prefix)
-
-
-def _mode(field: str) -> str:
-    return "names" if field == "authors" else "stem"
-
-
-def _or(subs):
-    subs = [s for s in subs if s is not None]
-    if not subs:
-        return None
-    return subs[0] if len(subs) == 1 else Q.Or(subs)
-
-
-def _and(subs):
-    subs = [s for s in subs if s is not None]
-    if not subs:
-        return None
-    return subs[0] if len(subs) == 1 else Q.And(subs)
-
-
-_PHRASE_DOCS: dict[tuple, list[int]] = {}
-
-
-class _PhraseFilter(Q.Query):
-    """The papers where `words` stand next to each other (at most `slop` positions apart),
-    as a list of documents that scores nothing: ANDed with the words' terms, which score.
-
-    Whoosh's own Phrase query walks every document that has all the words through its span
-    machinery (~0.5 s for a common two-word phrase at 100k papers). This walks the rarest
-    word's postings, skips the others to each of its documents, and decodes positions only
-    where all the words are."""
-
-    def __init__(self, fieldname: str, words: list[str], slop: int = 1):
-        self.fieldname = fieldname
-        self.words = list(words)
-        self.slop = slop
-        self.boost = 1.0
-
-    def __repr__(self):
-        return f"_PhraseFilter({self.fieldname!r}, {self.words!r}, {self.slop})"
-
-    def __eq__(self, other):
-        return type(other) is type(self) and (self.fieldname, self.words, self.slop) == \
-            (other.fieldname, other.words, other.slop)
-
-    def __hash__(self):
-        return hash((self.fieldname, tuple(self.words), self.slop))
-
-    def is_leaf(self):
-        return True
-
-    def terms(self, phrases=False):
-        return iter(())  # the ANDed terms carry the words
-
-    def normalize(self):
-        return self
-
-    def estimate_size(self, ixreader):
-        return min(ixreader.doc_frequency(self.fieldname, w) for w in self.words)
-
-    def estimate_min_size(self, ixreader):
-        return 0
-
-    def leaf_docs(self, reader) -> list[int]:
-        # Whoosh copies queries as it runs them: cache by what the answer depends on (a
-        # segment never changes but for its deletions), for the search and its count.
-        key = (getattr(reader, "_segid", id(reader)), reader.doc_count(), self.fieldname,
-               tuple(self.words), self.slop)
-        ids = _PHRASE_DOCS.get(key)
-        if ids is None:
-            if len(_PHRASE_DOCS) > 64:
-                _PHRASE_DOCS.clear()
-            ids = _PHRASE_DOCS[key] = _phrase_docs(reader, self.fieldname, self.words, self.slop)
-        return ids
-
-    def matcher(self, searcher, context=None):
-        from whoosh.matching import ListMatcher, NullMatcher
-
-        ids = self.leaf_docs(searcher.reader())
-        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher
-
-
-def _phrase_docs(reader, fieldname: str, words: list[str], slop: int) -> list[int]:
-    if any((fieldname, w) not in reader for w in words):
-        return []
-    postings = [whoosh_sets.term_postings(reader, fieldname, w) for w in words]
-    common = set(postings[0]).intersection(*postings[1:])
-    if reader.has_deletions():
-        common = {d for d in common if not reader.is_deleted(d)}
-    return sorted(d for d in common if _adjacent([_positions(p[d]) for p in postings], slop))
-
-
-def _positions(value: bytes) -> list[int]:
-    """Decoded word positions: Whoosh's Positions format is a 4-byte count and a pickled list
-    of gaps (this is its decode_positions, with the loop in C)."""
-    return list(accumulate(pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
-
-
-def _adjacent(positions: list[list[int]], slop: int) -> bool:
-    """True when some position of the first word starts a chain through the others, each at
-    most `slop` after the one before."""
-    if len(positions) == 2 and slop == 1:  # the common case: two words side by side
-        return not {p + 1 for p in positions[0]}.isdisjoint(positions[1])
-    rest = [set(p) for p in positions[1:]]
-    for start in positions[0]:
-        at = start
-        for allowed in rest:
-            step = next((at + d for d in range(1, slop + 1) if at + d in allowed), None)
-            if step is None:
-                break
-            at = step
-        else:
-            return True
-    return False

@@ -1,8 +1,8 @@
 """How the Whoosh engine turns text into index terms (lean analysis) and writes big batches
-(the bulk writer). Kept apart from whoosh.py, which opens, searches and commits; both are the
-Whoosh engine, and no other module imports Whoosh.
+(the bulk writer). Part of the Whoosh engine, with whoosh.py (opens, searches and commits),
+whoosh_build.py, whoosh_query.py and whoosh_sets.py; no module outside these imports Whoosh.
 
-Why it is hand-made (measured in the Whoosh study, research/whoosh-study, 10k papers):
+Why it is hand-made (measured on 10k papers while the engine was written):
 - Whoosh's analyzers build a Token object per word through four chained generators; the lean
   field below goes straight from text to term dictionaries, with stems cached: -9..12% CPU.
 - The stock writer sends every posting through a sorting pool; the bulk writer keeps the
@@ -11,7 +11,7 @@ Why it is hand-made (measured in the Whoosh study, research/whoosh-study, 10k pa
 - Edge n-grams of 3-5 letters plus the whole word answer as-you-type: 3-12 letter n-grams
   cost 21% more build time for the same hits.
 Classes here are pickled into the index's table of contents by reference: keep their names
-and module stable, or bump whoosh.SCHEMA_VERSION.
+and module stable, or bump whoosh_build.SCHEMA_VERSION.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import pickle
 from array import array
 from functools import lru_cache
 
-from whoosh import fields, formats
+from whoosh import columns, fields, formats
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.codec import whoosh3 as w3
 from whoosh.lang.porter import stem as porter_stem
@@ -32,6 +32,7 @@ from whoosh.writing import SegmentWriter
 from index.query import STOP_WORDS, WORD_PIECES
 
 NGRAM_MIN, NGRAM_MAX = 3, 5  # as-you-type: word starts of 3-5 letters, and whole words
+TASTE_BLOCK = 1024  # postings a block of the taste field (ids only) holds in a bulk build
 _FOLD = dict(accent_map)
 _STEMS: dict[str, str] = {}
 _POS1 = [pack_uint(1) + pickle.dumps([i], 2) for i in range(4096)]
@@ -118,7 +119,8 @@ def _freqenc(f: int) -> bytes:
 
 
 class LeanText(fields.TEXT):
-    """A TEXT field indexed without Token objects. mode: "stem", "names" or "starts"."""
+    """A TEXT field indexed without Token objects. mode: "stem", "names", "starts" or
+    "taste"."""
 
     def __init__(self, mode: str = "stem", phrase: bool = False, **kw):
         super().__init__(analyzer=SpaceSeparatedTokenizer(), phrase=phrase, **kw)
@@ -126,6 +128,8 @@ class LeanText(fields.TEXT):
 
     def terms(self, value: str) -> dict[str, list[int] | int]:
         """term -> positions (fields with positions) or frequency."""
+        if self.mode == "taste":  # words already split, once each (index.foryou)
+            return dict.fromkeys(value.split(), 1)
         if self.mode == "starts":
             out: dict = {}
             for g in starts(value):
@@ -151,9 +155,17 @@ class LeanText(fields.TEXT):
         """Append this value's postings straight into the bulk writer's per-field dict
         {term: [ids, weights, values]}; returns the field length. (The hot loop of a rebuild:
         no tuples per term, no encoding until the segment is written.)"""
+        get = postings.get
+        if self.mode == "taste":  # ids only (weight 1, no value): half the work a term
+            for term in value.split():
+                entry = get(term)
+                if entry is None:
+                    postings[term] = [array("I", (docnum,)), None, None]
+                else:
+                    entry[0].append(docnum)
+            return 0
         boost = self.format.field_boost
         length = 0
-        get = postings.get
         pos1 = _POS1
         for term, found in self.terms(value).items():
             if found.__class__ is list:
@@ -176,6 +188,8 @@ class LeanText(fields.TEXT):
         """(term bytes, frequency, weight, value bytes) per term, as Whoosh's writer wants."""
         boost = self.format.field_boost
         out = []
+        if isinstance(self.format, formats.Existence):
+            return [(term.encode("utf-8"), 1, boost, b"") for term in self.terms(value)]
         for term, found in self.terms(value).items():
             if isinstance(found, list):
                 out.append((term.encode("utf-8"), len(found), len(found) * boost, _posenc(found)))
@@ -190,6 +204,11 @@ def schema():
     spell = fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False)
     spell.format = formats.Existence()
     spell.scorable = False
+    # "For you" reads which papers use which words off these postings (ids only: cheap to
+    # read, where the title and abstract postings carry positions), with exact lengths.
+    taste = LeanText("taste", phrase=False)
+    taste.format = formats.Existence()
+    taste.scorable = False
     return fields.Schema(
         key=fields.ID(unique=True, sortable=True),
         title=LeanText("stem", phrase=True, field_boost=3.0),
@@ -204,6 +223,8 @@ def schema():
         # Spelling words live in a few dictionary documents, not in every paper's postings.
         spell=spell,
         dictionary=fields.ID,
+        taste=taste,  # title and abstract words as index.foryou splits them, unstemmed
+        wordcount=fields.COLUMN(columns.NumericColumn("I")),  # title + abstract, in words
     )
 
 
@@ -291,7 +312,8 @@ class BulkWriter(SegmentWriter):
                 terms = self._post[name]
                 fw.start_field(name, self.schema[name])
                 pw = fw._postwriter
-                block = pw._blocklimit
+                # ids-only blocks are small: bigger ones are quicker to write and to read
+                block = TASTE_BLOCK if name == "taste" else pw._blocklimit
                 lens = self._lens.get(name)
                 if lens is not None and len(lens) < count:
                     lens.extend([0] * (count - len(lens)))
@@ -308,9 +330,12 @@ class BulkWriter(SegmentWriter):
                         e = s + block
                         chunk = ids[s:e]
                         pw._ids = chunk
-                        pw._weights = ws = weights[s:e]
+                        if weights is None:  # the taste field: every weight 1
+                            pw._weights, pw._maxweight = array("f", (1.0,)) * len(chunk), 1.0
+                        else:
+                            pw._weights = ws = weights[s:e]
+                            pw._maxweight = max(ws)
                         pw._values = vals[s:e] if vals else []
-                        pw._maxweight = max(ws)
                         if lens is not None:
                             ls = [lens[d - base] for d in chunk]
                             pw._minlength, pw._maxlength = (min(ls) or None), max(ls)

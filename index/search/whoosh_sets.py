@@ -10,6 +10,10 @@ keeps.
 
 from __future__ import annotations
 
+import sys
+from array import array
+from itertools import accumulate
+
 from whoosh import query as Q
 
 
@@ -17,8 +21,11 @@ def leaf_blocks(matcher):
     """(ids, values) of each posting block of a term matcher (values read only on demand)."""
     m = getattr(matcher, "child", matcher)  # a deletions filter around it: see match_set
     while m.is_active():
-        if m._ids is None:
-            m._read_ids()
+        if m._ids is None:  # as m._read_ids() does, with the deltas summed in C
+            if m._data is None:
+                m._read_data()
+            ids = m._data[0]
+            m._ids = ids if m._byteids else tuple(accumulate(ids))
         yield m
         m._next_block()
 
@@ -30,6 +37,32 @@ def term_docs(reader, fieldname: str, text) -> set[int]:
     for block in leaf_blocks(reader.postings(fieldname, text)):
         out.update(block._ids)
     return out
+
+
+def live_docs(reader, fieldname: str, text) -> list[int]:
+    """The live documents of one segment with the term, in order."""
+    if (fieldname, text) not in reader:
+        return []
+    found: list[int] = []
+    for block in leaf_blocks(reader.postings(fieldname, text)):
+        found.extend(block._ids)
+    if found and reader.has_deletions():
+        found = [d for d in found if not reader.is_deleted(d)]
+    return found
+
+
+def column_numbers(reader, fieldname: str) -> array:
+    """A numeric column of one segment, every document's value (0 when it has none), read
+    whole: one lookup per document took ~0.1 s at 100k papers."""
+    if not reader.has_column(fieldname):  # a segment of dictionary documents only
+        return array("I", bytes(4 * reader.doc_count_all()))
+    column = reader.column_reader(fieldname, translate=False)
+    values = array(column._typecode, column._dbfile.get(column._basepos,
+                                                        column._count * column._fixedlen))
+    if sys.byteorder == "little":
+        values.byteswap()  # stored big-endian
+    values.extend([0] * (reader.doc_count_all() - len(values)))
+    return values
 
 
 def term_postings(reader, fieldname: str, text) -> dict[int, bytes]:

@@ -29,15 +29,22 @@ entries without a title. The entries around a broken one still import.
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import os
 import re
 import threading
-import unicodedata
 import urllib.parse
 
-from index.model import ARXIV_ID, ParseResult, PaperRecord, Problem, strip_arxiv_version
+from index.model import PaperRecord, ParseResult, Problem, strip_arxiv_version
+from index.sources.bibtex_latex import latex_to_text, plain_value
+from index.sources.bibtex_values import (
+    MAX_VALUE_CHARS,
+    ValueTooLong,
+    arxiv_of,
+    resolve_value,
+    split_authors,
+    year_of,
+)
 
 FORMAT = "bibtex"
 
@@ -48,27 +55,14 @@ _KNOWN_TYPES = {
     "string", "comment", "preamble", "thesis", "report", "collection", "manual", "software",
     "dataset", "electronic", "booklet",
 }
-_MONTHS = {
-    "jan": "January", "feb": "February", "mar": "March", "apr": "April", "may": "May",
-    "jun": "June", "jul": "July", "aug": "August", "sep": "September", "oct": "October",
-    "nov": "November", "dec": "December",
-}
 # Fields mapped onto PaperRecord attributes (everything else goes to extra["bibtex_fields"]).
 _MAPPED = {
     "title", "author", "year", "date", "doi", "eprint", "archiveprefix", "eprinttype",
     "url", "abstract", "keywords", "journal", "journaltitle", "booktitle", "crossref",
 }
 _CONTAINER_TYPES = {"proceedings", "collection", "mvproceedings", "mvcollection"}
-_ARXIV_URL = re.compile(
-    r"arxiv\.org/(?:abs|pdf)/((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I
-)
-_ARXIV_IN_TEXT = re.compile(
-    r"arxiv[:\s]*((?:\d{4}\.\d{4,5}|[a-z\-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?)", re.I
-)
 _VERSION = re.compile(r"(v\d+)$")
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
 _DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)", re.I)
-_UNESCAPED_SPECIAL = re.compile(r"(?<!\\)([%&#])")
 
 
 def source_label(source: str) -> str:
@@ -84,263 +78,6 @@ def sniff(text: str) -> float:
     if any(kind.lower() in _KNOWN_TYPES for kind in found):
         return 0.95
     return 0.6
-
-
-# --------------------------------------------------------------------------- LaTeX to text
-
-_converter = None
-
-
-def _latex_converter():
-    global _converter
-    if _converter is None:
-        from pylatexenc.latex2text import LatexNodes2Text
-
-        class _KeepUnknown(LatexNodes2Text):
-            """Unknown macros stay visible as `\\name` instead of vanishing."""
-
-            def macro_node_to_text(self, node):
-                if self.latex_context.get_macro_spec(node.macroname) is None:
-                    if _SWITCH.fullmatch("\\" + node.macroname):
-                        return ""
-                    return "\\" + node.macroname + (getattr(node, "macro_post_space", "") or "")
-                return super().macro_node_to_text(node)
-
-        from index.export.latex import latex_contexts
-
-        _converter = _KeepUnknown(math_mode="text", keep_comments=False, strict_latex_spaces=True,
-                                  latex_context=latex_contexts()[0])
-    return _converter
-
-
-_walker_context = None
-
-
-def _pylatexenc_to_text(value: str) -> str:
-    global _walker_context
-    from pylatexenc import latexwalker
-
-    if _walker_context is None:
-        from index.export.latex import latex_contexts
-
-        _walker_context = latex_contexts()[1]
-    converter = _latex_converter()
-    walker = latexwalker.LatexWalker(value, latex_context=_walker_context, tolerant_parsing=True)
-    return converter.nodelist_to_text(walker.get_latex_nodes()[0])
-
-
-# A fast decoder for what most .bib values hold (accents, special letters, escapes, font
-# switches); pylatexenc (~8 ms a value) only sees values with anything else left over.
-_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303",
-            "=": "\u0304", ".": "\u0307", "u": "\u0306", "v": "\u030c", "H": "\u030b",
-            "c": "\u0327", "k": "\u0328", "r": "\u030a", "d": "\u0323", "b": "\u0331"}
-_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ",
-            "oe": "œ", "OE": "Œ", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ"}
-_SYMBOL_ACCENT = re.compile(
-    r"""\\(['`^"~=.])\s*(?:\{\s*(\\[ij](?![A-Za-z])|[A-Za-z])\s*\}|(\\[ij](?![A-Za-z])|[A-Za-z]))""")
-_LETTER_ACCENT = re.compile(
-    r"\\([uvHckrdb])(?:\s*\{\s*(\\[ij](?![A-Za-z])|[A-Za-z])\s*\}|\s+([A-Za-z]))")
-_SPECIAL_LETTER = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|o|O|l|L|i|j)(?![A-Za-z])(?:\{\}|[ \t]+(?=[A-Za-z]))?")
-_ESCAPED = re.compile(r"\\([&%_#$@{}])")
-_TEXT_MACRO = re.compile(
-    r"\\(?:emph|textbf|textit|textsc|texttt|textrm|textsf|textup|textnormal|textmd|textsl|"
-    r"mathrm|mathbf|mathit|mbox|text|underline|uppercase|lowercase|NoCaseChange|bibstring)"
-    r"\s*(?=\{)")
-_SWITCH = re.compile(r"\\(?:em|bf|it|sc|rm|sf|tt|sl|normalfont|relax|protect)(?![A-Za-z])\s*")
-
-
-def _accented(match: re.Match) -> str:
-    base = match.group(2) or match.group(3) or ""
-    base = {"\\i": "i", "\\j": "j"}.get(base, base)
-    return base + _ACCENTS[match.group(1)]
-
-
-def _fast_latex(value: str) -> str | None:
-    """Plain text for common LaTeX, or None when anything else remains (then: pylatexenc)."""
-    text = _SYMBOL_ACCENT.sub(_accented, value)
-    text = _LETTER_ACCENT.sub(_accented, text)
-    text = _SPECIAL_LETTER.sub(lambda m: _LETTERS[m.group(1)], text)
-    text = _TEXT_MACRO.sub("", text)
-    text = _SWITCH.sub("", text)
-    text = _ESCAPED.sub(lambda m: "\x00" + m.group(1), text)  # protect from brace removal
-    if "\\" in text or "$" in text:
-        return None
-    text = text.replace("{", "").replace("}", "").replace("\x00", "")
-    text = text.replace("---", "\u2014").replace("--", "\u2013").replace("~", " ")
-    text = text.replace("``", "\u201c").replace("''", "\u201d")
-    return unicodedata.normalize("NFC", text)
-
-
-@functools.lru_cache(maxsize=8192)
-def latex_to_text(value: str) -> str:
-    """LaTeX to one line of plain text; the raw value (braces dropped) if decoding fails."""
-    if not value:
-        return ""
-    text = _fast_latex(value)
-    if text is None:
-        try:
-            text = _pylatexenc_to_text(_UNESCAPED_SPECIAL.sub(r"\\\1", value))
-        except Exception:  # pylatexenc is tolerant, but never let a value sink an import
-            text = value.replace("{", "").replace("}", "")
-    return " ".join(text.replace("\xa0", " ").split())
-
-
-def _plain(value: str) -> str:
-    """URL / DOI / id values: drop braces and the escapes people put in them."""
-    value = value.replace("{", "").replace("}", "")
-    value = re.sub(r"\\([_%&#$~])", r"\1", value)
-    value = re.sub(r"\\url\s*", "", value)
-    return value.strip()
-
-
-# --------------------------------------------------------------------------- values
-
-_AND = re.compile(r"\s+and(?=\s)\s*", re.I)
-
-
-def _split_top(value: str, sep: str) -> list[str]:
-    """Split at `sep` characters outside braces and quotes."""
-    if "{" not in value and '"' not in value and "\\" not in value:
-        return value.split(sep)
-    parts, depth, quoted, start = [], 0, False, 0
-    for i, ch in enumerate(value):
-        if ch == "\\":
-            continue
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth = max(0, depth - 1)
-        elif ch == '"' and depth == 0:
-            quoted = not quoted
-        elif ch == sep and depth == 0 and not quoted:
-            parts.append(value[start:i])
-            start = i + 1
-    parts.append(value[start:])
-    return parts
-
-
-MAX_VALUE_CHARS = 1_000_000  # one field or @string, expanded: far beyond any real value
-
-
-class ValueTooLong(ValueError):
-    """A value that expands past MAX_VALUE_CHARS (e.g. @string macros that double each other)."""
-
-    def __init__(self, macro: str | None = None):
-        super().__init__(macro)
-        self.macro = macro  # the too-long macro it uses, or None when the value itself is
-
-
-def _resolve(raw: str, strings: dict[str, str], too_long: set[str] = frozenset()) -> str:
-    """A raw field value (`{..}`, `".."`, number, macro, `a # b`) to its BibTeX string.
-    Raises ValueTooLong past MAX_VALUE_CHARS, or when it uses a macro in `too_long`."""
-    raw = raw.strip()
-    if not raw:
-        return ""
-    pieces = _split_top(raw, "#") if "#" in raw else [raw]
-    if len(pieces) > 1 and not all(p.strip() for p in pieces):
-        pieces = [raw]  # a stray '#', not a concatenation
-    out = []
-    size = 0
-    for piece in pieces:
-        piece = piece.strip()
-        if piece.lower() in too_long:
-            raise ValueTooLong(piece.lower())
-        if len(piece) >= 2 and (
-            (piece[0] == "{" and piece[-1] == "}") or (piece[0] == '"' and piece[-1] == '"')
-        ):
-            out.append(piece[1:-1])
-        elif piece.lower() in strings:
-            out.append(strings[piece.lower()])
-        elif piece.lower() in _MONTHS:
-            out.append(_MONTHS[piece.lower()])
-        else:
-            out.append(piece)
-        size += len(out[-1])
-        if size > MAX_VALUE_CHARS:
-            raise ValueTooLong()
-    return "".join(out)
-
-
-def split_authors(value: str) -> tuple[list[str], bool]:
-    """BibTeX author list to display names ("First Last"); second item: 'and others' seen."""
-    names, et_al = [], False
-    # split on 'and' surrounded by whitespace, at brace depth 0
-    depth, start, i, chunks = 0, 0, 0, []
-    lower = value.lower()
-    if "{" not in value:
-        chunks, i = _AND.split(value), len(value)  # no braces: a regex does it
-        start = None
-    while i < len(value):
-        ch = value[i]
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth = max(0, depth - 1)
-        elif (
-            depth == 0
-            and ch.isspace()
-            and lower.startswith("and", i + 1)
-            and i + 4 < len(value)
-            and value[i + 4].isspace()
-        ):
-            chunks.append(value[start:i])
-            i += 4
-            start = i
-            continue
-        i += 1
-    if start is not None:
-        chunks.append(value[start:])
-    for chunk in chunks:
-        chunk = chunk.strip()
-        if not chunk:
-            continue
-        if chunk.lower() in ("others", "et al.", "et al"):
-            et_al = True
-            continue
-        parts = [p.strip() for p in _split_top(chunk, ",")]
-        if len(parts) == 2 and parts[1]:
-            chunk = f"{parts[1]} {parts[0]}"
-        elif len(parts) >= 3 and parts[2]:
-            chunk = f"{parts[2]} {parts[0]} {parts[1]}".strip()
-        else:
-            chunk = " ".join(p for p in parts if p)
-        name = latex_to_text(chunk)
-        if name:
-            names.append(name)
-    return names, et_al
-
-
-def _year(fields: dict[str, str]) -> int | None:
-    for name in ("year", "date"):
-        match = _YEAR.search(fields.get(name, ""))
-        if match:
-            return int(match.group(1))
-    return None
-
-
-def _arxiv(fields: dict[str, str]) -> str | None:
-    eprint = _plain(fields.get("eprint", ""))
-    kind = (fields.get("archiveprefix") or fields.get("eprinttype") or "").strip().lower()
-    if eprint and kind in ("arxiv", "{arxiv}"):
-        found = _ARXIV_IN_TEXT.search("arxiv:" + re.sub(r"^arxiv:\s*", "", eprint, flags=re.I))
-        if found:
-            return found.group(1)
-    if eprint and not kind and ARXIV_ID.fullmatch(re.sub(r"^arxiv:\s*", "", eprint, flags=re.I)):
-        return re.sub(r"^arxiv:\s*", "", eprint, flags=re.I)
-    for name in ("url", "eprint", "doi", "note", "howpublished"):
-        found = _ARXIV_URL.search(fields.get(name, ""))
-        if found:
-            return found.group(1)
-    journal = fields.get("journal", "")
-    if journal.lower().lstrip("{").startswith("arxiv"):
-        found = _ARXIV_IN_TEXT.search(journal)
-        if found:
-            return found.group(1)
-    doi = fields.get("doi", "")
-    found = re.search(r"10\.48550/arxiv\.(\d{4}\.\d{4,5})", doi, re.I)
-    if found:
-        return found.group(1)
-    return None
 
 
 # --------------------------------------------------------------------------- parsing
@@ -441,7 +178,7 @@ def parse(text: str, source: str) -> ParseResult:
             if isinstance(block, String):
                 name = str(block.key).lower()
                 try:
-                    strings[name] = _resolve(str(block.value), strings, too_long)
+                    strings[name] = resolve_value(str(block.value), strings, too_long)
                 except ValueTooLong as exc:
                     if exc.macro is None:  # the first one to grow too big says so, once
                         problems.append(Problem(
@@ -487,7 +224,7 @@ def parse(text: str, source: str) -> ParseResult:
                 name = str(field.key).strip().lower()
                 if name and name not in fields:
                     try:
-                        fields[name] = _resolve(str(field.value), strings, too_long)
+                        fields[name] = resolve_value(str(field.value), strings, too_long)
                     except ValueTooLong as exc:
                         oversized = exc.macro and f"@string {exc.macro}" or f"field {name}"
                         break
@@ -541,7 +278,7 @@ def _record(key, kind, fields, line, source, by_key) -> PaperRecord | None:
     authors, et_al = split_authors(fields.get("author", "")) if fields.get("author") else ([], False)
     if et_al:
         extra["authors_et_al"] = True
-    arxiv = _arxiv(fields)
+    arxiv = arxiv_of(fields)
     if arxiv:
         version = _VERSION.search(arxiv)
         if version:
@@ -549,11 +286,11 @@ def _record(key, kind, fields, line, source, by_key) -> PaperRecord | None:
         arxiv = strip_arxiv_version(arxiv)
     # A DOI holds no percent escapes of its own: `%7B` is a brace written brace-safe (as our
     # export does), or a DOI copied from a doi.org URL.
-    doi = urllib.parse.unquote(_DOI_PREFIX.sub("", _plain(fields.get("doi", "")))) or None
+    doi = urllib.parse.unquote(_DOI_PREFIX.sub("", plain_value(fields.get("doi", "")))) or None
     if doi and not doi.startswith("10."):
         extra["doi_raw"] = doi
         doi = None
-    url = _plain(fields.get("url", "")) or None
+    url = plain_value(fields.get("url", "")) or None
     journal = fields.get("journal") or fields.get("journaltitle") or ""
     if journal and journal.lower().lstrip("{").startswith("arxiv"):
         journal = ""
@@ -570,7 +307,7 @@ def _record(key, kind, fields, line, source, by_key) -> PaperRecord | None:
         title=title,
         abstract=latex_to_text(fields.get("abstract", "")),
         authors=authors,
-        year=_year(fields),
+        year=year_of(fields),
         arxiv_id=arxiv,
         doi=doi,
         url=url,

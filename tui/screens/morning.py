@@ -84,7 +84,7 @@ class MorningActions:
             self.post_message(ImportProgress(done, total, "ranking unread papers for you"))
 
         try:
-            ranking = lib.for_you(progress=progress, keep_words=True)
+            ranking = lib.for_you(progress=progress)
         finally:
             if shown:
                 self.post_message(RankingDone())

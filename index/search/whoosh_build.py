@@ -1,0 +1,178 @@
+"""The Whoosh index folder: building a new one, opening one checked, and adding papers to
+it. Part of the Whoosh engine (whoosh.py commits and swaps what is built here)."""
+
+from __future__ import annotations
+
+import gc
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+
+from index.foryou import indexed_words
+from index.model import Paper
+from index.search.engine import IndexUnavailable, indexed
+from index.search.whoosh_fields import BulkWriter, schema, spelling_words
+
+SCHEMA_VERSION = 3  # 2: titles and abstracts indexed as decoded text; 3: "for you" words
+FORMAT = "papershelf-whoosh"
+META_FILE = "papershelf-index.json"
+INDEX_NAME = "papers"
+SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its memory)
+
+
+def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> int:
+    """Write `papers` into a new index at `directory` with the bulk writer, a segment every
+    SEGMENT_PAPERS papers. Returns how many were written."""
+    ix = whoosh_index.create_in(str(directory), schema(), indexname=INDEX_NAME)
+    done = 0
+    vocabulary: set[str] = set()
+    threshold = gc.get_threshold()
+    gc.freeze()  # the papers already in memory are not garbage: don't scan them over and over
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        writer = BulkWriter(ix, compound=False)
+        in_segment = 0
+        try:
+            for paper in papers:
+                _add_one(writer, paper, vocabulary)
+                done += 1
+                in_segment += 1
+                if in_segment >= SEGMENT_PAPERS:
+                    writer.commit(merge=False)
+                    writer, in_segment = BulkWriter(ix, compound=False), 0
+                if progress is not None and done % 500 == 0:
+                    progress(done, max(total or 0, done))
+            for doc in _dictionary_docs(vocabulary, "0"):
+                writer.add_document(**doc)
+            writer.commit(merge=False)
+        except BaseException:
+            cancel_quietly(writer)
+            raise
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+        ix.close()
+    return done
+
+
+def open_checked(directory: Path):
+    """(index, searcher), checked: every segment opened and read a little."""
+    if not directory.is_dir():
+        raise IndexUnavailable(f"no search index at {directory}")
+    try:
+        meta = json.loads((directory / META_FILE).read_text("utf-8"))
+    except FileNotFoundError:
+        raise IndexUnavailable(f"no search index at {directory}") from None
+    except (OSError, ValueError) as exc:
+        raise IndexUnavailable(f"search index metadata unreadable: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT \
+            or meta.get("schema") != SCHEMA_VERSION:
+        found = meta.get("schema", "?") if isinstance(meta, dict) else "?"
+        raise IndexUnavailable(
+            f"search index has schema {found}, this version needs {SCHEMA_VERSION}")
+    try:
+        ix = whoosh_index.open_dir(str(directory), indexname=INDEX_NAME)
+        if set(ix.schema.names()) != set(schema().names()):
+            ix.close()
+            raise IndexUnavailable("search index schema does not match")
+        s = ix.searcher()
+        try:
+            reader = s.reader()
+            n = reader.doc_count_all()
+            if n:
+                keys = reader.column_reader("key")
+                keys[0], keys[n - 1]
+            reader.doc_frequency("abstract", "model")
+            for sub, _ in s.leaf_searchers():  # each segment's postings open and decode
+                leaf = sub.reader()
+                for field in ("title", "abstract"):
+                    term = next(iter(leaf.lexicon(field)), None)
+                    if term is not None:
+                        postings = leaf.postings(field, term)
+                        if postings.is_active():  # (all its papers may be deleted)
+                            postings.id()
+        except BaseException:
+            s.close()
+            ix.close()
+            raise
+    except IndexUnavailable:
+        raise
+    except Exception as exc:  # noqa: BLE001 - truncated, scrambled or missing files
+        raise IndexUnavailable(f"search index is damaged ({type(exc).__name__}: {exc})") from None
+    return ix, s
+
+
+def remove_abandoned_builds(parent: Path, name: str) -> None:
+    """Temporary folders of rebuilds whose process is gone (killed mid-build)."""
+    for path in parent.glob(f".{name}.build-*"):
+        try:
+            pid = int(path.name.split("build-", 1)[1].split("-", 1)[0])
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            shutil.rmtree(path, ignore_errors=True)
+        except (ValueError, IndexError, PermissionError, OSError):
+            continue
+
+
+def _document(doc) -> dict:
+    """The Whoosh fields of one paper (an engine.IndexedPaper)."""
+    values = {
+        "key": doc.key,
+        "title": doc.title,
+        "abstract": doc.abstract,
+        "authors": doc.authors,
+        "tstarts": doc.title,
+        "astarts": doc.authors,
+    }
+    if doc.notes:
+        values["notes"] = doc.notes
+    if doc.tags:
+        values["tags"] = ",".join(t.replace(",", " ") for t in doc.tags)
+    if doc.year:
+        values["year"] = f"{doc.year:04d}"
+    sources = [f"format:{f}" for f in doc.formats]
+    for source in doc.sources:
+        sources.append(source)
+        sources.append(source.split(":", 1)[-1])  # the file name alone
+    if sources:
+        values["source"] = ",".join(s.replace(",", ";") for s in sources)
+    return values
+
+
+def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
+    words = sorted(words)
+    chunk = 20_000
+    return [{"key": f"\x00dictionary:{tag}:{i}", "dictionary": "y",
+             "spell": " ".join(words[i:i + chunk])} for i in range(0, len(words), chunk)]
+
+
+def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
+    doc = indexed(paper)  # decoded once: for the fields and for the spelling words
+    # "for you" scores the text as the library holds it (index.foryou.score), not decoded
+    taste, length = indexed_words(paper.title or "", paper.abstract or "")
+    writer.add_document(**_document(doc), taste=" ".join(taste), wordcount=length)
+    vocabulary |= spelling_words(doc.title) | spelling_words(doc.abstract)
+
+
+def add_papers(writer, papers: Sequence[Paper], *, replace: bool) -> None:
+    vocabulary: set[str] = set()
+    for paper in papers:
+        if replace:
+            writer.delete_by_term("key", paper.key)
+        _add_one(writer, paper, vocabulary)
+    with writer.reader() as reader:
+        new = [w for w in vocabulary if ("spell", w) not in reader]
+    for doc in _dictionary_docs(new, os.urandom(8).hex()):
+        writer.add_document(**doc)
+
+
+def cancel_quietly(writer) -> None:
+    """Cancel after a failure without hiding it (a half-committed writer may be closed)."""
+    try:
+        writer.cancel()
+    except Exception:  # noqa: BLE001 - the original exception is the one that matters
+        pass
