@@ -29,6 +29,7 @@ from index.model import (
 from index.importing import Importing, download_daily  # noqa: F401 - for the app
 from index.backup import backup_before_migration
 from index.indexing import IndexKeeping, _configured_engine
+from index.recommending import Recommending
 from index.store import Store
 from index.folders import folder_files  # noqa: F401 - for the front ends
 
@@ -47,7 +48,7 @@ class SearchHits:
     hint: str | None = None  # part of it was read leniently (see index/query.py)
 
 
-class Library(IndexKeeping, Importing):
+class Library(IndexKeeping, Importing, Recommending):
     def __init__(self, data_dir: Path, store: Store, engine: str | None = None, *,
                  writer_timeout: float = WRITER_TIMEOUT):
         self.data_dir = data_dir
@@ -311,50 +312,6 @@ class Library(IndexKeeping, Importing):
         # The abstract lives in SQLite, not in the index: hand it over for more-like-this.
         text = f"{paper.title}\n{paper.abstract}"
         return self._with_index(lambda index: index.similar(paper.key, limit, text=text))
-
-    def term_stats(self):
-        """The index's term statistics (index.foryou.TermStats: doc_count, doc_frequencies,
-        docs_with), from whichever engine is active."""
-        return self.index
-
-    def for_you(self, limit: int | None = None, progress: Progress | None = None):
-        """Unread papers ranked by their likeness to the starred and read ones (and their
-        tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
-        Kept until the library changes, so switching to "for you" again costs nothing.
-        `progress(done, total)` follows the ranking (and may raise to stop it; nothing is
-        kept then)."""
-        from index.foryou import NOTHING_LIKED, PaperText, Ranking, rank
-
-        mark = self.store.change_mark()
-        if self._for_you is None or self._for_you[0] != mark:
-            liked = [PaperText(*row) for row in self.store.ranking_rows(liked=True)]
-            if not liked:
-                ranking = Ranking(message=NOTHING_LIKED)
-            else:
-                profile = self._with_index(lambda index: self._liked_profile(liked))
-                found = self._with_index(lambda index: index.docs_with(profile.words))
-                ranking = rank(profile, self.store.ranking_keys(), found, progress=progress)
-                if not ranking.unread:
-                    ranking.message = "no unread papers to rank"
-            self._for_you = (mark, ranking)
-        ranking = self._for_you[1]
-        if limit is None or len(ranking.keys) <= limit:
-            return ranking
-        from dataclasses import replace
-
-        return replace(ranking, keys=ranking.keys[:limit])
-
-    def _liked_profile(self, liked):
-        """The profile of the liked papers, rebuilt only when they (or the library's size,
-        which moves every idf) changed."""
-        from index.foryou import build_profile
-
-        if self.store.has_dirty():
-            self.try_flush_index()  # new papers count in the word statistics
-        signature = hash((self.store.count(), *((p.key, *p.tags) for p in liked)))
-        if self._profile is None or self._profile[0] != signature:
-            self._profile = (signature, build_profile(liked, self.term_stats()))
-        return self._profile[1]
 
     def count(self, *, starred: bool | None = None, tag: str | None = None) -> int:
         """How many papers (starred, or with this tag), counted in SQL."""
