@@ -56,12 +56,6 @@ class OpLog:
                               (key, field)).fetchone()
         return (row[0], row[1]) if row else None
 
-    def text_changed_since(self, mark: int) -> set[str]:
-        """Keys whose title or abstract may have changed after change_mark() was `mark`."""
-        return {key for (key,) in self.db.execute(
-            "SELECT DISTINCT key FROM ops WHERE rowid > ? AND (type LIKE 'paper.%' OR "
-            "(type = 'set' AND field IN ('title', 'abstract')))", (mark,))}
-
     def change_mark(self) -> int:
         """A number that grows with every change to the library (each is one operation, from
         this device or merged by sync): what a cache of derived results is keyed on."""

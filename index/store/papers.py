@@ -132,11 +132,6 @@ class PaperReads:
         for key, title, abstract in rows:
             yield key, title, abstract, tags.get(key, [])
 
-    def ranking_count(self, *, liked: bool) -> int:
-        """How many papers ranking_rows(liked=...) yields."""
-        return self.db.execute(f"SELECT count(*) FROM papers p WHERE p.deleted = 0 AND "
-                               f"{self._ranking_where(liked)}").fetchone()[0]
-
     def ranking_keys(self) -> list[tuple[str, list[str]]]:
         """(key, tags) of the papers "for you" ranks, newest first: ranking_rows(liked=False)
         without the text, for a caller that keeps the words of each paper."""
@@ -145,14 +140,6 @@ class PaperReads:
         return [(key, tags.get(key, [])) for (key,) in self.db.execute(
             f"SELECT p.key FROM papers p WHERE p.deleted = 0 AND {where} "
             f"ORDER BY p.added DESC, p.key")]
-
-    def texts(self, keys: list[str]) -> Iterator[tuple[str, str, str]]:
-        """(key, title, abstract) of these papers, in no particular order."""
-        for start in range(0, len(keys), 900):
-            chunk = keys[start:start + 900]
-            yield from self.db.execute(
-                f"SELECT key, title, abstract FROM papers WHERE key IN "
-                f"({','.join('?' * len(chunk))})", chunk)
 
     def keys_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
         """Paper keys or citation keys starting with prefix (for unique-prefix key arguments)."""
