@@ -617,13 +617,13 @@ def test_a_note_longer_than_the_tail_window_is_not_published_twice(folder, devic
     assert b.get(key).note == a.get(key).note
 
 
-def test_sync_data_dir_opens_its_own_library(folder, devices, tmp_path):
+def test_a_fresh_library_receives_everything_and_indexes_it(folder, devices, tmp_path):
     a = devices("a")
     a.add(records(2))
     sync.sync_now(a, folder)
-    report = sync.sync_data_dir(tmp_path / "fresh", folder)
-    assert report.received == len(a.store.ops_since(a.store.device, 0))
     with Library.open(tmp_path / "fresh") as fresh:
+        report = sync.sync_now(fresh, folder)
+        assert report.received == len(a.store.ops_since(a.store.device, 0))
         assert fresh.store.count() == 2
         assert fresh.search(records(2)[0].title.split()[0]).total >= 1  # indexed too
 

@@ -64,7 +64,7 @@ from index.sync.snapshots import backfill, load_snapshot, write_snapshot
 
 __all__ = ["BOTH_MARKER", "NoteConflict", "SyncError", "SyncReport", "encode_line", "fold_local",
            "keep_both", "note_versions", "parse_line", "pending_conflicts", "resolve_conflict",
-           "sync_data_dir", "sync_now", "sync_status", "unsettled_versions"]
+           "sync_now", "sync_status", "unsettled_versions"]
 
 SNAPSHOT_EVERY = 2000  # write a snapshot when the newest one misses this many operations
 
@@ -128,17 +128,6 @@ def sync_now(lib, folder: str | os.PathLike, *, update_index: bool = True) -> Sy
         clean_temp(own, LEASE)
     report.seconds = time.perf_counter() - started
     return report
-
-
-def sync_data_dir(data_dir: str | os.PathLike, folder: str | os.PathLike, *,
-                  update_index: bool = True) -> SyncReport:
-    """sync_now on a Library of its own: for a worker thread (a sqlite3 connection must not be
-    used by two threads at once, so the app's own Library stays with the UI thread). Afterwards
-    the app re-reads what it shows and opens a fresh searcher."""
-    from index.library import Library
-
-    with Library.open(data_dir) as lib:
-        return sync_now(lib, folder, update_index=update_index)
 
 
 def sync_status(lib, folder: str | os.PathLike | None = None) -> dict:
