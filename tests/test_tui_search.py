@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_tui_support import make_app, settle
+from test_tui_support import handled, make_app, settle
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZE = (120, 36)
@@ -133,7 +133,7 @@ async def test_a_big_library_on_whoosh_is_offered_fts5_once(tmp_path, monkeypatc
         app, lib = make_app(tmp_path, records=[] if launch else None)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
-            await pilot.pause(0.2)
+            await handled(pilot, app.screen)  # the start-up check's message, advice or none
             shown = "--engine sqlite" in app.screen.status.text()
             assert shown == (launch == 0), launch  # once, never again
         assert lib.engine_name == "whoosh"  # it never switches by itself

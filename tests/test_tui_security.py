@@ -5,6 +5,7 @@ from __future__ import annotations
 from test_tui_support import make_app, rows, settle, wait_for
 
 from index.model import PaperRecord
+from tui.screens.tag_prompt import TagPrompt
 
 NASTY = ["[bold]", "[@click=app.quit]x[/]", "[/]", "[Re]", "[ @click=app.bell]"]
 
@@ -69,8 +70,9 @@ async def test_markup_like_query_and_tags_in_status_and_prompts(tmp_path):
             assert app.is_running
         await pilot.press("escape", "t", *"[/]", "enter")
         await wait_for(pilot, lambda: "[/]" in lib.get(screen.results.current_key).tags)
-        await pilot.press("T")
-        await pilot.pause(0.2)
+        await pilot.press("T")  # the untag prompt offers the paper's tags, "[/]" among them
+        await wait_for(pilot, lambda: isinstance(app.screen, TagPrompt))
         await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TagPrompt))
         assert app.is_running
     lib.close()
