@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` starts two workers a core: most of a test's time goes in waiting (for the app
+    to go idle between key presses, for a subprocess, for a timer), so on 2 cores four workers
+    finished the suite in 141 s where two took 204 s."""
+    return 2 * (os.cpu_count() or 1)
 
 
 @pytest.fixture(autouse=True)
