@@ -7,6 +7,7 @@ import time
 
 import pytest
 from test_tui_support import PAPERS, make_app, rows, settle, wait_for
+from textual.command import CommandList, CommandPalette
 
 from index.config import load_config
 
@@ -365,9 +366,16 @@ async def test_command_palette_offers_and_runs_actions(tmp_path):
         await settle(pilot)
         screen = app.screen
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Star")
-        await pilot.pause(0.5)
+        offered = app.screen.query_one(CommandList)
+
+        def best_offer() -> str:
+            if offered.highlighted is None:
+                return ""
+            return str(offered.get_option_at_index(offered.highlighted).prompt)
+
+        await wait_for(pilot, lambda: best_offer().startswith("Star"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: rows(screen)[0][2] == "★")
     lib.close()
