@@ -1,8 +1,20 @@
-"""Every test runs against its own data and config directories, never the user's."""
+"""Every test runs against its own data and config directories, never the user's; `-n auto`
+starts two workers a core."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` starts two workers a core: most of a test's time goes in waiting (for the app
+    to go idle between key presses, for a subprocess, for a timer), so on 2 cores four workers
+    finished the suite in 141 s where two took 204 s."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return 2 * (cores or 1)
 
 
 @pytest.fixture(autouse=True)

@@ -221,7 +221,6 @@ def test_sync_while_importing_and_two_syncs_at_once(tmp_path):
     no traceback; a sync that finds another one running says so in one line; afterwards one
     more sync publishes every operation of this device exactly once, and a second device
     receives every paper."""
-    pytest.importorskip("index.sync")
     from index.sync import sync_now
 
     data = seeded(tmp_path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 import unicodedata
 
 import bibtexparser
@@ -157,18 +156,16 @@ def test_progress_is_reported():
     assert calls[-1] == (len(PAPERS), len(PAPERS))
 
 
-def test_ten_thousand_papers_quickly():
+def test_ten_thousand_papers_make_ten_thousand_entries():
+    # How long this takes is measured by benchmarks/bench_export.py.
     papers = [
         _paper(f"t:{i}", f"Scaling Laws for Things number {i}", authors=["A B", "C D"],
                year=2020 + i % 5, citekey=f"b{i}scaling", abstract="plain words " * 60,
                tags=["scaling"])
         for i in range(10_000)
     ]
-    start = time.process_time()  # CPU time: steadier than wall time on a busy test machine
     text = export_bibtex(papers)
-    elapsed = time.process_time() - start
     assert text.count("\n@misc{") == 9_999
-    assert elapsed < 5.0  # the benchmark's target is 1.5 s; this guards gross regressions
 
 
 _TOOLS = shutil.which("pdflatex") and shutil.which("bibtex")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -103,12 +101,3 @@ def test_highlight_never_raises_and_spans_are_words(text, terms):
     spans = highlight_spans(text, terms)
     for (a, b), nxt in zip(spans, spans[1:] + [(len(text) + 1, 0)]):
         assert 0 <= a < b <= len(text) and b <= nxt[0]
-
-
-def test_fast_enough_for_every_visible_row():
-    abstract = "Large language models are trained with reinforcement learning. " * 20
-    terms = {"model", "train", "reinforce", "learning"}
-    t0 = time.perf_counter()
-    for _ in range(500):
-        snippet(abstract, terms)
-    assert (time.perf_counter() - t0) / 500 < 0.002

@@ -7,6 +7,7 @@ import time
 
 import pytest
 from test_tui_support import PAPERS, make_app, rows, settle, wait_for
+from textual.command import CommandList, CommandPalette
 
 from index.config import load_config
 
@@ -238,10 +239,11 @@ async def test_keymap_from_config_remaps_a_binding(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
-        await pilot.press("s")
-        await pilot.pause(0.2)
-        assert not lib.get(screen.results.keys[0]).starred
-        await pilot.press("x")
+        first = screen.results.keys[0]
+        await pilot.press("s", "j")  # j moving the cursor shows that s was handled before it
+        await wait_for(pilot, lambda: screen.results.current_key != first)
+        assert rows(screen)[0][2] != "★" and not lib.get(first).starred
+        await pilot.press("k", "x")
         await wait_for(pilot, lambda: rows(screen)[0][2] == "★")
     lib.close()
 
@@ -364,9 +366,16 @@ async def test_command_palette_offers_and_runs_actions(tmp_path):
         await settle(pilot)
         screen = app.screen
         await pilot.press("ctrl+p")
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: isinstance(app.screen, CommandPalette))
         await pilot.press(*"Star")
-        await pilot.pause(0.5)
+        offered = app.screen.query_one(CommandList)
+
+        def best_offer() -> str:
+            if offered.highlighted is None:
+                return ""
+            return str(offered.get_option_at_index(offered.highlighted).prompt)
+
+        await wait_for(pilot, lambda: best_offer().startswith("Star"))
         await pilot.press("enter")
         await wait_for(pilot, lambda: rows(screen)[0][2] == "★")
     lib.close()

@@ -3,6 +3,11 @@ during an import, the sync folder prompt."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
 from test_tui_support import make_app, rows, settle, wait_for
 
 from tui.widgets.search_bar import SearchBar
@@ -86,12 +91,21 @@ async def test_quitting_during_an_import_says_it_is_finishing(tmp_path, monkeypa
     lib.close()
 
 
-async def test_S_without_a_folder_asks_for_one_and_remembers_it(tmp_path):
+@pytest.fixture
+def short_dir():
+    """A folder with a short path (in /tmp) for paths typed key by key: each key press costs
+    Pilot an idle wait, and a pytest tmp_path is some 80 keys long."""
+    path = Path(tempfile.mkdtemp(prefix="ps-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def test_S_without_a_folder_asks_for_one_and_remembers_it(tmp_path, short_dir):
     import tomllib
 
     from tui.screens.sync_folder import SyncFolderPrompt
 
-    shared = tmp_path / "Shared Sync"
+    shared = short_dir / "Shared Sync"
     shared.mkdir()
     app, lib = make_app(tmp_path, config_text="[ui]\ndebounce_ms = 100\n")
     config_path = tmp_path / "config" / "config.toml"
@@ -101,11 +115,11 @@ async def test_S_without_a_folder_asks_for_one_and_remembers_it(tmp_path):
         await wait_for(pilot, lambda: isinstance(app.screen, SyncFolderPrompt))
         prompt_input = app.screen.query_one("#sync-folder")
         prompt_input.value = ""
-        await pilot.press(*str(tmp_path / "nothing-here"), "enter")
+        await pilot.press(*str(short_dir / "nothing-here"), "enter")
         await pilot.pause()
         assert "No such folder" in app.screen.query_one("#sync-error").content.plain
         prompt_input.value = ""
-        await pilot.press(*str(tmp_path / "Sha"))
+        await pilot.press(*str(short_dir / "Sha"))
         await wait_for(pilot, lambda: getattr(prompt_input, "_suggestion", "")
                        == str(shared) + "/")
         await pilot.press("tab", "enter")  # completion, then sync

@@ -64,13 +64,14 @@ async def test_question_mark_opens_help_listing_the_keys(tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, HelpScreen)
-        ids = {row[2] for row in app.screen.rows or []} if app.screen.rows else set()
-        if ids:
-            assert {"star", "tag-add", "status-cycle"} <= ids
+        await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        await wait_for(pilot, lambda: help_screen.query("#help-keys"))
+        shown = str(help_screen.query_one("#help-keys").render())
+        listed = {line.split()[-1] for line in shown.splitlines()}
+        assert {"star", "tag-add", "status-cycle"} <= listed, shown
         await pilot.press("escape")
-        assert not isinstance(app.screen, HelpScreen)
+        await wait_for(pilot, lambda: not isinstance(app.screen, HelpScreen))
     lib.close()
 
 

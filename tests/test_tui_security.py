@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from test_tui_support import make_app, rows, settle, wait_for
 
 from index.model import PaperRecord
+from tui.screens.tag_prompt import TagPrompt
 
 NASTY = ["[bold]", "[@click=app.quit]x[/]", "[/]", "[Re]", "[ @click=app.bell]"]
 
@@ -19,7 +21,9 @@ def nasty_records() -> list[PaperRecord]:
     ]
 
 
-async def test_markup_like_text_is_literal_and_inert(tmp_path, monkeypatch):
+# One case a paper: clicking over each takes a while, and the cases run in parallel.
+@pytest.mark.parametrize("index", range(len(NASTY)))
+async def test_markup_like_text_is_literal_and_inert(tmp_path, monkeypatch, index):
     app, lib = make_app(tmp_path, nasty_records())
     for i, text in enumerate(NASTY):
         lib.set_note(f"arxiv:2402.0000{i}",
@@ -34,23 +38,22 @@ async def test_markup_like_text_is_literal_and_inert(tmp_path, monkeypatch):
         shown = "\n".join(rows(screen))
         for text in NASTY:
             assert f"{text} Title" in shown
-        for index in range(len(NASTY)):
-            screen.results.move_to(index)
-            key = screen.results.current_key
-            await wait_for(pilot, lambda: screen.detail.paper and screen.detail.paper.key == key)
-            paper = screen.detail.paper
-            detail = screen.detail.text()
-            assert paper.title in detail and paper.abstract in detail
-            assert paper.note in detail
-            # click on the row, the title, the abstract and the note
-            for y in range(len(NASTY)):
-                await pilot.click(screen.results, offset=(10, y))
-            for target in ("#detail-title", "#detail-facts", "#detail-abstract", "#detail-note"):
-                widget = screen.query_one(target)
-                for x in range(0, 40, 4):
-                    await pilot.click(widget, offset=(x, 0))
-            await pilot.pause()
-            assert app.is_running
+        screen.results.move_to(index)
+        key = screen.results.current_key
+        await wait_for(pilot, lambda: screen.detail.paper and screen.detail.paper.key == key)
+        paper = screen.detail.paper
+        detail = screen.detail.text()
+        assert paper.title in detail and paper.abstract in detail
+        assert paper.note in detail
+        # click on the row, the title, the abstract and the note
+        for y in range(len(NASTY)):
+            await pilot.click(screen.results, offset=(10, y))
+        for target in ("#detail-title", "#detail-facts", "#detail-abstract", "#detail-note"):
+            widget = screen.query_one(target)
+            for x in range(0, 40, 4):
+                await pilot.click(widget, offset=(x, 0))
+        await pilot.pause()
+        assert app.is_running
         await wait_for(pilot, lambda: app.is_running)
         assert actions == []
         assert opened == []  # a Markdown link to "app.quit" is not an http(s) link
@@ -69,8 +72,9 @@ async def test_markup_like_query_and_tags_in_status_and_prompts(tmp_path):
             assert app.is_running
         await pilot.press("escape", "t", *"[/]", "enter")
         await wait_for(pilot, lambda: "[/]" in lib.get(screen.results.current_key).tags)
-        await pilot.press("T")
-        await pilot.pause(0.2)
+        await pilot.press("T")  # the untag prompt offers the paper's tags, "[/]" among them
+        await wait_for(pilot, lambda: isinstance(app.screen, TagPrompt))
         await pilot.press("escape")
+        await wait_for(pilot, lambda: not isinstance(app.screen, TagPrompt))
         assert app.is_running
     lib.close()

@@ -78,6 +78,15 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
     raise AssertionError(f"condition not met in {timeout:g} s{shown}")
 
 
+async def handled(pilot, pump) -> None:
+    """Until `pump` (a screen or widget) has handled every message posted to it so far, those
+    posted from worker threads included: what a negative assertion waits for."""
+    done: list[bool] = []
+    await pilot.pause()  # messages a thread posted reach the queue on the loop's next turn
+    pump.call_later(done.append, True)
+    await wait_for(pilot, lambda: done)
+
+
 def rows(screen, count: int | None = None) -> list[str]:
     """The results list as it renders: one string per visible line that holds a paper."""
     results = screen.results

@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 
 from index.model import PaperRecord, normalise_tag
-from test_tui_support import make_app, settle, wait_for
 from tui.screens.note_editor import NoteEditor
+from test_tui_support import make_app, settle, wait_for
 from untrusted import untrusted_strings
 
 RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -84,7 +84,7 @@ async def test_generated_untrusted_text_renders_inert(tmp_path):
         assert_frame_inert(app)
         await pilot.press("n")  # the note editor, over the main screen, holding a hostile note
         await wait_for(pilot, lambda: isinstance(app.screen, NoteEditor))
-        await pilot.pause(0.3)
+        await pilot.pause()
         assert_frame_inert(app)
         await pilot.press("escape")
         assert app.is_running and not quit_called
