@@ -5,7 +5,7 @@ Import it from a test module as ``from samples import dense_page, spaced_page, S
 also works when pytest is run as ``python -m pytest`` from the repository root).
 
 Every title and abstract here is invented. They copy the *shapes* of real pages, never their
-sentences. The two page shapes (see DESIGN.md) are:
+sentences. The two page shapes (see docs/ARCHITECTURE.md) are:
 
 * ``dense_page(pairs)``: no blank lines, two banner lines, "Subscribe" glued to the first title,
   then title and abstract lines alternate; ends with a newline.
