@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from test_tui_modals import UNSET, Harness, result
+from dialog_harness import UNSET, Harness, result
 from textual.widgets import TextArea
 
 from tui.screens.confirm import ConfirmDialog

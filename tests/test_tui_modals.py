@@ -2,69 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Input, Static, TextArea
 
+from dialog_harness import NASTY, UNSET, Harness, click_text, result, screen_text  # noqa: F401
 from tui.screens.confirm import ConfirmDialog
 from tui.screens.help import HelpScreen, help_rows
-from tui.screens.import_screen import ImportScreen, import_paths, ImportPathError
-from index.sync import BOTH_MARKER, keep_both
-from tui.screens.note_conflict import NoteConflictScreen
 from tui.screens.note_editor import NoteEditor, note_language
 from tui.screens.tag_prompt import TagPrompt, matching
-from tui.widgets.path_input import complete_path
-
-NASTY = ["[@click=app.quit]x[/]", "[/]", "[bold]", "[ @click=app.bell]", "[Re]"]
-UNSET = object()
-
-
-class Harness(App[None]):
-    """Pushes one screen on mount and records what it dismisses with."""
-
-    def __init__(self, make_screen) -> None:
-        super().__init__()
-        self.make_screen = make_screen
-        self.results: list = []
-        self.actions_run: list[str] = []
-
-    def on_mount(self) -> None:
-        self.push_screen(self.make_screen(), self.results.append)
-
-    # Any action smuggled in through markup would land here instead of quitting the test.
-    def action_quit(self) -> None:
-        self.actions_run.append("quit")
-
-    def action_bell(self) -> None:
-        self.actions_run.append("bell")
-
-
-def screen_text(app: App) -> str:
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
-
-
-def result(app: Harness):
-    return app.results[-1] if app.results else UNSET
-
-
-async def click_text(pilot, needle: str) -> None:
-    """Click on the first place `needle` shows on screen; assert no action is attached there."""
-    app = pilot.app
-    for y, line in enumerate(screen_text(app).splitlines()):
-        x = line.find(needle)
-        if x >= 0:
-            style = app.screen.get_style_at(x + 1, y)
-            assert not any(k.startswith("@") for k in (style.meta or {})), style.meta
-            await pilot.click(offset=(x + 1, y))
-            await pilot.pause()
-            return
-    raise AssertionError(f"{needle!r} not on screen:\n{screen_text(app)}")
-
 
 # ---- ConfirmDialog ---------------------------------------------------------------------------
 
@@ -323,161 +271,6 @@ async def test_tag_prompt_markup_in_tags_and_prompt():
         await pilot.press("enter")
         await pilot.pause()
         assert result(app) == "[bold]" and app.actions_run == []
-
-
-# ---- ImportScreen ----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Path:
-    (tmp_path / "papers").mkdir()
-    for name in ("b.bib", "a.txt", ".hidden.bib", "[bold]x.bib"):
-        (tmp_path / "papers" / name).write_text("x")
-    (tmp_path / "papers" / "sub").mkdir()
-    (tmp_path / "papers" / "sub" / "deep.bib").write_text("x")
-    (tmp_path / "empty").mkdir()
-    (tmp_path / "notes.md").write_text("x")
-    return tmp_path
-
-
-def test_import_paths(folder: Path):
-    assert import_paths(str(folder / "notes.md")) == [folder / "notes.md"]
-    names = [p.name for p in import_paths(str(folder / "papers"))]
-    assert names == ["[bold]x.bib", "a.txt", "b.bib"]  # sorted, no hidden, not recursive
-    for bad, message in [("", "Type the path"), (str(folder / "missing"), "No such file"),
-                         (str(folder / "empty"), "No files in folder")]:
-        with pytest.raises(ImportPathError, match=message):
-            import_paths(bad)
-
-
-def test_import_paths_expands_home(folder: Path, monkeypatch):
-    monkeypatch.setenv("HOME", str(folder))
-    assert import_paths("~/notes.md") == [folder / "notes.md"]
-
-
-def test_complete_path(folder: Path, monkeypatch):
-    base = str(folder) + os.sep
-    assert complete_path(base + "no") == base + "notes.md"
-    assert complete_path(base + "pap") == base + "papers" + os.sep
-    assert complete_path(base + "papers/a") == base + "papers/a.txt"
-    assert complete_path(base + "papers/.h") == base + "papers/.hidden.bib"
-    assert complete_path(base + "papers/zzz") is None
-    assert complete_path(base + "missing/x") is None
-    (folder / "papers" / "b2.bib").write_text("x")
-    (folder / "papers" / "bb.bib").write_text("x")
-    assert complete_path(base + "papers/b") == base + "papers/b.bib"  # common prefix = typed
-    monkeypatch.setenv("HOME", str(folder))
-    assert complete_path("~") == "~" + os.sep
-    assert complete_path("~/em") == "~/empty" + os.sep
-
-
-async def test_import_screen_tab_completes_and_enter_returns_folder_files(folder: Path):
-    app = Harness(lambda: ImportScreen(str(folder) + os.sep))
-    async with app.run_test() as pilot:
-        await pilot.press(*"pap")
-        await pilot.pause()
-        await pilot.press("tab")
-        await pilot.pause()
-        path_input = app.screen.query_one(Input)
-        assert path_input.value == str(folder / "papers") + os.sep
-        await pilot.press("enter")
-        await pilot.pause()
-        assert result(app) == [folder / "papers" / n for n in ("[bold]x.bib", "a.txt", "b.bib")]
-
-
-async def test_import_screen_file_and_missing_path(folder: Path, monkeypatch):
-    monkeypatch.chdir(folder)
-    app = Harness(lambda: ImportScreen())
-    async with app.run_test(size=(100, 24)) as pilot:
-        missing = "[@click=app.quit]x[/]"
-        app.screen.query_one(Input).value = missing
-        await pilot.press("enter")
-        await pilot.pause()
-        assert result(app) is UNSET and isinstance(app.screen, ImportScreen)
-        assert "No such file or folder" in screen_text(app)
-        assert "[@click=app.quit]x[/]" in screen_text(app)
-        await click_text(pilot, "[@click=app.quit]x[/]")
-        await pilot.press("backspace")  # editing clears the error
-        await pilot.pause()
-        assert "No such file" not in screen_text(app)
-        app.screen.query_one(Input).value = str(folder / "notes.md")
-        await pilot.press("enter")
-        await pilot.pause()
-        assert result(app) == [folder / "notes.md"] and app.actions_run == []
-
-
-async def test_import_screen_escape():
-    app = Harness(lambda: ImportScreen("~/"))
-    async with app.run_test() as pilot:
-        await pilot.press("escape")
-        await pilot.pause()
-        assert result(app) is None
-
-
-# ---- NoteConflictScreen ----------------------------------------------------------------------
-
-MINE, THEIRS = "my note\nline 2\n", "their note\n"
-
-
-@pytest.mark.parametrize("key, expected", [
-    ("1", MINE), ("2", THEIRS), ("3", keep_both(MINE, THEIRS)), ("escape", None)])
-async def test_conflict_choices(key, expected):
-    app = Harness(lambda: NoteConflictScreen("A paper", MINE, THEIRS, None))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
-        shown = screen_text(app)
-        assert "my note" in shown and "their note" in shown and "A paper" in shown
-        await pilot.press(key)
-        await pilot.pause()
-        assert result(app) == expected
-
-
-def test_keep_both_has_marker_and_both_texts():
-    both = keep_both(MINE, THEIRS)
-    assert both.index("my note") < both.index(BOTH_MARKER) < both.index("their note")
-
-
-async def test_conflict_edit_merge_then_save():
-    app = Harness(lambda: NoteConflictScreen("A paper", MINE, THEIRS, "merged start"))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("ctrl+s")  # nothing to save before editing
-        await pilot.pause()
-        assert result(app) is UNSET
-        await pilot.press("e")
-        await pilot.pause()
-        merge = app.screen.query_one("#conflict-merge", TextArea)
-        assert merge.has_focus and merge.text == "merged start"
-        merge.move_cursor(merge.document.end)
-        await pilot.press(*" 123e")  # typed into the merge, not taken as choices
-        await pilot.pause()
-        assert result(app) is UNSET
-        await pilot.press("escape")  # back to the choices, the edit kept
-        await pilot.pause()
-        assert not merge.has_focus and result(app) is UNSET
-        await pilot.press("e", "ctrl+s")
-        await pilot.pause()
-        assert result(app) == "merged start 123e"
-
-
-async def test_conflict_edit_starts_from_both_without_merge():
-    app = Harness(lambda: NoteConflictScreen("A paper", MINE, THEIRS, None))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.press("e", "ctrl+s")
-        await pilot.pause()
-        assert result(app) == keep_both(MINE, THEIRS)
-
-
-async def test_conflict_markup_is_plain_text():
-    app = Harness(lambda: NoteConflictScreen(NASTY[0], NASTY[1], NASTY[2], NASTY[3]))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.pause()
-        shown = screen_text(app)
-        for nasty in NASTY[:3]:
-            assert nasty in shown
-        await click_text(pilot, NASTY[0])
-        await pilot.press("1")
-        await pilot.pause()
-        assert result(app) == NASTY[1] and app.actions_run == []
 
 
 # ---- snapshots (pytest --snapshot-update after a deliberate change in look) -------------------
