@@ -23,13 +23,17 @@ def _lines(path: Path) -> list[bytes]:
     return path.read_bytes().splitlines(keepends=True)
 
 
-def test_flipped_byte_is_reported_and_the_owner_republishes(folder, devices):
+def _published(folder, devices):
+    """Devices a and b; a has published three papers: (a, b, a's log, its bytes, its lines)."""
     a, b = devices("a"), devices("b")
     a.add(records(3))
     sync.sync_now(a, folder)
     log = own_log(folder, a)
-    good = log.read_bytes()
-    lines = _lines(log)
+    return a, b, log, log.read_bytes(), _lines(log)
+
+
+def test_flipped_byte_is_reported_and_the_owner_republishes(folder, devices):
+    a, b, log, good, lines = _published(folder, devices)
     damaged = bytearray(lines[1])
     damaged[len(damaged) // 2] ^= 0x01
     log.write_bytes(lines[0] + bytes(damaged) + b"".join(lines[2:]))
@@ -45,12 +49,7 @@ def test_flipped_byte_is_reported_and_the_owner_republishes(folder, devices):
 
 
 def test_truncated_tail_is_a_write_in_progress(folder, devices):
-    a, b = devices("a"), devices("b")
-    a.add(records(3))
-    sync.sync_now(a, folder)
-    log = own_log(folder, a)
-    good = log.read_bytes()
-    lines = _lines(log)
+    a, b, log, good, lines = _published(folder, devices)
     log.write_bytes(b"".join(lines[:2]) + lines[2][:17])
     report = sync.sync_now(b, folder)
     assert report.problems == [] and report.received == 2
