@@ -19,7 +19,7 @@ from index import merge, sync
 from index.clock import HybridClock
 from index.library import Library
 from index.model import STATUSES, PaperRecord
-from test_sync import _fast_index, state
+from sync_support import _fast_index, state
 
 DEVICES = 3
 POOL = [
