@@ -6,22 +6,28 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable, Sequence
+from itertools import chain, filterfalse
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from index.foryou import STOP_WORDS as TASTE_STOP_WORDS
 from index.foryou import indexed_words
 from index.model import Paper
 from index.search.engine import IndexUnavailable, indexed
-from index.search.whoosh_fields import BulkWriter, schema, spelling_words
+from index.search.whoosh_fields import BulkWriter, pieces, schema, spelling_words
 
 SCHEMA_VERSION = 3  # 2: titles and abstracts indexed as decoded text; 3: "for you" words
 FORMAT = "papershelf-whoosh"
 META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"
 SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its memory)
+_LETTER_RUNS = re.compile("[a-z]+")
+_ONE_OR_TWO_LETTERS = frozenset(
+    [chr(a) for a in range(97, 123)] + [chr(a) + chr(b) for a in range(97, 123) for b in range(97, 123)])
 
 
 def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> int:
@@ -152,10 +158,43 @@ def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
 
 def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
     doc = indexed(paper)  # decoded once: for the fields and for the spelling words
-    # "for you" scores the text as the library holds it (index.foryou.score), not decoded
-    taste, length = indexed_words(paper.title or "", paper.abstract or "")
-    writer.add_document(**_document(doc), taste=" ".join(taste), wordcount=length)
-    vocabulary |= spelling_words(doc.title) | spelling_words(doc.abstract)
+    spelling, taste, length = paper_words(doc, paper)
+    writer.add_document(**_document(doc), taste=taste, wordcount=length)
+    vocabulary |= spelling
+
+
+def paper_words(doc, paper: Paper) -> tuple[set[str], set[str], int]:
+    """(spelling words, "for you" words, length in words) of a paper, as spelling_words and
+    index.foryou.indexed_words give them, from one split where it can: "for you" reads the
+    text as the library holds it, the spelling words the decoded text (doc), and on ASCII
+    text that decodes to itself the runs of letters indexed_words keeps are those of the
+    pieces the title and abstract fields are split into (cached), so both come from those."""
+    title, abstract = paper.title or "", paper.abstract or ""
+    if doc.title != title or doc.abstract != abstract or not title.isascii() \
+            or not abstract.isascii():
+        return (spelling_words(doc.title) | spelling_words(doc.abstract),
+                *indexed_words(title, abstract))
+    split_title, split_abstract = pieces(title), pieces(abstract)
+    distinct = set(split_title)
+    distinct.update(split_abstract)
+    letters = set(filter(str.isalpha, distinct))
+    length = len(split_title) + len(split_abstract)
+    runs: set[str] = set()
+    for piece in filterfalse(str.isalpha, chain(split_title, split_abstract)):
+        found = _LETTER_RUNS.findall(piece)  # "gpt4" -> "gpt"; numbers have none
+        length += len(found) - 1
+        runs.update(found)
+    spelling = letters - _ONE_OR_TWO_LETTERS
+    if runs:
+        runs -= _ONE_OR_TWO_LETTERS
+        taste = spelling | runs
+    else:
+        taste = set(spelling)
+    if taste and max(map(len, taste)) > 30:
+        spelling = {w for w in spelling if len(w) <= 30}
+        taste = {w for w in taste if len(w) <= 30}
+    taste -= TASTE_STOP_WORDS
+    return spelling, taste, length
 
 
 def add_papers(writer, papers: Sequence[Paper], *, replace: bool) -> None:
