@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from itertools import chain, filterfalse
 from pathlib import Path
 
@@ -36,33 +37,46 @@ def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> in
     ix = whoosh_index.create_in(str(directory), schema(), indexname=INDEX_NAME)
     done = 0
     vocabulary: set[str] = set()
-    threshold = gc.get_threshold()
-    gc.freeze()  # the papers already in memory are not garbage: don't scan them over and over
-    gc.set_threshold(100_000, 50, 1000)
     try:
-        writer = BulkWriter(ix, compound=False)
-        in_segment = 0
-        try:
-            for paper in papers:
-                _add_one(writer, paper, vocabulary)
-                done += 1
-                in_segment += 1
-                if in_segment >= SEGMENT_PAPERS:
-                    writer.commit(merge=False)
-                    writer, in_segment = BulkWriter(ix, compound=False), 0
-                if progress is not None and done % 500 == 0:
-                    progress(done, max(total or 0, done))
-            for doc in _dictionary_docs(vocabulary, "0"):
-                writer.add_document(**doc)
-            writer.commit(merge=False)
-        except BaseException:
-            cancel_quietly(writer)
-            raise
+        with bulk_garbage_collection():
+            writer = BulkWriter(ix, compound=False)
+            in_segment = 0
+            try:
+                for paper in papers:
+                    _add_one(writer, paper, vocabulary)
+                    done += 1
+                    in_segment += 1
+                    if in_segment >= SEGMENT_PAPERS:
+                        writer.commit(merge=False)
+                        writer, in_segment = BulkWriter(ix, compound=False), 0
+                    if progress is not None and done % 500 == 0:
+                        progress(done, max(total or 0, done))
+                for doc in _dictionary_docs(vocabulary, "0"):
+                    writer.add_document(**doc)
+                writer.commit(merge=False)
+            except BaseException:
+                cancel_quietly(writer)
+                raise
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
         ix.close()
     return done
+
+
+@contextmanager
+def bulk_garbage_collection():
+    """While a big batch is indexed: the papers already in memory are not garbage, so the
+    collector does not scan them over and over, and it runs less often."""
+    threshold = gc.get_threshold()
+    freeze = not gc.get_freeze_count()  # (what a caller froze stays frozen: not ours to undo)
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        if freeze:
+            gc.unfreeze()
 
 
 def open_checked(directory: Path):
