@@ -27,8 +27,9 @@ META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"
 SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its memory)
 _LETTER_RUNS = re.compile("[a-z]+")
-_ONE_OR_TWO_LETTERS = frozenset(
-    [chr(a) for a in range(97, 123)] + [chr(a) + chr(b) for a in range(97, 123) for b in range(97, 123)])
+_ONE_OR_TWO_LETTERS = [chr(a) for a in range(97, 123)] + \
+    [chr(a) + chr(b) for a in range(97, 123) for b in range(97, 123)]
+_NOT_TASTE = frozenset(TASTE_STOP_WORDS.union(_ONE_OR_TWO_LETTERS))  # (ASCII words)
 
 
 def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> int:
@@ -51,7 +52,7 @@ def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> in
                         writer, in_segment = BulkWriter(ix, compound=False), 0
                     if progress is not None and done % 500 == 0:
                         progress(done, max(total or 0, done))
-                for doc in _dictionary_docs(vocabulary, "0"):
+                for doc in _dictionary_docs(spellable(vocabulary), "0"):
                     writer.add_document(**doc)
                 writer.commit(merge=False)
             except BaseException:
@@ -171,44 +172,49 @@ def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
 
 
 def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
+    """Index one paper; add its spelling words to `vocabulary` (with words of 1-2 or over 30
+    letters, which spellable() drops from the whole vocabulary once)."""
     doc = indexed(paper)  # decoded once: for the fields and for the spelling words
     spelling, taste, length = paper_words(doc, paper)
     writer.add_document(**_document(doc), taste=taste, wordcount=length)
     vocabulary |= spelling
 
 
+def spellable(vocabulary: set[str]) -> set[str]:
+    """The words "did you mean" may offer (spelling_words: 3-30 letters) of a vocabulary."""
+    return {w for w in vocabulary if 2 < len(w) < 31}
+
+
 def paper_words(doc, paper: Paper) -> tuple[set[str], set[str], int]:
-    """(spelling words, "for you" words, length in words) of a paper, as spelling_words and
-    index.foryou.indexed_words give them, from one split where it can: "for you" reads the
-    text as the library holds it, the spelling words the decoded text (doc), and on ASCII
-    text that decodes to itself the runs of letters indexed_words keeps are those of the
-    pieces the title and abstract fields are split into (cached), so both come from those."""
+    """(spelling words, "for you" words, length in words) of a paper, from one split where it
+    can. The spelling words are spelling_words' of the decoded text (doc), but may include
+    words of 1-2 or over 30 letters (see spellable); the "for you" words and length are
+    index.foryou.indexed_words' of the text as the library holds it. On ASCII text that
+    decodes to itself, the runs of letters indexed_words keeps are those of the pieces the
+    title and abstract fields were split into (cached), so both come from those."""
     title, abstract = paper.title or "", paper.abstract or ""
     if doc.title != title or doc.abstract != abstract or not title.isascii() \
             or not abstract.isascii():
         return (spelling_words(doc.title) | spelling_words(doc.abstract),
                 *indexed_words(title, abstract))
     split_title, split_abstract = pieces(title), pieces(abstract)
-    distinct = set(split_title)
-    distinct.update(split_abstract)
-    letters = set(filter(str.isalpha, distinct))
+    letters = set(split_title)
+    letters.update(split_abstract)
     length = len(split_title) + len(split_abstract)
-    runs: set[str] = set()
-    for piece in filterfalse(str.isalpha, chain(split_title, split_abstract)):
-        found = _LETTER_RUNS.findall(piece)  # "gpt4" -> "gpt"; numbers have none
-        length += len(found) - 1
-        runs.update(found)
-    spelling = letters - _ONE_OR_TWO_LETTERS
-    if runs:
-        runs -= _ONE_OR_TWO_LETTERS
-        taste = spelling | runs
+    other = list(filterfalse(str.isalpha, letters))  # numbers, "gpt4", "x_1"
+    if other:
+        letters.difference_update(other)
+        runs = set()
+        for piece in filterfalse(str.isalpha, chain(split_title, split_abstract)):
+            found = _LETTER_RUNS.findall(piece)  # "gpt4" -> "gpt"; numbers have none
+            length += len(found) - 1
+            runs.update(found)
+        taste = (letters | runs) - _NOT_TASTE
     else:
-        taste = set(spelling)
+        taste = letters - _NOT_TASTE
     if taste and max(map(len, taste)) > 30:
-        spelling = {w for w in spelling if len(w) <= 30}
-        taste = {w for w in taste if len(w) <= 30}
-    taste -= TASTE_STOP_WORDS
-    return spelling, taste, length
+        taste = {w for w in taste if len(w) < 31}
+    return letters, taste, length
 
 
 def add_papers(writer, papers: Sequence[Paper], *, replace: bool) -> None:
@@ -218,7 +224,7 @@ def add_papers(writer, papers: Sequence[Paper], *, replace: bool) -> None:
             writer.delete_by_term("key", paper.key)
         _add_one(writer, paper, vocabulary)
     with writer.reader() as reader:
-        new = [w for w in vocabulary if ("spell", w) not in reader]
+        new = [w for w in spellable(vocabulary) if ("spell", w) not in reader]
     for doc in _dictionary_docs(new, os.urandom(8).hex()):
         writer.add_document(**doc)
 
