@@ -34,7 +34,10 @@ from whoosh.writing import SegmentWriter
 from index.query import STOP_WORDS, WORD_PIECES
 
 NGRAM_MIN, NGRAM_MAX = 3, 5  # as-you-type: word starts of 3-5 letters, and whole words
-BLOCK_COMPRESSION = 1  # zlib level of posting blocks (Whoosh's is 3)
+# zlib level of posting blocks (Whoosh's is 3: level 1 writes a 10k build ~0.15 s sooner, 1%
+# larger). The taste field's ids-only blocks are left uncompressed: 0.07 s less to write and
+# none to decompress when "for you" reads them, for ~4% more disk.
+BLOCK_COMPRESSION = 1
 TASTE_BLOCK = 1024  # postings a block of the taste field (ids only) holds in a bulk build
 _FOLD = dict(accent_map)
 _STEMS: dict[str, str] = {}
@@ -322,7 +325,7 @@ class BulkWriter(SegmentWriter):
                 terms = self._post[name]
                 fw.start_field(name, self.schema[name])
                 pw = fw._postwriter
-                pw._compression = BLOCK_COMPRESSION
+                pw._compression = 0 if name == "taste" else BLOCK_COMPRESSION
                 # ids-only blocks are small: bigger ones are quicker to write and to read
                 block = TASTE_BLOCK if name == "taste" else pw._blocklimit
                 lens = self._lens.get(name)
