@@ -5,8 +5,8 @@ What makes it fast enough (measured in benchmarks/RESULTS.md):
 - segments as separate files (`compound=False`): Whoosh copies a compound segment into the
   heap when it opens it (455 MB at 100k papers); separate files are mapped, 27 MB;
 - the lean fields and the bulk writer of whoosh_fields.py, with the garbage collector frozen
-  while a rebuild or a big batch is indexed, and a segment written every `SEGMENT_PAPERS` papers so a big build
-  stays within its memory budget (whoosh_build.py);
+  while a rebuild or a big batch is indexed, and a segment written every `SEGMENT_PAPERS`
+  papers so a big build stays within its memory budget (whoosh_build.py);
 - a fresh searcher after each commit: whoosh3's `refresh()` returns both the old and the new
   copy of an updated paper;
 - totals counted exactly by set arithmetic over whole posting blocks (whoosh_sets.py):
@@ -21,8 +21,8 @@ import shutil
 import tempfile
 import threading
 from array import array
-from contextlib import nullcontext
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from whoosh import query as Q

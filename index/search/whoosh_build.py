@@ -18,7 +18,7 @@ from whoosh import index as whoosh_index
 from index.foryou import STOP_WORDS as TASTE_STOP_WORDS
 from index.foryou import indexed_words
 from index.model import Paper
-from index.search.engine import IndexUnavailable, indexed
+from index.search.engine import IndexedPaper, IndexUnavailable, indexed
 from index.search.whoosh_fields import BulkWriter, pieces, schema, spelling_words
 
 SCHEMA_VERSION = 3  # 2: titles and abstracts indexed as decoded text; 3: "for you" words
@@ -29,7 +29,7 @@ SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its mem
 _LETTER_RUNS = re.compile("[a-z]+")
 _ONE_OR_TWO_LETTERS = [chr(a) for a in range(97, 123)] + \
     [chr(a) + chr(b) for a in range(97, 123) for b in range(97, 123)]
-_NOT_TASTE = frozenset(TASTE_STOP_WORDS.union(_ONE_OR_TWO_LETTERS))  # (ASCII words)
+_NOT_TASTE = TASTE_STOP_WORDS.union(_ONE_OR_TWO_LETTERS)  # what indexed_words leaves out
 
 
 def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> int:
@@ -185,7 +185,7 @@ def spellable(vocabulary: set[str]) -> set[str]:
     return {w for w in vocabulary if 2 < len(w) < 31}
 
 
-def paper_words(doc, paper: Paper) -> tuple[set[str], set[str], int]:
+def paper_words(doc: IndexedPaper, paper: Paper) -> tuple[set[str], set[str], int]:
     """(spelling words, "for you" words, length in words) of a paper, from one split where it
     can. The spelling words are spelling_words' of the decoded text (doc), but may include
     words of 1-2 or over 30 letters (see spellable); the "for you" words and length are

@@ -80,7 +80,7 @@ def words(value: str, mode: str) -> list[str | None]:
     out: list[str | None] = []
     append = out.append
     if mode == "stem":
-        stems = _STEMS  # looked up here: a call a word was a tenth of a rebuild's analysis
+        stems = _STEMS  # looked up here: one call less a word (1.5 million in a 10k build)
         for word in pieces(value):
             if len(word) < 2 or word in STOP_WORDS:
                 append(None)
