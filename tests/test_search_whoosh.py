@@ -97,3 +97,25 @@ def test_typing_after_finished_words_finds_what_the_general_path_finds(tmp_path,
     index.upsert([paper(target, "Nothing in common", "nothing at all")])
     assert target not in index.search("model lea", limit=None, typing=True).keys
     index.close()
+
+
+@pytest.mark.parametrize("title, abstract", [
+    ("GPT-4 and x_1 beat GPT3.5-turbo", "We use 3.5.1 layers, 2x faster; LLaMA2-7B (v1.2.3) __init__ a"),
+    ("The of we an", "It is by us"),
+    ("Pneumonoultramicroscopicsilicovolcanoconiosis " + "a" * 31, "b" * 30 + " cc ddd"),
+    ("Müller's naïve café", "Über-fast résumé parsing"),
+    (r"The \alpha-divergence of $\mathcal{O}(n^2)$ proofs", r"Schr\"odinger bridges {\'e}t\'e"),
+    ("", ""),
+    ("1234 5678", "_ __ 9_9"),
+])
+def test_one_split_gives_the_spelling_and_for_you_words_the_two_splits_give(title, abstract):
+    from index.foryou import indexed_words
+    from index.search.engine import indexed
+    from index.search.whoosh_fields import spelling_words
+
+    p = paper("p:x", title, abstract)
+    doc = indexed(p)
+    spelling, taste, length = whoosh_build.paper_words(doc, p)
+    assert whoosh_build.spellable(spelling) == \
+        spelling_words(doc.title) | spelling_words(doc.abstract)
+    assert (taste, length) == indexed_words(title, abstract)

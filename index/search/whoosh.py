@@ -5,8 +5,8 @@ What makes it fast enough (measured in benchmarks/RESULTS.md):
 - segments as separate files (`compound=False`): Whoosh copies a compound segment into the
   heap when it opens it (455 MB at 100k papers); separate files are mapped, 27 MB;
 - the lean fields and the bulk writer of whoosh_fields.py, with the garbage collector frozen
-  while a rebuild runs, and a segment written every `SEGMENT_PAPERS` papers so a big build
-  stays within its memory budget (whoosh_build.py);
+  while a rebuild or a big batch is indexed, and a segment written every `SEGMENT_PAPERS`
+  papers so a big build stays within its memory budget (whoosh_build.py);
 - a fresh searcher after each commit: whoosh3's `refresh()` returns both the old and the new
   copy of an updated paper;
 - totals counted exactly by set arithmetic over whole posting blocks (whoosh_sets.py):
@@ -22,6 +22,7 @@ import tempfile
 import threading
 from array import array
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from pathlib import Path
 
 from whoosh import query as Q
@@ -47,6 +48,7 @@ from index.search.whoosh_build import (
     SCHEMA_VERSION,
     add_papers,
     build_index,
+    bulk_garbage_collection,
     cancel_quietly,
     open_checked,
     remove_abandoned_builds,
@@ -225,8 +227,9 @@ class WhooshEngine:
                 try:
                     with writer.reader() as reader:
                         empty = reader.doc_count_all() == 0
-                    change(writer, empty)
-                    writer.commit(merge=not bulk)
+                    with bulk_garbage_collection() if bulk else nullcontext():
+                        change(writer, empty)
+                        writer.commit(merge=not bulk)
                 except BaseException:
                     cancel_quietly(writer)
                     raise

@@ -6,22 +6,30 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import shutil
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
+from itertools import chain, filterfalse
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 
+from index.foryou import STOP_WORDS as TASTE_STOP_WORDS
 from index.foryou import indexed_words
 from index.model import Paper
-from index.search.engine import IndexUnavailable, indexed
-from index.search.whoosh_fields import BulkWriter, schema, spelling_words
+from index.search.engine import IndexedPaper, IndexUnavailable, indexed
+from index.search.whoosh_fields import BulkWriter, pieces, schema, spelling_words
 
 SCHEMA_VERSION = 3  # 2: titles and abstracts indexed as decoded text; 3: "for you" words
 FORMAT = "papershelf-whoosh"
 META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"
 SEGMENT_PAPERS = 25_000  # a rebuild writes a segment this often (bounds its memory)
+_LETTER_RUNS = re.compile("[a-z]+")
+_ONE_OR_TWO_LETTERS = [chr(a) for a in range(97, 123)] + \
+    [chr(a) + chr(b) for a in range(97, 123) for b in range(97, 123)]
+_NOT_TASTE = TASTE_STOP_WORDS.union(_ONE_OR_TWO_LETTERS)  # what indexed_words leaves out
 
 
 def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> int:
@@ -30,33 +38,46 @@ def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> in
     ix = whoosh_index.create_in(str(directory), schema(), indexname=INDEX_NAME)
     done = 0
     vocabulary: set[str] = set()
-    threshold = gc.get_threshold()
-    gc.freeze()  # the papers already in memory are not garbage: don't scan them over and over
-    gc.set_threshold(100_000, 50, 1000)
     try:
-        writer = BulkWriter(ix, compound=False)
-        in_segment = 0
-        try:
-            for paper in papers:
-                _add_one(writer, paper, vocabulary)
-                done += 1
-                in_segment += 1
-                if in_segment >= SEGMENT_PAPERS:
-                    writer.commit(merge=False)
-                    writer, in_segment = BulkWriter(ix, compound=False), 0
-                if progress is not None and done % 500 == 0:
-                    progress(done, max(total or 0, done))
-            for doc in _dictionary_docs(vocabulary, "0"):
-                writer.add_document(**doc)
-            writer.commit(merge=False)
-        except BaseException:
-            cancel_quietly(writer)
-            raise
+        with bulk_garbage_collection():
+            writer = BulkWriter(ix, compound=False)
+            in_segment = 0
+            try:
+                for paper in papers:
+                    _add_one(writer, paper, vocabulary)
+                    done += 1
+                    in_segment += 1
+                    if in_segment >= SEGMENT_PAPERS:
+                        writer.commit(merge=False)
+                        writer, in_segment = BulkWriter(ix, compound=False), 0
+                    if progress is not None and done % 500 == 0:
+                        progress(done, max(total or 0, done))
+                for doc in _dictionary_docs(spellable(vocabulary), "0"):
+                    writer.add_document(**doc)
+                writer.commit(merge=False)
+            except BaseException:
+                cancel_quietly(writer)
+                raise
     finally:
-        gc.set_threshold(*threshold)
-        gc.unfreeze()
         ix.close()
     return done
+
+
+@contextmanager
+def bulk_garbage_collection():
+    """While a big batch is indexed: the papers already in memory are not garbage, so the
+    collector does not scan them over and over, and it runs less often."""
+    threshold = gc.get_threshold()
+    freeze = not gc.get_freeze_count()  # (what a caller froze stays frozen: not ours to undo)
+    if freeze:
+        gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        if freeze:
+            gc.unfreeze()
 
 
 def open_checked(directory: Path):
@@ -151,11 +172,49 @@ def _dictionary_docs(words: Iterable[str], tag: str) -> list[dict]:
 
 
 def _add_one(writer, paper: Paper, vocabulary: set[str]) -> None:
+    """Index one paper; add its spelling words to `vocabulary` (with words of 1-2 or over 30
+    letters, which spellable() drops from the whole vocabulary once)."""
     doc = indexed(paper)  # decoded once: for the fields and for the spelling words
-    # "for you" scores the text as the library holds it (index.foryou.score), not decoded
-    taste, length = indexed_words(paper.title or "", paper.abstract or "")
-    writer.add_document(**_document(doc), taste=" ".join(taste), wordcount=length)
-    vocabulary |= spelling_words(doc.title) | spelling_words(doc.abstract)
+    spelling, taste, length = paper_words(doc, paper)
+    writer.add_document(**_document(doc), taste=taste, wordcount=length)
+    vocabulary |= spelling
+
+
+def spellable(vocabulary: set[str]) -> set[str]:
+    """The words "did you mean" may offer (spelling_words: 3-30 letters) of a vocabulary."""
+    return {w for w in vocabulary if 2 < len(w) < 31}
+
+
+def paper_words(doc: IndexedPaper, paper: Paper) -> tuple[set[str], set[str], int]:
+    """(spelling words, "for you" words, length in words) of a paper, from one split where it
+    can. The spelling words are spelling_words' of the decoded text (doc), but may include
+    words of 1-2 or over 30 letters (see spellable); the "for you" words and length are
+    index.foryou.indexed_words' of the text as the library holds it. On ASCII text that
+    decodes to itself, the runs of letters indexed_words keeps are those of the pieces the
+    title and abstract fields were split into (cached), so both come from those."""
+    title, abstract = paper.title or "", paper.abstract or ""
+    if doc.title != title or doc.abstract != abstract or not title.isascii() \
+            or not abstract.isascii():
+        return (spelling_words(doc.title) | spelling_words(doc.abstract),
+                *indexed_words(title, abstract))
+    split_title, split_abstract = pieces(title), pieces(abstract)
+    letters = set(split_title)
+    letters.update(split_abstract)
+    length = len(split_title) + len(split_abstract)
+    other = list(filterfalse(str.isalpha, letters))  # numbers, "gpt4", "x_1"
+    if other:
+        letters.difference_update(other)
+        runs = set()
+        for piece in filterfalse(str.isalpha, chain(split_title, split_abstract)):
+            found = _LETTER_RUNS.findall(piece)  # "gpt4" -> "gpt"; numbers have none
+            length += len(found) - 1
+            runs.update(found)
+        taste = (letters | runs) - _NOT_TASTE
+    else:
+        taste = letters - _NOT_TASTE
+    if taste and max(map(len, taste)) > 30:
+        taste = {w for w in taste if len(w) < 31}
+    return letters, taste, length
 
 
 def add_papers(writer, papers: Sequence[Paper], *, replace: bool) -> None:
@@ -165,7 +224,7 @@ def add_papers(writer, papers: Sequence[Paper], *, replace: bool) -> None:
             writer.delete_by_term("key", paper.key)
         _add_one(writer, paper, vocabulary)
     with writer.reader() as reader:
-        new = [w for w in vocabulary if ("spell", w) not in reader]
+        new = [w for w in spellable(vocabulary) if ("spell", w) not in reader]
     for doc in _dictionary_docs(new, os.urandom(8).hex()):
         writer.add_document(**doc)
 
