@@ -10,7 +10,7 @@ import pytest
 import index.search.whoosh as whoosh_mod
 import index.search.whoosh_build as whoosh_build
 from index.search import IndexUnavailable, SearchIndex
-from tests.test_search import PAPERS, paper
+from search_support import PAPERS, paper
 
 
 @pytest.fixture
@@ -119,3 +119,28 @@ def test_one_split_gives_the_spelling_and_for_you_words_the_two_splits_give(titl
     assert whoosh_build.spellable(spelling) == \
         spelling_words(doc.title) | spelling_words(doc.abstract)
     assert (taste, length) == indexed_words(title, abstract)
+
+
+def test_a_first_filtered_search_reads_its_matches_keys_and_finds_what_the_key_index_finds(
+        tmp_path):
+    """A one-off command's filtered search (is:unread ...) reads only its matches' keys; later
+    searches on the same searcher use the key index. Both find the same papers, and an updated
+    paper (whose old copy is deleted, under the same key) once."""
+    index = SearchIndex(tmp_path / "index", "whoosh", writer_timeout=0.5)
+    papers = _synthetic(300)
+    index.rebuild(papers, total=len(papers))
+    index.upsert([paper(papers[0].key, papers[0].title + " revised", papers[0].abstract,
+                        papers[0].authors, added=0.0)])
+    allowed = {p.key for p in papers[::2]}
+    word = next(w for w in papers[0].title.lower().split() if len(w) > 4)
+    engine = index.engine
+    first = index.search(word, limit=None, allowed=allowed)
+    assert engine._docnums is None  # answered from the matches' own keys
+    second = index.search(word, limit=None, allowed=allowed)
+    assert engine._docnums is not None  # the key index, built once for this searcher
+    assert first.total == second.total == len(first.keys) > 0
+    assert first.keys == second.keys and len(set(first.keys)) == len(first.keys)
+    assert set(first.keys) <= allowed and papers[0].key in first.keys
+    everything = index.search(word, limit=None)
+    assert set(first.keys) == {k for k in everything.keys if k in allowed}
+    index.close()

@@ -60,6 +60,11 @@ BULK_AT_LEAST = 2000  # batches this big go through the bulk writer
 # Up to this many matches, Whoosh scores exactly the matching documents (found by set
 # arithmetic); above it, its own matchers with block skipping find the best ones faster.
 SCORE_SET_AT_MOST = 5_000
+# The first filtered search (is:unread ...) on a searcher applies the allowed keys by reading
+# its matches' keys (~3 us each) while they are at most this share of the library: a one-off
+# command never reads the whole key column (~0.3 s at 100k papers). Later searches on the same
+# searcher (the app's) build the key index once and filter by document number.
+KEYS_OF_MATCHES_SHARE = 0.5
 DICTIONARY = Q.Term("dictionary", "y")
 
 
@@ -77,6 +82,7 @@ class WhooshEngine:
         self._keys = None  # the key column of the current searcher
         self._docnums: dict[str, int] | None = None
         self._ranked: dict = {}  # finished words' ranked matches, kept while typing (per searcher)
+        self._filtered_searches = 0  # searches with allowed keys on the current searcher
         self._identity = None
         self._lock = threading.RLock()
         self._write_lock = threading.Lock()
@@ -114,6 +120,7 @@ class WhooshEngine:
                 pass
         self._searcher, self._keys, self._docnums = None, None, None
         self._ranked = {}
+        self._filtered_searches = 0
 
     def _get_searcher(self):
         """The current searcher: a fresh one after any commit, and the whole index reopened
@@ -268,9 +275,15 @@ class WhooshEngine:
         q = builder.build(tree)
         if q is None or (allowed is not None and not allowed) or not s.doc_count():
             return Hits()
-        allowed_docs = self._allowed_docs(s, allowed)
         mask = self._dictionary(s) if builder.used_every else None
-        found = whoosh_sets.matches(s, q, allowed_docs, mask)
+        found = whoosh_sets.matches(s, q, None, mask)
+        if allowed is not None:
+            self._filtered_searches += 1
+            if self._docnums is None and self._filtered_searches == 1 and \
+                    sum(map(len, found.values())) <= KEYS_OF_MATCHES_SHARE * s.doc_count():
+                found = whoosh_sets.with_keys_in(s, found, allowed)
+            else:
+                found = whoosh_sets.within(s, found, self._allowed_docs(s, allowed))
         total = sum(map(len, found.values()))
         if not total:
             return Hits()
@@ -278,6 +291,7 @@ class WhooshEngine:
             # few matches (two words, a phrase): score just them
             results = s.search(Q.And([q, whoosh_sets.DocSet(found)]), limit=limit)
         else:
+            allowed_docs = None if allowed is None else whoosh_sets.global_docs(s, found)
             results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
         top = results.top_n
         return Hits(keys=self._keys_of(s, [d for _, d in top]),

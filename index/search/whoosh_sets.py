@@ -122,6 +122,35 @@ def matches(searcher, q, allowed: set[int] | None, mask: set[int] | None) -> dic
     return out
 
 
+def within(searcher, found: dict, allowed: set[int]) -> dict:
+    """`found` ({segment id: sorted local documents}) cut to `allowed` global documents."""
+    out = {}
+    for sub, offset in searcher.leaf_searchers():
+        docs = found.get(segment_id(sub.reader()))
+        if docs and (kept := [d for d in docs if d + offset in allowed]):
+            out[segment_id(sub.reader())] = kept
+    return out
+
+
+def with_keys_in(searcher, found: dict, keys: set[str]) -> dict:
+    """`found` cut to the documents whose paper key is in `keys`, reading each match's key."""
+    out = {}
+    for sub, _ in searcher.leaf_searchers():
+        reader = sub.reader()
+        docs = found.get(segment_id(reader))
+        if docs:
+            column = reader.column_reader("key")
+            if kept := [d for d in docs if column[d] in keys]:
+                out[segment_id(reader)] = kept
+    return out
+
+
+def global_docs(searcher, found: dict) -> set[int]:
+    """The global document numbers of `found`."""
+    return {d + offset for sub, offset in searcher.leaf_searchers()
+            for d in found.get(segment_id(sub.reader()), ())}
+
+
 def segment_id(reader):
     return getattr(reader, "_segid", id(reader))
 
