@@ -50,17 +50,3 @@ class Care:
         from index.backup import daily_backup
 
         return daily_backup(self.lib)
-
-
-def restore_backup(data_dir: Path, backup_path: Path) -> dict:
-    """Replace the library in `data_dir` (closed) with a backup; see index.backup.restore."""
-    from index.backup import restore
-
-    return restore(Path(data_dir), Path(backup_path))
-
-
-def validate_backup(backup_path: Path) -> dict:
-    """Check a backup file before anything is touched: raises a one-line error when bad."""
-    from index.backup import validate
-
-    return validate(Path(backup_path))

@@ -156,16 +156,16 @@ class Library(IndexKeeping, Importing, Recommending):
     @staticmethod
     def validate_backup(path: str | Path) -> dict:
         """Check a backup file (a one-line error when it is not one this version can restore)."""
-        from index.care import validate_backup
+        from index.backup import validate
 
-        return validate_backup(Path(path))
+        return validate(Path(path))
 
     @staticmethod
     def restore_backup(data_dir: str | Path, path: str | Path) -> dict:
         """Replace the (closed) library in `data_dir` with a backup: {"papers", "previous"...}."""
-        from index.care import restore_backup
+        from index.backup import restore
 
-        return restore_backup(Path(data_dir), Path(path))
+        return restore(Path(data_dir), Path(path))
 
     # ---- reading -------------------------------------------------------------------------------
 

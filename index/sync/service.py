@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import os
 
-from index.sync.conflicts import KEEP, NoteConflict
+from index.sync.conflicts import NoteConflict
 
 
 class SyncService:
-    KEEP = KEEP  # how a note conflict can be settled: mine, theirs, both, merged
-
     def __init__(self, lib):
         self.lib = lib
 
