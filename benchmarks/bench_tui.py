@@ -158,6 +158,7 @@ async def measure(directory: Path, cadence: float) -> dict:
         empty: list[str] = []
         engine: list[float] = []  # time inside Library.search, in the worker
         per_query: list[tuple[str, float, float]] = []
+        each: list[tuple[str, float, float]] = []  # typed text, latency, engine time
         search_bar = screen.query_one("#search")
         for query in QUERIES:
             search_bar.value = ""
@@ -184,6 +185,7 @@ async def measure(directory: Path, cadence: float) -> dict:
                     empty.append(typed)
                 mine.append(painted - t0)
                 engine.append(screen.last_search_seconds)
+                each.append((typed, painted - t0, screen.last_search_seconds))
                 rest = cadence - (time.perf_counter() - t0)
                 if rest > 0:
                     await asyncio.sleep(rest)
@@ -197,6 +199,7 @@ async def measure(directory: Path, cadence: float) -> dict:
         out["engine p50"] = statistics.median(engine)
         out["engine p95"] = pct(engine, 95)
         out["no hits"] = empty
+        out["each"] = each
 
         search_bar.value = ""
         await wait_results(screen, "")
@@ -250,6 +253,8 @@ def main() -> None:
     parser.add_argument("--cadence-ms", type=int, default=150)
     parser.add_argument("--engine", choices=("whoosh", "sqlite"), default="whoosh")
     parser.add_argument("--drop-caches", action="store_true")
+    parser.add_argument("--each", action="store_true",
+                        help="print every keystroke's latency and engine time")
     parser.add_argument("--build", metavar="DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
     use_engine(args.engine)
@@ -290,6 +295,10 @@ def main() -> None:
     print("\nper query (typed letter by letter): median / max ms")
     for query, median, worst in out["per query"]:
         print(f"  {query!r:26} {median * 1000:7.1f} {worst * 1000:7.1f}")
+    if args.each:
+        print("\nevery keystroke: typed / to results ms / Library.search ms")
+        for typed, latency, engine in out["each"]:
+            print(f"  {typed!r:26} {latency * 1000:7.1f} {engine * 1000:7.1f}")
 
 
 if __name__ == "__main__":
