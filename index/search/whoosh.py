@@ -32,7 +32,7 @@ from whoosh.writing import SegmentWriter
 
 from index.model import Paper
 from index.query import Node
-from index.search import whoosh_sets
+from index.search import whoosh_score, whoosh_sets
 from index.search.engine import (
     Hits,
     IndexUnavailable,
@@ -57,9 +57,6 @@ from index.search.whoosh_fields import BulkWriter, fold, stem
 from index.search.whoosh_query import QueryCompiler, split_typed
 
 BULK_AT_LEAST = 2000  # batches this big go through the bulk writer
-# Up to this many matches, Whoosh scores exactly the matching documents (found by set
-# arithmetic); above it, its own matchers with block skipping find the best ones faster.
-SCORE_SET_AT_MOST = 5_000
 # The first filtered search (is:unread ...) on a searcher applies the allowed keys by reading
 # its matches' keys (~3 us each) while they are at most this share of the library: a one-off
 # command never reads the whole key column (~0.3 s at 100k papers). Later searches on the same
@@ -287,13 +284,7 @@ class WhooshEngine:
         total = sum(map(len, found.values()))
         if not total:
             return Hits()
-        if total <= SCORE_SET_AT_MOST:
-            # few matches (two words, a phrase): score just them
-            results = s.search(Q.And([q, whoosh_sets.DocSet(found)]), limit=limit)
-        else:
-            allowed_docs = None if allowed is None else whoosh_sets.global_docs(s, found)
-            results = s.search(q, limit=limit, filter=allowed_docs, mask=mask)
-        top = results.top_n
+        top = _scored(s, q, found, limit)
         return Hits(keys=self._keys_of(s, [d for _, d in top]),
                     scores=[score for score, _ in top], total=total)
 
@@ -311,8 +302,8 @@ class WhooshEngine:
         key = (repr(q_rest), None if allowed is None else frozenset(allowed_docs))
         ranked = self._ranked.get(key)
         if ranked is None:
-            results = s.search(q_rest, limit=None, filter=allowed_docs)
-            ranked = [d for _, d in results.top_n]
+            found = whoosh_sets.matches(s, q_rest, allowed_docs, None)
+            ranked = [d for _, d in _scored(s, q_rest, found, None)]
             if len(self._ranked) >= 4:
                 self._ranked.pop(next(iter(self._ranked)))
             self._ranked[key] = ranked
@@ -347,6 +338,7 @@ class WhooshEngine:
     @staticmethod
     def _dictionary(s) -> set[int]:
         return set(s.docs_for_query(DICTIONARY))
+
 
     # -- term statistics ------------------------------------------------------------------
 
@@ -399,3 +391,13 @@ class WhooshEngine:
             return max(sum(reader.doc_frequency(f, t) for t in reader.expand_prefix(f, start))
                        for f in ("title", "abstract"))
         return self._reading(read)
+
+
+def _scored(s, q, found: dict, limit: int | None) -> list[tuple[float, int]]:
+    """(score, document) of the best `limit` of the matches `found`, best first: scored off
+    whole posting blocks (whoosh_score.py), or by Whoosh itself, walking just those documents,
+    for a query part that module does not know."""
+    try:
+        return whoosh_score.best(s, q, found, limit)
+    except whoosh_score.Unscorable:
+        return s.search(Q.And([q, whoosh_sets.DocSet(found)]), limit=limit).top_n

@@ -11,7 +11,9 @@ keeps.
 from __future__ import annotations
 
 import sys
+import threading
 from array import array
+from collections import OrderedDict
 from itertools import accumulate
 
 from whoosh import query as Q
@@ -30,13 +32,43 @@ def leaf_blocks(matcher):
         m._next_block()
 
 
+# Decoded postings (ids, weights) of recently used terms, by segment: a segment's postings never
+# change (deletions are kept apart), so they stay valid across searchers. As-you-type asks for
+# the same terms keystroke after keystroke, and decoding a common word's blocks (zlib and
+# pickle, positions included) costs ~1 us a posting. Bounded by postings held (~8 bytes each).
+POSTINGS_CACHED_AT_MOST = 4_000_000
+_postings: OrderedDict = OrderedDict()
+_postings_held = 0
+_postings_lock = threading.Lock()
+
+
+def postings(reader, fieldname: str, text) -> tuple[array, array]:
+    """(document ids, weights) of one term in one segment, deleted documents included."""
+    global _postings_held
+    key = (segment_id(reader), fieldname, text)
+    with _postings_lock:
+        found = _postings.get(key)
+        if found is not None:
+            _postings.move_to_end(key)
+            return found
+    ids, weights = array("I"), array("f")
+    if (fieldname, text) in reader:
+        for block in leaf_blocks(reader.postings(fieldname, text)):
+            ids.extend(block._ids)
+            if block._weights is None:
+                block._read_weights()
+            weights.extend(block._weights)
+    with _postings_lock:
+        if key not in _postings:
+            _postings[key] = (ids, weights)
+            _postings_held += len(ids)
+            while _postings_held > POSTINGS_CACHED_AT_MOST and len(_postings) > 1:
+                _postings_held -= len(_postings.popitem(last=False)[1][0])
+    return ids, weights
+
+
 def term_docs(reader, fieldname: str, text) -> set[int]:
-    if (fieldname, text) not in reader:
-        return set()
-    out: set[int] = set()
-    for block in leaf_blocks(reader.postings(fieldname, text)):
-        out.update(block._ids)
-    return out
+    return set(postings(reader, fieldname, text)[0])
 
 
 def live_docs(reader, fieldname: str, text) -> list[int]:
@@ -183,6 +215,9 @@ class DocSet(Q.Query):
 
     def estimate_size(self, ixreader):
         return sum(map(len, self.docs.values()))
+
+    def leaf_docs(self, reader) -> list[int]:
+        return self.docs.get(segment_id(reader), [])
 
     def matcher(self, searcher, context=None):
         from whoosh.matching import ListMatcher, NullMatcher
