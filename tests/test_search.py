@@ -85,6 +85,19 @@ def test_phrase_requires_adjacent_words(ix):
     assert {"large", "language"} <= result.terms
 
 
+def test_longer_phrases_and_stop_words_inside_them(ix, engine):
+    ix.upsert([paper("p:three", "Order matters for abstractive summaries",
+                     "We learn in order to abstractive summaries write, then sparse attention "
+                     "heads follow the attention sparse pattern."),
+               paper("p:reversed", "Summaries abstractive", "Attention heads sparse, never "
+                     "in the order asked.")])
+    assert keys(ix.search('"sparse attention heads"')) == ["p:three"]
+    assert keys(ix.search('"heads sparse attention"')) == []  # the words, in another order
+    assert keys(ix.search('"order to abstractive"')) == ["p:three"]  # "to" still has a place
+    assert keys(ix.search('"abstractive summaries"')) == ["p:three"]
+    assert set(keys(ix.search('"summaries abstractive"'))) == {"p:reversed"}
+
+
 def test_boolean_operators(ix):
     assert set(keys(ix.search("robot OR dosovitskiy"))) == {"p:policy", "p:transformer"}
     assert "p:policy" not in keys(ix.search("diffusion NOT robot"))

@@ -144,3 +144,18 @@ def test_a_first_filtered_search_reads_its_matches_keys_and_finds_what_the_key_i
     everything = index.search(word, limit=None)
     assert set(first.keys) == {k for k in everything.keys if k in allowed}
     index.close()
+
+
+def test_positions_past_what_two_bytes_hold_still_find_phrases(tmp_path):
+    # word positions are stored as arrays of 2 bytes each, or 4 when a text is that long
+    filler = "lorem " * 70_000
+    papers = [paper("p:long", "A very long abstract", filler + "quiet heron fishing"),
+              paper("p:short", "Quiet heron fishing at dawn", "Herons fish quietly.")]
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(papers)
+    assert set(index.search('"heron fishing"').keys) == {"p:long", "p:short"}
+    assert index.search('"fishing heron"').keys == []
+    index.upsert([paper("p:long", "A very long abstract", filler + "heron quiet fishing")])
+    assert index.search('"heron fishing"').keys == ["p:short"]
+    assert index.search('"heron quiet"').keys == ["p:long"]
+    index.close()

@@ -77,6 +77,7 @@ class WhooshEngine:
         self._ix = None
         self._searcher = None
         self._keys = None  # the key column of the current searcher
+        self._key_column = None  # a reader of it, for a page of results
         self._docnums: dict[str, int] | None = None
         self._ranked: dict = {}  # finished words' ranked matches, kept while typing (per searcher)
         self._filtered_searches = 0  # searches with allowed keys on the current searcher
@@ -116,6 +117,7 @@ class WhooshEngine:
             except Exception:  # noqa: BLE001
                 pass
         self._searcher, self._keys, self._docnums = None, None, None
+        self._key_column = None
         self._ranked = {}
         self._filtered_searches = 0
 
@@ -326,8 +328,9 @@ class WhooshEngine:
         once per searcher, so a search after each commit would pay it again)."""
         if self._keys is not None:
             return [self._keys[d] for d in docnums]
-        column = s.reader().column_reader("key")
-        return [column[d] for d in docnums]
+        if self._key_column is None:  # opening it reads its offsets: ~3 ms a segment
+            self._key_column = s.reader().column_reader("key")
+        return [self._key_column[d] for d in docnums]
 
     def _key_index(self, s):
         """(key by document number, document number by key), kept for the searcher."""

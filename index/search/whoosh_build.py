@@ -21,7 +21,8 @@ from index.model import Paper
 from index.search.engine import IndexedPaper, IndexUnavailable, indexed
 from index.search.whoosh_fields import BulkWriter, pieces, schema, spelling_words
 
-SCHEMA_VERSION = 3  # 2: titles and abstracts indexed as decoded text; 3: "for you" words
+# 2: titles and abstracts indexed as decoded text; 3: "for you" words; 4: positions as arrays
+SCHEMA_VERSION = 4
 FORMAT = "papershelf-whoosh"
 META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"

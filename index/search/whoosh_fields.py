@@ -16,7 +16,7 @@ and module stable, or bump whoosh_build.SCHEMA_VERSION.
 
 from __future__ import annotations
 
-import pickle
+import sys
 from array import array
 from functools import lru_cache
 from itertools import chain
@@ -41,7 +41,7 @@ BLOCK_COMPRESSION = 1
 TASTE_BLOCK = 1024  # postings a block of the taste field (ids only) holds in a bulk build
 _FOLD = dict(accent_map)
 _STEMS: dict[str, str] = {}
-_POS1 = [pack_uint(1) + pickle.dumps([i], 2) for i in range(4096)]
+_BIG_ENDIAN = sys.byteorder == "big"
 _FREQ: dict[int, bytes] = {}
 _POSENC: dict[tuple, bytes] = {}
 
@@ -117,11 +117,33 @@ def _posenc(positions: list[int]) -> bytes:
     key = tuple(positions)
     encoded = _POSENC.get(key)
     if encoded is None:
-        deltas = [b - a for a, b in zip((0, *positions), positions)]
-        encoded = pack_uint(len(deltas)) + pickle.dumps(deltas, 2)
+        encoded = encode_positions(positions)
         if len(_POSENC) < 200_000:  # the same few position lists recur across papers
             _POSENC[key] = encoded
     return encoded
+
+
+def encode_positions(positions: list[int]) -> bytes:
+    """A posting's word positions: a 4-byte count (as Whoosh's Positions format starts), a
+    type code, and the positions as a little-endian array ("H", or "I" past 65,535 words).
+    Whoosh pickles a list of gaps, which costs a pickle.loads a posting to read back; a phrase
+    search reads tens of thousands (whoosh_query.py), and an array is read in C."""
+    code = "H" if positions[-1] < 65536 else "I"
+    values = array(code, positions)
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return pack_uint(len(positions)) + code.encode() + values.tobytes()
+
+
+def decode_positions(value: bytes) -> array:
+    """The positions encode_positions wrote."""
+    values = array(chr(value[4]), value[5:])
+    if _BIG_ENDIAN:
+        values.byteswap()
+    return values
+
+
+_POS1 = [encode_positions([i]) for i in range(4096)]
 
 
 def _freqenc(f: int) -> bytes:

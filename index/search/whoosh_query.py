@@ -4,16 +4,13 @@ Part of the Whoosh engine (whoosh.py runs what is compiled here)."""
 
 from __future__ import annotations
 
-import pickle
-from itertools import accumulate
-
 from whoosh import query as Q
 
 from index.highlight import crude_stem
 from index.model import normalise_tag
 from index.query import PARTIAL_MIN, PHRASE_FIELDS, SEARCH_FIELDS, STOP_WORDS, Node, Word
 from index.search import whoosh_sets
-from index.search.whoosh_fields import NGRAM_MAX, fold, query_terms
+from index.search.whoosh_fields import NGRAM_MAX, decode_positions, fold, query_terms
 
 POSITIONS = ("title", "abstract")  # fields with word positions: phrases elsewhere are ANDs
 
@@ -169,8 +166,8 @@ class _PhraseFilter(Q.Query):
     as a list of documents that scores nothing: ANDed with the words' terms, which score.
 
     Whoosh's own Phrase query walks every document that has all the words through its span
-    machinery (~0.5 s for a common two-word phrase at 100k papers). This walks the rarest
-    word's postings, skips the others to each of its documents, and decodes positions only
+    machinery (~0.5 s for a common two-word phrase at 100k papers). This intersects the words'
+    (cached) document ids first and decodes positions, an array each (whoosh_fields.py), only
     where all the words are."""
 
     def __init__(self, fieldname: str, words: list[str], slop: int = 1):
@@ -226,24 +223,33 @@ class _PhraseFilter(Q.Query):
 def _phrase_docs(reader, fieldname: str, words: list[str], slop: int) -> list[int]:
     if any((fieldname, w) not in reader for w in words):
         return []
-    postings = [whoosh_sets.term_postings(reader, fieldname, w) for w in words]
-    common = set(postings[0]).intersection(*postings[1:])
+    # positions of the rarest word first; of each other word only where all before it are
+    values: dict[str, dict[int, bytes]] = {}
+    candidates = None
+    for word in sorted(set(words), key=lambda w: reader.doc_frequency(fieldname, w)):
+        values[word] = whoosh_sets.term_values(reader, fieldname, word, candidates)
+        candidates = set(values[word]) if candidates is None else \
+            candidates.intersection(values[word])
+        if not candidates:
+            return []
     if reader.has_deletions():
-        common = {d for d in common if not reader.is_deleted(d)}
-    return sorted(d for d in common if _adjacent([_positions(p[d]) for p in postings], slop))
+        candidates = {d for d in candidates if not reader.is_deleted(d)}
+    positions = [values[w] for w in words]
+    if len(words) == 2 and slop == 1:  # the common case, two words side by side, in C
+        first, second = positions
+        return sorted(d for d in candidates
+                      if not set(decode_positions(second[d])).isdisjoint(
+                          map(_ONE_MORE, decode_positions(first[d]))))
+    return sorted(d for d in candidates
+                  if _adjacent([decode_positions(p[d]) for p in positions], slop))
 
 
-def _positions(value: bytes) -> list[int]:
-    """Decoded word positions: Whoosh's Positions format is a 4-byte count and a pickled list
-    of gaps (this is its decode_positions, with the loop in C)."""
-    return list(accumulate(pickle.loads(value[4:] if value.endswith(b".") else value[4:] + b".")))
+_ONE_MORE = (1).__add__
 
 
-def _adjacent(positions: list[list[int]], slop: int) -> bool:
+def _adjacent(positions: list, slop: int) -> bool:
     """True when some position of the first word starts a chain through the others, each at
     most `slop` after the one before."""
-    if len(positions) == 2 and slop == 1:  # the common case: two words side by side
-        return not {p + 1 for p in positions[0]}.isdisjoint(positions[1])
     rest = [set(p) for p in positions[1:]]
     for start in positions[0]:
         at = start

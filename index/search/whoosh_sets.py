@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from bisect import bisect_left
 from array import array
 from collections import OrderedDict
 from itertools import accumulate
@@ -44,7 +45,6 @@ _postings_lock = threading.Lock()
 
 def postings(reader, fieldname: str, text) -> tuple[array, array]:
     """(document ids, weights) of one term in one segment, deleted documents included."""
-    global _postings_held
     key = (segment_id(reader), fieldname, text)
     with _postings_lock:
         found = _postings.get(key)
@@ -58,13 +58,18 @@ def postings(reader, fieldname: str, text) -> tuple[array, array]:
             if block._weights is None:
                 block._read_weights()
             weights.extend(block._weights)
+    _remember(key, ids, weights)
+    return ids, weights
+
+
+def _remember(key, ids: array, weights: array) -> None:
+    global _postings_held
     with _postings_lock:
         if key not in _postings:
             _postings[key] = (ids, weights)
             _postings_held += len(ids)
             while _postings_held > POSTINGS_CACHED_AT_MOST and len(_postings) > 1:
                 _postings_held -= len(_postings.popitem(last=False)[1][0])
-    return ids, weights
 
 
 def term_docs(reader, fieldname: str, text) -> set[int]:
@@ -97,13 +102,47 @@ def column_numbers(reader, fieldname: str) -> array:
     return values
 
 
-def term_postings(reader, fieldname: str, text) -> dict[int, bytes]:
-    """{document: encoded value (positions)} of one term."""
+def term_values(reader, fieldname: str, text, docs: set[int] | None = None) -> dict[int, bytes]:
+    """{document: encoded value (positions)} of one term, for the documents of `docs` (all
+    when None). Blocks are decoded once: their ids and weights go to the postings cache when
+    it lacks them; when it has them, blocks holding none of `docs` are skipped undecoded."""
+    key = (segment_id(reader), fieldname, text)
+    with _postings_lock:
+        known = key in _postings
     out: dict[int, bytes] = {}
-    for block in leaf_blocks(reader.postings(fieldname, text)):
+    if (fieldname, text) not in reader:
+        return out
+    wanted = None if docs is None else sorted(docs)
+    ids_all, weights_all = array("I"), array("f")
+    m = reader.postings(fieldname, text)
+    m = getattr(m, "child", m)  # a deletions filter around it
+    low = 0  # the lowest id the current block may hold
+    while m.is_active():
+        if known and wanted is not None:
+            at = bisect_left(wanted, low)
+            if at == len(wanted):
+                break  # no wanted document past here
+            if wanted[at] > m._maxid:
+                low = m._maxid + 1
+                m._next_block()
+                continue  # none in this block: never decoded
+        block = next(leaf_blocks(m))
+        low = m._maxid + 1
         if block._values is None:
             block._read_values()
-        out.update(zip(block._ids, block._values))
+        ids = block._ids
+        if docs is None:
+            out.update(zip(ids, block._values))
+        else:
+            out.update((d, v) for d, v in zip(ids, block._values) if d in docs)
+        if not known:
+            if block._weights is None:
+                block._read_weights()
+            ids_all.extend(ids)
+            weights_all.extend(block._weights)
+        m._next_block()
+    if not known:
+        _remember(key, ids_all, weights_all)
     return out
 
 
@@ -126,8 +165,15 @@ def _match(q, reader) -> set[int]:
     if isinstance(q, Q.AndNot):
         return _match(q.a, reader) - _match(q.b, reader)
     if isinstance(q, Q.And):
-        parts = sorted((_match(c, reader) for c in q.subqueries), key=len)
-        return parts[0].intersection(*parts[1:]) if parts else set()
+        # a phrase filter first: it reads its words' postings once, positions and all, and
+        # leaves their ids cached for the words' own terms after it
+        found: set[int] | None = None
+        for child in sorted(q.subqueries, key=lambda c: not hasattr(c, "leaf_docs")):
+            part = _match(child, reader)
+            found = part if found is None else found.intersection(part)
+            if not found:
+                return set()
+        return found or set()
     if isinstance(q, Q.Or):
         return set().union(*(_match(c, reader) for c in q.subqueries))
     if isinstance(q, Q.Every):
