@@ -36,6 +36,9 @@ from index.folders import folder_files  # noqa: F401 - for the front ends
 Progress = Callable[[int, int], None]
 # Seconds a write to the search index waits for another process's writer lock.
 WRITER_TIMEOUT = 5.0
+# A search with state filters hands the index the papers they leave out, when at most this
+# many, rather than every paper they let through.
+EXCLUDED_AT_MOST = 5000
 
 
 @dataclass
@@ -256,22 +259,29 @@ class Library(IndexKeeping, Importing, Recommending):
         if query.error:
             return SearchHits([], 0, error=query.error, hint=query.hint)
         filters = query.filters
-        allowed = None
+        allowed = excluded = None
         if filters.active:
-            allowed_keys = self.store.filtered_keys(
-                starred=filters.starred, statuses=sorted(filters.statuses),
-                tags=sorted(filters.tags))
-            if not query.has_text:
-                shown = allowed_keys if limit is None else allowed_keys[:limit]
-                return SearchHits(shown, len(allowed_keys), hint=query.hint)
-            allowed = set(allowed_keys)
+            state = dict(starred=filters.starred, statuses=sorted(filters.statuses),
+                         tags=sorted(filters.tags))
+            if query.has_text:
+                # the shorter list: the papers the filter leaves out, when they are few
+                failing = self.store.keys_failing(**state, at_most=EXCLUDED_AT_MOST)
+                if failing is not None:
+                    excluded = set(failing)
+            if excluded is None:
+                allowed_keys = self.store.filtered_keys(**state)
+                if not query.has_text:
+                    shown = allowed_keys if limit is None else allowed_keys[:limit]
+                    return SearchHits(shown, len(allowed_keys), hint=query.hint)
+                allowed = set(allowed_keys)
         elif not query.has_text:  # nothing typed yet (or only a word's first letters)
             keys = self.store.filtered_keys()
             return SearchHits(keys if limit is None else keys[:limit], len(keys),
                               hint=query.hint)
         if self.store.has_dirty():
             self.try_flush_index()  # tags, notes or papers changed since the last commit
-        result = self._with_index(lambda index: index.search(query, limit=limit, allowed=allowed))
+        result = self._with_index(lambda index: index.search(
+            query, limit=limit, allowed=allowed, excluded=excluded))
         return SearchHits(result.keys, result.total, set(result.terms), result.suggestion,
                           result.error, result.hint)
 

@@ -126,9 +126,10 @@ class SearchIndex:
     # -- searching ------------------------------------------------------------------------------
 
     def search(self, query: str | Query, limit: int | None = 50,
-               allowed: set[str] | None = None, *, typing: bool = False) -> SearchResult:
-        """Run a query; `allowed` restricts the results to those keys (the user-state filters,
-        which the caller answers). A query with no words finds nothing here: listing the
+               allowed: set[str] | None = None, *, typing: bool = False,
+               excluded: set[str] | None = None) -> SearchResult:
+        """Run a query; `allowed` restricts the results to those keys and `excluded` keeps
+        those out (the user-state filters, which the caller answers). A query with no words finds nothing here: listing the
         library is the store's job. Malformed queries give `error`, never raise; a damaged
         index raises IndexUnavailable."""
         if isinstance(query, str):
@@ -138,14 +139,15 @@ class SearchIndex:
         terms = query.terms
         if not query.has_text or (allowed is not None and not allowed):
             return SearchResult(terms=terms, hint=query.hint)
-        hits = self.engine.search(query.tree, limit=limit, allowed=allowed)
+        hits = self.engine.search(query.tree, limit=limit, allowed=allowed, excluded=excluded)
         suggestion = None
         if hits.total < SUGGEST_BELOW and query.plain_words:
-            suggestion = self._suggest(query, hits.total, allowed)
+            suggestion = self._suggest(query, hits.total, allowed, excluded)
         return SearchResult(keys=hits.keys, total=hits.total, terms=terms,
                             suggestion=suggestion, hint=query.hint)
 
-    def _suggest(self, query: Query, total: int, allowed: set[str] | None) -> str | None:
+    def _suggest(self, query: Query, total: int, allowed: set[str] | None,
+                 excluded: set[str] | None) -> str | None:
         """The query with its misspelt words corrected (filters and everything else kept as
         typed), or else with its last word as a prefix ("qua" -> "qua*": a word left
         unfinished), when that finds more than the query did."""
@@ -160,7 +162,8 @@ class SearchIndex:
         corrected = parse(text)
         if corrected.error or not corrected.has_text:
             return None
-        found = self.engine.search(corrected.tree, limit=1, allowed=allowed).total
+        found = self.engine.search(corrected.tree, limit=1, allowed=allowed,
+                                   excluded=excluded).total
         return text if found > total else None
 
     def similar(self, key: str, limit: int = 20, text: str = "") -> list[str]:

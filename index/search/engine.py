@@ -74,10 +74,11 @@ class Engine(Protocol):
 
     def delete(self, keys: Sequence[str]) -> None: ...
 
-    def search(self, tree: Node, *, limit: int | None,
-               allowed: set[str] | None = None) -> Hits:
+    def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None,
+               excluded: set[str] | None = None) -> Hits:
         """The papers matching `tree`, best first (BM25, title weighted 3x), restricted to
-        `allowed` keys when given; `total` is exact."""
+        `allowed` keys and outside `excluded` keys when given; `total` is exact. (A user-state
+        filter comes as whichever of the two lists is shorter.)"""
 
     def doc_count(self) -> int: ...
 

@@ -219,7 +219,8 @@ class Fts5Engine:
 
     # -- reading --------------------------------------------------------------------------
 
-    def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None) -> Hits:
+    def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None,
+               excluded: set[str] | None = None) -> Hits:
         """The papers matching `tree`, best first; a damaged index raises IndexUnavailable."""
         with self._reading():
             db = self._conn()
@@ -228,7 +229,7 @@ class Fts5Engine:
             if plan is None or (allowed is not None and not allowed):
                 return Hits()
             try:
-                keys, total = self._runner.run(db, plan, limit, allowed)
+                keys, total = self._runner.run(db, plan, limit, allowed, excluded)
             except sqlite3.OperationalError as exc:
                 if not str(exc).startswith("fts5:"):
                     raise

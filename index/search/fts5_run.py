@@ -31,7 +31,7 @@ class PlanRunner:
         return self._cache.get(("years",), lambda: ids_of(
             db, "SELECT DISTINCT year FROM docs WHERE year IS NOT NULL ORDER BY year"))
 
-    def run(self, db, plan: Plan, limit, allowed) -> tuple[list[str], int]:
+    def run(self, db, plan: Plan, limit, allowed, excluded=None) -> tuple[list[str], int]:
         """(keys of the first `limit` hits, number of hits).
 
         BM25 costs ~1.5 us per matching paper in FTS5, so ranking is only ever done over the
@@ -39,6 +39,7 @@ class PlanRunner:
         turned into rowid sets first (cheap, and kept between keystrokes), and the ranked
         query filters on them."""
         allowed_ids = self._allowedids_of(db, allowed) if allowed is not None else None
+        excluded_ids = self._allowedids_of(db, excluded) if excluded else None
         if plan.negative:
             matched = set(ids_of(db, "SELECT rowid FROM full WHERE full MATCH ?", (plan.match,)))
             if plan.prefix:
@@ -47,7 +48,7 @@ class PlanRunner:
             else:
                 ids = [i for i in self._newest(db) if i not in matched]
         elif plan.match:
-            return self._run_full(db, plan, limit, allowed_ids)
+            return self._run_full(db, plan, limit, allowed_ids, excluded_ids)
         elif len(typed := self._names_set(db, plan.prefix)) <= RANK_PREFIX_AT_MOST:
             ids = self._ranked_names(db, plan.prefix)
         else:
@@ -56,10 +57,13 @@ class PlanRunner:
             ids = [i for i in self._newest(db) if i in typed]
         if allowed_ids is not None:
             ids = [i for i in ids if i in allowed_ids[0]]
+        if excluded_ids is not None:
+            ids = [i for i in ids if i not in excluded_ids[0]]
         shown = ids if limit is None else ids[:limit]
         return keys_for(db, shown), len(ids)
 
-    def _run_full(self, db, plan: Plan, limit, allowed_ids) -> tuple[list[str], int]:
+    def _run_full(self, db, plan: Plan, limit, allowed_ids, excluded_ids) \
+            -> tuple[list[str], int]:
         """A query with words over `full`, ranked in SQLite (see `_run`)."""
         ranked = self._cache.peek(("full", plan.match))
         if plan.prefix and (ranked is not None or len(
@@ -71,7 +75,9 @@ class PlanRunner:
                         f"bm25(full, {FULL_WEIGHTS}), rowid DESC", (plan.match,)))
             typed = self._names_set(db, plan.prefix)
             allowed = allowed_ids[0] if allowed_ids is not None else None
-            ids = [i for i in ranked if i in typed and (allowed is None or i in allowed)]
+            excluded = excluded_ids[0] if excluded_ids is not None else ()
+            ids = [i for i in ranked if i in typed and (allowed is None or i in allowed)
+                   and i not in excluded]
             return keys_for(db, ids if limit is None else ids[:limit]), len(ids)
         sql = "FROM full WHERE full MATCH ?"
         params: list[Any] = [plan.match]
@@ -84,6 +90,9 @@ class PlanRunner:
         if allowed_ids is not None:
             sql += " AND +rowid IN (SELECT value FROM json_each(?))"
             params.append(allowed_ids[1])
+        if excluded_ids is not None:
+            sql += " AND +rowid NOT IN (SELECT value FROM json_each(?))"
+            params.append(excluded_ids[1])
         order = f"ORDER BY bm25(full, {FULL_WEIGHTS}), rowid DESC"
         if limit is None:
             ids = ids_of(db, f"SELECT rowid {sql} {order}", params)
@@ -107,8 +116,8 @@ class PlanRunner:
                 "rowid DESC", (match,)))
 
     def _allowedids_of(self, db, allowed: set[str]) -> tuple[set[int], str]:
-        """The rowids of the allowed keys, as a set and as JSON for SQL (kept between calls:
-        the app sends the same filter with every keystroke)."""
+        """The rowids of the allowed (or excluded) keys, as a set and as JSON for SQL (kept
+        between calls: the app sends the same filter with every keystroke)."""
         frozen = frozenset(allowed)
 
         def compute():

@@ -62,6 +62,9 @@ BULK_AT_LEAST = 2000  # batches this big go through the bulk writer
 # command never reads the whole key column (~0.3 s at 100k papers). Later searches on the same
 # searcher (the app's) build the key index once and filter by document number.
 KEYS_OF_MATCHES_SHARE = 0.5
+# A few excluded keys (`is:unread` when most papers are unread) are found as terms; more than
+# this many through the key index.
+EXCLUDED_BY_TERM_AT_MOST = 3000
 DICTIONARY = Q.Term("dictionary", "y")
 
 
@@ -259,17 +262,18 @@ class WhooshEngine:
             return [keys[d] or None for d in live if not (keys[d] or "").startswith("\x00")]
         return self._reading(read)
 
-    def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None) -> Hits:
+    def search(self, tree: Node, *, limit: int | None, allowed: set[str] | None = None,
+               excluded: set[str] | None = None) -> Hits:
         def read(s):
             typed, rest = split_typed(tree)
             if typed is not None:
-                hits = self._search_typing(s, typed, rest, limit, allowed)
+                hits = self._search_typing(s, typed, rest, limit, allowed, excluded)
                 if hits is not None:
                     return hits
-            return self._search_all(s, tree, limit, allowed)
+            return self._search_all(s, tree, limit, allowed, excluded)
         return self._reading(read)
 
-    def _search_all(self, s, tree: Node, limit, allowed) -> Hits:
+    def _search_all(self, s, tree: Node, limit, allowed, excluded) -> Hits:
         builder = QueryCompiler(s)
         q = builder.build(tree)
         if q is None or (allowed is not None and not allowed) or not s.doc_count():
@@ -283,6 +287,8 @@ class WhooshEngine:
                 found = whoosh_sets.with_keys_in(s, found, allowed)
             else:
                 found = whoosh_sets.within(s, found, self._allowed_docs(s, allowed))
+        if excluded:
+            found = whoosh_sets.within(s, found, self._excluded_docs(s, excluded), keep=False)
         total = sum(map(len, found.values()))
         if not total:
             return Hits()
@@ -290,7 +296,8 @@ class WhooshEngine:
         return Hits(keys=self._keys_of(s, [d for _, d in top]),
                     scores=[score for score, _ in top], total=total)
 
-    def _search_typing(self, s, typed: Node, rest: Node, limit, allowed) -> Hits | None:
+    def _search_typing(self, s, typed: Node, rest: Node, limit, allowed,
+                       excluded) -> Hits | None:
         """Finished words and a word being typed ("diffusion mod"): the finished words'
         matches are ranked once and kept; each keystroke only filters that list by the
         typed word's matches (set arithmetic), instead of scoring thousands of papers per key.
@@ -301,10 +308,12 @@ class WhooshEngine:
                 or not s.doc_count() or (allowed is not None and not allowed):
             return None  # the general path knows these
         allowed_docs = self._allowed_docs(s, allowed)
-        key = (repr(q_rest), None if allowed is None else frozenset(allowed_docs))
+        excluded_docs = self._excluded_docs(s, excluded) if excluded else set()
+        key = (repr(q_rest), None if allowed is None else frozenset(allowed_docs),
+               frozenset(excluded_docs))
         ranked = self._ranked.get(key)
         if ranked is None:
-            found = whoosh_sets.matches(s, q_rest, allowed_docs, None)
+            found = whoosh_sets.matches(s, q_rest, allowed_docs, excluded_docs)
             ranked = [d for _, d in _scored(s, q_rest, found, None)]
             if len(self._ranked) >= 4:
                 self._ranked.pop(next(iter(self._ranked)))
@@ -321,6 +330,14 @@ class WhooshEngine:
             return None
         docnums = self._key_index(s)[1]
         return {docnums[k] for k in allowed if k in docnums}
+
+    def _excluded_docs(self, s, excluded: set[str]) -> set[int]:
+        """The documents of a few keys, looked up as terms (~20 us a key), unless the key
+        index is built already or would be quicker to build (~0.1 s at 100k papers)."""
+        if self._docnums is not None or len(excluded) > EXCLUDED_BY_TERM_AT_MOST:
+            docnums = self._key_index(s)[1]
+            return {docnums[k] for k in excluded if k in docnums}
+        return whoosh_sets.docs_of_keys(s, excluded)
 
     def _keys_of(self, s, docnums: list[int]) -> list[str]:
         """Keys of a page of results: from the key index when it is built (filters need it),

@@ -200,13 +200,25 @@ def matches(searcher, q, allowed: set[int] | None, mask: set[int] | None) -> dic
     return out
 
 
-def within(searcher, found: dict, allowed: set[int]) -> dict:
-    """`found` ({segment id: sorted local documents}) cut to `allowed` global documents."""
+def within(searcher, found: dict, docs: set[int], keep: bool = True) -> dict:
+    """`found` ({segment id: sorted local documents}) cut to the global documents `docs`
+    (`keep`), or with them taken out (not `keep`)."""
     out = {}
     for sub, offset in searcher.leaf_searchers():
-        docs = found.get(segment_id(sub.reader()))
-        if docs and (kept := [d for d in docs if d + offset in allowed]):
+        here = found.get(segment_id(sub.reader()))
+        if here and (kept := [d for d in here if (d + offset in docs) == keep]):
             out[segment_id(sub.reader())] = kept
+    return out
+
+
+def docs_of_keys(searcher, keys: set[str]) -> set[int]:
+    """The global documents of `keys`, each looked up in the key field's terms."""
+    out: set[int] = set()
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        for key in keys:
+            if ("key", key) in reader:
+                out.update(d + offset for d in reader.postings("key", key).all_ids())
     return out
 
 

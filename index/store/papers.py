@@ -90,6 +90,41 @@ class PaperReads:
         return self.db.execute(f"SELECT COUNT(*) FROM papers p WHERE {where}",
                                params).fetchone()[0]
 
+    def keys_failing(self, *, starred: bool | None = None, statuses: Iterable[str] = (),
+                     tags: Iterable[str] = (), at_most: int) -> list[str] | None:
+        """The keys of every paper row (deleted ones included) that filtered_keys() leaves
+        out for the same filters, when there are at most `at_most` of them; else None. For
+        `is:unread` in a library of mostly unread papers this list is short where the one of
+        papers passing is the whole library (~0.1 s to list at 100k papers).
+
+        Each condition's failures are read through an index where one serves (`+deleted`
+        keeps SQLite from walking the listing index instead: 0.1 s at 100k papers). The
+        statuses left out are read as the other known statuses; a status this version does
+        not know gives None (use filtered_keys())."""
+        statuses, tags = list(statuses), list(tags)
+        parts = ["SELECT key FROM papers WHERE deleted > 0",
+                 "SELECT key FROM papers WHERE deleted < 0"]
+        params: list = []
+        if starred is not None:
+            parts.append("SELECT key FROM papers WHERE starred != ? AND +deleted = 0")
+            params.append(int(starred))
+        others = [s for s in STATUSES if s not in statuses]
+        if statuses and others:
+            parts.append(f"SELECT key FROM papers WHERE status IN ({','.join('?' * len(others))})"
+                         f" AND +deleted = 0")
+            params += others
+        for tag in tags:
+            parts.append("SELECT key FROM papers p WHERE +p.deleted = 0 AND NOT EXISTS "
+                         "(SELECT 1 FROM tags t WHERE t.key = p.key AND t.tag = ?)")
+            params.append(tag)
+        if statuses and self.db.execute(
+                f"SELECT count(*) FROM papers WHERE status NOT IN "
+                f"({','.join('?' * len(STATUSES))})", STATUSES).fetchone()[0]:
+            return None
+        keys = [r[0] for r in self.db.execute(f"{' UNION '.join(parts)} LIMIT ?",
+                                              (*params, at_most + 1))]
+        return None if len(keys) > at_most else keys
+
     def iter_papers(self, batch: int = 2000) -> Iterator[Paper]:
         last = ""
         while True:
