@@ -4,7 +4,7 @@ matchers compute it, without walking them one document at a time.
 Once set arithmetic (whoosh_sets.py) has found exactly which documents a query matches, Whoosh
 would still find them again through its Python matcher tree to score them: ~40 us a match, so
 0.1-0.4 s for a common word or a two-word query at 100,000 papers. Here each term's postings
-are read a block at a time (ids and weights decoded in C) and scored in one loop, with the
+are read whole (decoded once, then cached: whoosh_sets.postings) and scored in one loop, with the
 length normalisation looked up from a table of the 256 possible stored lengths: a few hundred
 ns a posting. The scores equal Whoosh's up to the order floats are added in (a test checks it).
 

@@ -103,9 +103,10 @@ def column_numbers(reader, fieldname: str) -> array:
 
 
 def term_values(reader, fieldname: str, text, docs: set[int] | None = None) -> dict[int, bytes]:
-    """{document: encoded value (positions)} of one term, for the documents of `docs` (all
-    when None). Blocks are decoded once: their ids and weights go to the postings cache when
-    it lacks them; when it has them, blocks holding none of `docs` are skipped undecoded."""
+    """{document: encoded value (positions)} of one term, for (at least) the documents of
+    `docs` (all when None). Blocks are decoded once: their ids and weights go to the postings
+    cache when it lacks them; when it has them, blocks holding none of `docs` are skipped
+    undecoded."""
     key = (segment_id(reader), fieldname, text)
     with _postings_lock:
         known = key in _postings
@@ -131,10 +132,7 @@ def term_values(reader, fieldname: str, text, docs: set[int] | None = None) -> d
         if block._values is None:
             block._read_values()
         ids = block._ids
-        if docs is None:
-            out.update(zip(ids, block._values))
-        else:
-            out.update((d, v) for d, v in zip(ids, block._values) if d in docs)
+        out.update(zip(ids, block._values))  # all of the block (in C): the caller intersects
         if not known:
             if block._weights is None:
                 block._read_weights()
