@@ -146,14 +146,19 @@ def test_a_first_filtered_search_reads_its_matches_keys_and_finds_what_the_key_i
     index.close()
 
 
-def test_positions_past_what_two_bytes_hold_still_find_phrases(tmp_path):
-    # word positions are stored as arrays of 2 bytes each, or 4 when a text is that long
+def test_positions_of_every_width_find_phrases(tmp_path):
+    # word positions are stored one byte each up to 254, else as arrays of 2 or 4 bytes each
     filler = "lorem " * 70_000
     papers = [paper("p:long", "A very long abstract", filler + "quiet heron fishing"),
+              paper("p:mid", "A longer abstract", "lorem " * 300 + "heron fishing, then "
+                    "fishing heron"),
+              paper("p:edge", "At the edge", "lorem " * 253 + "heron fishing"),
               paper("p:short", "Quiet heron fishing at dawn", "Herons fish quietly.")]
     index = SearchIndex(tmp_path / "ix", "whoosh")
     index.rebuild(papers)
-    assert set(index.search('"heron fishing"').keys) == {"p:long", "p:short"}
+    assert set(index.search('"heron fishing"').keys) == {"p:long", "p:mid", "p:edge", "p:short"}
+    assert index.search('"fishing heron"').keys == ["p:mid"]
+    index.delete(["p:mid", "p:edge"])
     assert index.search('"fishing heron"').keys == []
     index.upsert([paper("p:long", "A very long abstract", filler + "heron quiet fishing")])
     assert index.search('"heron fishing"').keys == ["p:short"]

@@ -359,7 +359,6 @@ class WhooshEngine:
     def _dictionary(s) -> set[int]:
         return set(s.docs_for_query(DICTIONARY))
 
-
     # -- term statistics ------------------------------------------------------------------
 
     def spelling_candidates(self, word: str, maxdist: int) -> list[str]:

@@ -123,21 +123,30 @@ def _posenc(positions: list[int]) -> bytes:
     return encoded
 
 
+WIDE_POSITIONS = 255  # first byte of a posting's positions when one is past 254
+
+
 def encode_positions(positions: list[int]) -> bytes:
-    """A posting's word positions: a 4-byte count (as Whoosh's Positions format starts), a
-    type code, and the positions as a little-endian array ("H", or "I" past 65,535 words).
-    Whoosh pickles a list of gaps, which costs a pickle.loads a posting to read back; a phrase
-    search reads tens of thousands (whoosh_query.py), and an array is read in C."""
+    """A posting's word positions (ascending). Up to position 254 (titles, most abstracts),
+    one byte each and nothing else: a phrase search reads them as they are, a set of small
+    ints with no decoding (whoosh_query.py). Past that, WIDE_POSITIONS, a type code and a
+    little-endian array ("H", or "I" past 65,535). Whoosh's own Positions format pickles a
+    list of gaps, a pickle.loads a posting to read back; Whoosh itself never decodes ours: it
+    scores from the weights and copies values as bytes when it merges segments."""
+    if positions[-1] < WIDE_POSITIONS:
+        return bytes(positions)
     code = "H" if positions[-1] < 65536 else "I"
     values = array(code, positions)
     if _BIG_ENDIAN:
         values.byteswap()
-    return pack_uint(len(positions)) + code.encode() + values.tobytes()
+    return bytes((WIDE_POSITIONS, ord(code))) + values.tobytes()
 
 
-def decode_positions(value: bytes) -> array:
-    """The positions encode_positions wrote."""
-    values = array(chr(value[4]), value[5:])
+def decode_positions(value: bytes):
+    """The positions encode_positions wrote (bytes iterate as small ints)."""
+    if value[0] != WIDE_POSITIONS:
+        return value
+    values = array(chr(value[1]), value[2:])
     if _BIG_ENDIAN:
         values.byteswap()
     return values

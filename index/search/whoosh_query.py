@@ -10,7 +10,13 @@ from index.highlight import crude_stem
 from index.model import normalise_tag
 from index.query import PARTIAL_MIN, PHRASE_FIELDS, SEARCH_FIELDS, STOP_WORDS, Node, Word
 from index.search import whoosh_sets
-from index.search.whoosh_fields import NGRAM_MAX, decode_positions, fold, query_terms
+from index.search.whoosh_fields import (
+    NGRAM_MAX,
+    WIDE_POSITIONS,
+    decode_positions,
+    fold,
+    query_terms,
+)
 
 POSITIONS = ("title", "abstract")  # fields with word positions: phrases elsewhere are ANDs
 
@@ -235,16 +241,28 @@ def _phrase_docs(reader, fieldname: str, words: list[str], slop: int) -> list[in
     if reader.has_deletions():
         candidates = {d for d in candidates if not reader.is_deleted(d)}
     positions = [values[w] for w in words]
-    if len(words) == 2 and slop == 1:  # the common case, two words side by side, in C
-        first, second = positions
-        return sorted(d for d in candidates
-                      if not set(decode_positions(second[d])).isdisjoint(
-                          map(_ONE_MORE, decode_positions(first[d]))))
+    if len(words) == 2 and slop == 1:  # the common case, two words side by side
+        return _side_by_side(candidates, *positions)
     return sorted(d for d in candidates
                   if _adjacent([decode_positions(p[d]) for p in positions], slop))
 
 
 _ONE_MORE = (1).__add__
+
+
+def _side_by_side(candidates: set[int], first: dict, second: dict) -> list[int]:
+    """The candidates where some position of the second word follows one of the first. Most
+    positions are single bytes (whoosh_fields.encode_positions): compared as they are."""
+    wide, one_more = WIDE_POSITIONS, _ONE_MORE
+    found = []
+    for d in candidates:
+        a, b = first[d], second[d]
+        if a[0] == wide or b[0] == wide:
+            a, b = decode_positions(a), decode_positions(b)
+        if not set(b).isdisjoint(map(one_more, a)):
+            found.append(d)
+    found.sort()
+    return found
 
 
 def _adjacent(positions: list, slop: int) -> bool:

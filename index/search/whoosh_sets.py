@@ -233,12 +233,6 @@ def with_keys_in(searcher, found: dict, keys: set[str]) -> dict:
     return out
 
 
-def global_docs(searcher, found: dict) -> set[int]:
-    """The global document numbers of `found`."""
-    return {d + offset for sub, offset in searcher.leaf_searchers()
-            for d in found.get(segment_id(sub.reader()), ())}
-
-
 def segment_id(reader):
     return getattr(reader, "_segid", id(reader))
 
