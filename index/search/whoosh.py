@@ -82,7 +82,6 @@ class WhooshEngine:
         self._keys = None  # the key column of the current searcher
         self._key_column = None  # a reader of it, for a page of results
         self._docnums: dict[str, int] | None = None
-        self._ranked: dict = {}  # finished words' ranked matches, kept while typing (per searcher)
         self._filtered_searches = 0  # searches with allowed keys on the current searcher
         self._identity = None
         self._lock = threading.RLock()
@@ -121,7 +120,6 @@ class WhooshEngine:
                 pass
         self._searcher, self._keys, self._docnums = None, None, None
         self._key_column = None
-        self._ranked = {}
         self._filtered_searches = 0
 
     def _get_searcher(self):
@@ -298,32 +296,21 @@ class WhooshEngine:
 
     def _search_typing(self, s, typed: Node, rest: Node, limit, allowed,
                        excluded) -> Hits | None:
-        """Finished words and a word being typed ("diffusion mod"): the finished words'
-        matches are ranked once and kept; each keystroke only filters that list by the
-        typed word's matches (set arithmetic), instead of scoring thousands of papers per key.
-        (The typed word's own score is left out until the word is finished.)"""
+        """Finished words and a word being typed ("diffusion mod"): the papers matching both,
+        ranked by the finished words alone (the typed word's own score is left out until the
+        word is finished: as a prefix it would favour whichever word it happens to start)."""
         builder = QueryCompiler(s)
         q_rest, q_typed = builder.build(rest), builder.build(typed)
-        if q_rest is None or q_typed is None or builder.used_every or builder.has_phrase \
+        if q_rest is None or builder.used_every or builder.has_phrase \
                 or not s.doc_count() or (allowed is not None and not allowed):
             return None  # the general path knows these
         allowed_docs = self._allowed_docs(s, allowed)
         excluded_docs = self._excluded_docs(s, excluded) if excluded else set()
-        key = (repr(q_rest), None if allowed is None else frozenset(allowed_docs),
-               frozenset(excluded_docs))
-        ranked = self._ranked.get(key)
-        if ranked is None:
-            found = whoosh_sets.matches(s, q_rest, allowed_docs, excluded_docs)
-            ranked = [d for _, d in _scored(s, q_rest, found, None)]
-            if len(self._ranked) >= 4:
-                self._ranked.pop(next(iter(self._ranked)))
-            self._ranked[key] = ranked
-        matching = set()
-        for sub, offset in s.leaf_searchers():
-            matching.update(d + offset for d in whoosh_sets.match_set(q_typed, sub.reader()))
-        ids = [d for d in ranked if d in matching]
-        shown = ids if limit is None else ids[:limit]
-        return Hits(keys=self._keys_of(s, shown), total=len(ids))
+        both = q_rest if q_typed is None else Q.And([q_rest, q_typed])
+        found = whoosh_sets.matches(s, both, allowed_docs, excluded_docs)
+        top = _scored(s, q_rest, found, limit)
+        return Hits(keys=self._keys_of(s, [d for _, d in top]),
+                    total=sum(map(len, found.values())))
 
     def _allowed_docs(self, s, allowed: set[str] | None) -> set[int] | None:
         if allowed is None:
