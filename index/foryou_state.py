@@ -1,0 +1,209 @@
+""""For you" kept between rankings, so that a new ranking only does what changed.
+
+A ranking from scratch at 100k papers reads ~2.7 million postings (the profile's 150 words)
+and sums them: over a second in Python. But a paper's score is linear in the profile's word
+units (index.foryou.Profile), so `RankingState` keeps, for every paper of the index:
+
+- `sums`: the units of the profile words it uses, summed; `applied` says which units of which
+  word are in those sums. A new profile adds (new units - applied units) over the postings of
+  just the words that differ: after a star, the ~30 words of that paper, not all 150;
+- the postings of those words, their document frequencies, the papers' lengths;
+- the liked papers' word and tag counts (a star adds one paper's words) and the unread
+  papers' list (a star removes one).
+
+The units are whole numbers, so sums updated word by word are the sums a fresh ranking makes
+(tests/test_foryou_state.py compares them). The work is done one word at a time with a
+progress call in between that may raise to stop it: the sums stay consistent at every word,
+and the next ranking goes on from there.
+
+Everything here belongs to one index: postings name papers by the engine's document
+numbers. When the engine answers with other papers behind those numbers (a commit, a rebuild),
+`IndexMoved` is raised and the caller starts again from `forget_index()`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
+
+from index.foryou import (
+    Profile,
+    Ranking,
+    Scores,
+    UNIT,
+    TermStats,
+    combined,
+    profile_of,
+    tag_count,
+    words_of,
+)
+
+Progress = Callable[[int, int], None]
+WORDS_PER_READ = 25  # profile words whose postings one engine call reads (between progress calls)
+
+
+class IndexMoved(Exception):
+    """The engine's document numbers no longer mean the papers they meant."""
+
+
+class RankingState:
+    """What "for you" keeps for the next ranking (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.mark: int | None = None  # the store change mark `liked` and `candidates` are at
+        self.liked: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}  # key -> words, tags
+        self.counts: Counter[str] = Counter()  # word -> liked papers using it
+        self.tag_counts: Counter[str] = Counter()
+        self.candidate_keys: list[str] = []  # the unread papers, newest first
+        self.candidate_tags: list[Sequence[str]] = []  # ... their tags
+        self.candidate_added: list[float] = []  # ... when they were added
+        self._candidate_docs: list[int] | None = None  # ... their document numbers
+        self.ranking: Ranking | None = None
+        self.ranking_mark: int | None = None  # the mark `ranking` was made at
+        self.forget_index()
+
+    # ---- the index ---------------------------------------------------------------------------
+
+    def forget_index(self) -> None:
+        self.keys: Sequence[str | None] | None = None  # by document number
+        self.length_norm: list[float] = []  # by document number: sqrt(length + 10) * UNIT
+        self.docnums: dict[str, int] = {}
+        self.postings: dict[str, Sequence[int]] = {}
+        self.frequencies: dict[str, int] = {}
+        self.total = 0  # papers in the index
+        self.sums: list[int] = []  # by document number; one more slot: papers not indexed
+        self.applied: dict[str, int] = {}  # word -> units of it included in `sums`
+        self._candidate_docs = None
+        self.ranking = None
+
+    def _doc_frequencies(self, stats: TermStats) -> Callable[[list[str]], dict[str, int]]:
+        def known(words: list[str]) -> dict[str, int]:
+            missing = [w for w in words if w not in self.frequencies]
+            if missing:
+                found = stats.doc_frequencies(missing)
+                self.frequencies.update({w: found.get(w, 0) for w in missing})
+            return {w: self.frequencies[w] for w in words}
+        return known
+
+    def _read_postings(self, stats: TermStats, words: list[str]) -> None:
+        found = stats.docs_with(words)
+        if self.keys is None:
+            self.keys = found.keys
+            # times UNIT, a power of two: units / (UNIT * norm) == units / UNIT / norm exactly
+            self.length_norm = [math.sqrt(n + 10) * UNIT for n in found.lengths]
+            self.length_norm.append(1.0)  # the slot of papers not in the index
+            self.docnums = {key: doc for doc, key in enumerate(found.keys) if key is not None}
+            self.sums = [0.0] * (len(found.keys) + 1)  # floats: whole numbers, exact (UNIT)
+        elif found.keys is not self.keys and list(found.keys) != list(self.keys):
+            raise IndexMoved
+        for word in words:
+            self.postings[word] = found.docs.get(word, ())
+
+    # ---- the liked and the unread papers -----------------------------------------------------
+
+    def start_over(self, mark: int) -> None:
+        """Forget everything; the caller then sets the liked papers and candidates at `mark`."""
+        self.forget_index()
+        self.liked.clear()
+        self.counts.clear()
+        self.tag_counts.clear()
+        self.mark = mark
+
+    def set_liked(self, key: str, paper) -> None:
+        """`paper` (a PaperText) is liked now, or None: no longer (or never was)."""
+        old = self.liked.pop(key, None)
+        if old is not None:
+            self.counts.subtract(old[0])
+            self.tag_counts.subtract(old[1])
+        if paper is not None:
+            entry = (frozenset(words_of(paper.title, paper.abstract)), tuple(set(paper.tags)))
+            self.liked[key] = entry
+            self.counts.update(entry[0])
+            self.tag_counts.update(entry[1])
+
+    def set_candidates(self, candidates: list[tuple[str, Sequence[str], float]]) -> None:
+        """The unread papers, newest first, as (key, tags, added)."""
+        self.candidate_keys = [key for key, _, _ in candidates]
+        self.candidate_tags = [tags for _, tags, _ in candidates]
+        self.candidate_added = [added for _, _, added in candidates]
+        self._candidate_docs = None
+
+    def drop_candidates(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            if key in self.candidate_keys:
+                at = self.candidate_keys.index(key)
+                del self.candidate_keys[at], self.candidate_tags[at], self.candidate_added[at]
+                if self._candidate_docs is not None:
+                    del self._candidate_docs[at]
+
+    def add_candidates(self, candidates: list[tuple[str, Sequence[str], float]]) -> None:
+        """Papers unread again, each put where the newest-first order has it."""
+        for key, tags, added in candidates:
+            if key in self.candidate_keys:
+                continue
+            low, high = 0, len(self.candidate_keys)
+            while low < high:  # the first paper that comes after it: older, or as old and
+                middle = (low + high) // 2  # a later key
+                if (-self.candidate_added[middle], self.candidate_keys[middle]) < (-added, key):
+                    low = middle + 1
+                else:
+                    high = middle
+            self.candidate_keys.insert(low, key)
+            self.candidate_tags.insert(low, tags)
+            self.candidate_added.insert(low, added)
+            if self._candidate_docs is not None:
+                self._candidate_docs.insert(low, self.docnums.get(key, len(self.sums) - 1))
+
+    # ---- ranking -----------------------------------------------------------------------------
+
+    def profile(self, stats: TermStats) -> Profile:
+        if not self.total:
+            self.total = stats.doc_count()
+        return profile_of(self.counts, self.tag_counts, len(self.liked), self.total,
+                          self._doc_frequencies(stats))
+
+    def apply(self, profile: Profile, stats: TermStats, progress: Progress | None) -> None:
+        """Bring `sums` to `profile`'s units, reading only the words whose units changed.
+        `progress(done, total)` comes between words and may raise: what is applied stays so."""
+        changed = [w for w in profile.units.keys() | self.applied.keys()
+                   if profile.units.get(w, 0) != self.applied.get(w, 0)]
+        changed.sort()  # the same order every time (sets of str are not)
+        unread = [w for w in changed if w not in self.postings]
+        for start in range(0, len(unread), WORDS_PER_READ):
+            if progress is not None:
+                progress(start, len(unread) + len(changed))
+            self._read_postings(stats, unread[start:start + WORDS_PER_READ])
+        if self.keys is None:
+            self._read_postings(stats, [])  # lengths and keys, for a profile of tags only
+        sums = self.sums
+        for done, word in enumerate(changed):
+            if progress is not None and done % 5 == 0:
+                progress(len(unread) + done, len(unread) + len(changed))
+            delta = float(profile.units.get(word, 0) - self.applied.get(word, 0))
+            for doc in self.postings[word]:
+                sums[doc] += delta
+            if profile.units.get(word):
+                self.applied[word] = profile.units[word]
+            else:
+                self.applied.pop(word, None)
+
+    def ranked(self, profile: Profile) -> Ranking:
+        """The unread papers that share something with `profile`, best first (ties: newest
+        first), from `sums` (apply() first)."""
+        if self._candidate_docs is None:
+            outside = len(self.sums) - 1
+            self._candidate_docs = [self.docnums.get(key, outside) for key in self.candidate_keys]
+        docs, sums, norm, liked = self._candidate_docs, self.sums, self.length_norm, profile.liked
+        # combined(units, norm, 0, liked), inlined (100k calls): adding 0.0 changes no float
+        scores = [sums[doc] / norm[doc] / liked for doc in docs]
+        if profile.tag_counts:
+            for i, tags in enumerate(self.candidate_tags):
+                if tags and (shared := tag_count(profile, tags)):
+                    scores[i] = combined(sums[docs[i]], norm[docs[i]] / UNIT, shared, liked)
+        order = sorted(compress(range(len(scores)), scores),  # sharing nothing scores 0
+                       key=scores.__getitem__, reverse=True)  # stable: ties stay newest first
+        keys = list(map(self.candidate_keys.__getitem__, order))
+        return Ranking(keys, Scores(keys, lambda: map(scores.__getitem__, order)), profile,
+                       len(docs))

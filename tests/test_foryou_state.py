@@ -1,0 +1,117 @@
+""""For you" kept between rankings (index/foryou_state.py): a ranking brought up to date star
+by star must be the ranking made from scratch, exactly, on both engines; and a star reads only
+the words it moved.
+
+The library is made here (test_foryou's three topics)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.library import Library
+from index.model import PaperRecord
+from test_foryou import keys_on, topic_records
+
+
+def fresh(lib: Library):
+    """The ranking a new process makes from scratch, and the unread papers in the order
+    that breaks ties."""
+    with Library.open(lib.data_dir, engine=lib.engine_name) as other:
+        return other.for_you(), other._for_you.candidate_keys
+
+
+def assert_same_as_fresh(lib: Library) -> None:
+    kept, (made, unread) = lib.for_you(), fresh(lib)
+    assert lib._for_you.candidate_keys == unread
+    assert kept.keys == made.keys and len(kept.keys) > 20
+    assert dict(kept.scores) == dict(made.scores)
+    assert kept.profile.units == made.profile.units and kept.liked == made.liked
+    assert kept.unread == made.unread
+
+
+@pytest.fixture(params=["whoosh", "sqlite"])
+def library(tmp_path, request):
+    with Library.open(tmp_path / "lib", engine=request.param) as lib:
+        lib.add(topic_records())
+        lib.set_star_many(keys_on(lib, "astro")[:4], True)
+        yield lib
+
+
+def test_stars_and_status_changes_update_the_ranking_to_the_fresh_one(library):
+    astro, protein, speech = (keys_on(library, t) for t in ("astro", "protein", "speech"))
+    library.for_you()
+    library.set_star(protein[0])
+    assert_same_as_fresh(library)
+    library.set_status(speech[1], "read")
+    library.set_star(astro[5])
+    assert_same_as_fresh(library)
+    library.set_star(astro[0], False)  # back among the unread, where the newest-first order has it
+    assert_same_as_fresh(library)
+    library.set_status(speech[1], "unread")
+    library.set_star_many(protein[1:6], True)
+    assert_same_as_fresh(library)
+
+
+def test_a_star_reads_only_the_words_it_moved(library, monkeypatch):
+    asked: list[str] = []
+    index = library.index
+    original = index.docs_with
+    monkeypatch.setattr(index, "docs_with", lambda words: asked.extend(words) or original(words))
+    first = library.for_you()
+    assert len(asked) >= len(first.profile.units)
+    asked.clear()
+    library.set_star(keys_on(library, "astro")[6])
+    second = library.for_you()
+    assert second.profile.units != first.profile.units
+    assert len(asked) < len(second.profile.units) // 2  # at most the words new to the profile
+
+
+def test_a_change_made_by_another_process_is_followed(library):
+    library.for_you()
+    with Library.open(library.data_dir, engine=library.engine_name) as other:
+        other.set_star(keys_on(other, "speech")[2])
+        other.set_status(keys_on(other, "protein")[3], "read")
+    ranking = library.for_you()
+    assert keys_on(library, "speech")[2] not in ranking.keys
+    assert_same_as_fresh(library)
+
+
+def test_changes_to_the_index_start_again_from_the_postings(library):
+    library.for_you()
+    library.add_tag(keys_on(library, "protein")[0], "observing-run")  # rewrites its document
+    library.add_tag(keys_on(library, "astro")[0], "observing-run")
+    assert_same_as_fresh(library)
+    with Library.open(library.data_dir, engine=library.engine_name) as other:
+        other.add([PaperRecord(title="Transit photometry of a stellar atmosphere",
+                               abstract="exoplanet spectra telescope orbital luminosity",
+                               arxiv_id="2611.19999", source="test:late")])
+        other.flush_index()
+    ranking = library.for_you()
+    assert "arxiv:2611.19999" in ranking.keys[:10]
+    assert_same_as_fresh(library)
+
+
+def test_a_ranking_stopped_halfway_goes_on_to_the_same_result(library, monkeypatch):
+    import index.foryou_state
+
+    monkeypatch.setattr(index.foryou_state, "WORDS_PER_READ", 3)
+
+    class Stop(Exception):
+        pass
+
+    calls = 0
+
+    def stop_at_the_fourth(done, total):
+        nonlocal calls
+        calls += 1
+        if calls == 4:
+            raise Stop
+
+    with pytest.raises(Stop):
+        library.for_you(progress=stop_at_the_fourth)
+    assert library._for_you.applied or library._for_you.postings  # some work was kept
+    library.set_star(keys_on(library, "protein")[2])
+    calls = 0
+    with pytest.raises(Stop):
+        library.for_you(progress=stop_at_the_fourth)
+    assert_same_as_fresh(library)
