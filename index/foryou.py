@@ -244,12 +244,13 @@ def profile_of(counts: Counter[str], tag_counts: Counter[str], liked: int, total
     broken by the word), so a profile kept up to date star by star is the one built afresh."""
     if not liked:
         return Profile()
-    common = sorted((item for item in counts.items() if item[1] > 0),
-                    key=lambda item: (-item[1], item[0]))[:CANDIDATE_WORDS]
+    common = sorted((-count, word) for word, count in counts.items() if count > 0)
+    common = common[:CANDIDATE_WORDS]
     total = max(total, 1)
-    frequencies = doc_frequencies([word for word, _ in common])
+    frequencies = doc_frequencies([word for _, word in common])
     units = {}
-    for word, count in common:
+    for negative_count, word in common:
+        count = -negative_count
         idf = math.log((1 + total) / (1 + frequencies.get(word, 0)))
         if idf > 0:  # a word in every paper says nothing about taste
             units[word] = round(count * idf * UNIT)
@@ -276,14 +277,14 @@ def _value(profile: Profile, title: str, abstract: str, tags) -> tuple[float | N
     if not shared and not tags_shared:
         return None, shared
     units = sum(profile.match[word] for word in shared)  # whole numbers: any order is exact
-    return combined(units, math.sqrt(len(tokens) + 10), tags_shared, profile.liked), shared
+    return unscaled(units, math.sqrt(len(tokens) + 10), tags_shared) / profile.liked, shared
 
 
-def combined(units: int, length_norm: float, tags_shared: int, liked: int) -> float:
-    """A paper's score from its shared words' units, sqrt(its length + 10), and the liked
-    papers' counts of its tags: every ranking computes it here, so equal inputs give
-    equal floats."""
-    return (units / UNIT / length_norm + TAG_WEIGHT * tags_shared) / liked
+def unscaled(units: int, length_norm: float, tags_shared: int) -> float:
+    """A paper's score times the number of liked papers (what rankings sort by), from its
+    shared words' units, sqrt(its length + 10) and the liked papers' counts of its tags:
+    every ranking computes it here, so equal inputs give equal floats."""
+    return units / UNIT / length_norm + TAG_WEIGHT * tags_shared
 
 
 def tag_count(profile: Profile, tags) -> int:

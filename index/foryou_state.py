@@ -34,9 +34,9 @@ from index.foryou import (
     Scores,
     UNIT,
     TermStats,
-    combined,
     profile_of,
     tag_count,
+    unscaled,
     words_of,
 )
 
@@ -196,14 +196,16 @@ class RankingState:
             outside = len(self.sums) - 1
             self._candidate_docs = [self.docnums.get(key, outside) for key in self.candidate_keys]
         docs, sums, norm, liked = self._candidate_docs, self.sums, self.length_norm, profile.liked
-        # combined(units, norm, 0, liked), inlined (100k calls): adding 0.0 changes no float
-        scores = [sums[doc] / norm[doc] / liked for doc in docs]
+        # unscaled(units, norm, 0), inlined (100k calls): adding 0.0 changes no float. Sorted
+        # by these; the scores shown are these divided by `liked` (equal scores from unequal
+        # values stay in this order, which a fresh ranking makes too)
+        values = [sums[doc] / norm[doc] for doc in docs]
         if profile.tag_counts:
             for i, tags in enumerate(self.candidate_tags):
                 if tags and (shared := tag_count(profile, tags)):
-                    scores[i] = combined(sums[docs[i]], norm[docs[i]] / UNIT, shared, liked)
-        order = sorted(compress(range(len(scores)), scores),  # sharing nothing scores 0
-                       key=scores.__getitem__, reverse=True)  # stable: ties stay newest first
+                    values[i] = unscaled(sums[docs[i]], norm[docs[i]] / UNIT, shared)
+        order = sorted(compress(range(len(values)), values),  # sharing nothing scores 0
+                       key=values.__getitem__, reverse=True)  # stable: ties stay newest first
         keys = list(map(self.candidate_keys.__getitem__, order))
-        return Ranking(keys, Scores(keys, lambda: map(scores.__getitem__, order)), profile,
+        return Ranking(keys, Scores(keys, lambda: (values[i] / liked for i in order)), profile,
                        len(docs))
