@@ -23,6 +23,9 @@ results row painted from the for-you list. Target <= 150 ms. Measured, every cos
     between `1` and `5`: updated ahead meanwhile.
 
 The stars made here are taken back at the end, so every run starts from the same library.
+Then what ranking ahead costs typing: "transformer" typed letter by letter (150 ms apart) from
+50 ms after the app starts ranking ahead, keystroke to results painted, against the same
+typing in a launch where ranking ahead is off.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ sys.path.insert(0, str(ROOT))
 PAPERSHELF = [sys.executable, "-m", "tui.cli"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 WORK = ROOT / "benchmarks" / "_work"
+TYPED = "transformer"
 
 
 def star_spread(lib, count: int) -> None:
@@ -122,6 +126,7 @@ async def measure_app(directory: Path, runs: int, idle: float) -> dict:
     of a session; and a second launch left idle `idle` seconds before `5`."""
     from benchmarks.bench_tui import Paints
     from index.library import Library
+    from tui.screens.morning import MorningActions
 
     paints = Paints()
     out: dict = {"starred": []}
@@ -159,7 +164,47 @@ async def measure_app(directory: Path, runs: int, idle: float) -> dict:
         out["after idle launch"] = await switch()
     with Library.open(directory) as lib:  # the stars put back: every run ranks the same
         lib.set_star_many(out.pop("starred"), False)
+    # Typing while the app ranks ahead, against typing when it does not.
+    for ahead in (True, False) if hasattr(MorningActions, "rank_for_you_ahead") else ():
+        async with launched(directory, paints) as (app, pilot, switch):
+            out[f"typing, ranking ahead {ahead}"] = await type_query(app, pilot, paints, ahead)
     return out
+
+
+async def type_query(app, pilot, paints, ahead: bool) -> list[float]:
+    """Keystroke to results painted for each letter of TYPED, typed from the moment the app
+    starts ranking ahead (after an idle second), or with ranking ahead turned off."""
+    import tui.screens.morning
+
+    screen = app.screen
+    idle = tui.screens.morning.IDLE_SECONDS
+    if ahead:
+        while not screen._ranking_ahead:
+            await asyncio.sleep(0.005)
+        await asyncio.sleep(0.05)  # into the ranking's reading of postings
+    else:
+        tui.screens.morning.IDLE_SECONDS = float("inf")
+        await asyncio.sleep(idle + 0.5)
+    screen.query_one("#search").focus()
+    latencies = []
+    try:
+        for typed in (TYPED[:n] for n in range(1, len(TYPED) + 1)):
+            start = time.perf_counter()
+            await pilot.press(typed[-1])
+            while not (screen.query_text == typed and screen.applied_query == screen.full_query()
+                       and screen.search.idle):
+                await asyncio.sleep(0.0005)
+            try:
+                painted = await paints.wait(max(screen.applied_at, start), timeout=10)
+            except TimeoutError:
+                raise SystemExit(f"no repaint after typing {typed!r}") from None
+            latencies.append(painted - start)
+            await asyncio.sleep(max(0.0, 0.15 - (time.perf_counter() - start)))
+    finally:
+        tui.screens.morning.IDLE_SECONDS = idle
+    screen.query_one("#search").value = ""
+    await settled(screen, "all")
+    return latencies
 
 
 @asynccontextmanager
@@ -230,6 +275,12 @@ def run_app(args) -> None:
     print(f"  `5` {args.idle:g} s after a star (ranked ahead):            "
           f"{ms(out['after star, idle'])}")
     print(f"  peak RSS: {out['rss']:.0f} MB")
+    if "typing, ranking ahead True" not in out:
+        return  # (an earlier papershelf, which did not rank ahead)
+    print(f"typing {TYPED!r} (150 ms cadence), keystroke to results painted, from the moment the "
+          "app starts ranking ahead:")
+    print(f"  while ranking ahead: {ms(out['typing, ranking ahead True'])}")
+    print(f"  ranking ahead off:   {ms(out['typing, ranking ahead False'])}")
 
 
 def main() -> None:

@@ -141,11 +141,26 @@ class PaperReads:
         """(key, tags, added) of the papers "for you" ranks, newest first (only those among
         `keys` when given): ranking_rows(liked=False) without the text, for a caller that
         reads the words from the index."""
-        where = self._ranking_where(False, keys)
-        tags = self._ranking_tags(where, keys)
-        return [(key, tags.get(key, []), added) for key, added in self.db.execute(
-            f"SELECT p.key, p.added FROM papers p WHERE p.deleted = 0 AND {where} "
-            f"ORDER BY p.added DESC, p.key", list(keys or ()))]
+        if keys is not None:
+            where = self._ranking_where(False, keys)
+            tags = self._ranking_tags(where, keys)
+            return [(key, tags.get(key, []), added) for key, added in self.db.execute(
+                f"SELECT p.key, p.added FROM papers p WHERE p.deleted = 0 AND {where} "
+                f"ORDER BY p.added DESC, p.key", list(keys))]
+        # Every paper from the listing index (key and date only: no row is read), less the
+        # few starred or not unread ones from their own indexes: 0.06 s at 100k papers, where
+        # testing each row's status and star reads every row (0.3 s).
+        cursor = self.db.cursor()
+        cursor.row_factory = None  # plain tuples: sqlite3.Row costs more than the query
+        liked = {key for (key,) in cursor.execute(
+            "SELECT key FROM papers WHERE starred = 1 UNION "
+            "SELECT key FROM papers WHERE status < 'unread' OR status > 'unread'")}
+        tags: dict[str, list[str]] = {}
+        for key, tag in cursor.execute("SELECT key, tag FROM tags ORDER BY tag"):
+            tags.setdefault(key, []).append(tag)
+        rows = cursor.execute("SELECT key, added FROM papers WHERE deleted = 0 "
+                              "ORDER BY added DESC, key").fetchall()
+        return [(key, tags.get(key, []), added) for key, added in rows if key not in liked]
 
     def ranking_changes(self, mark: int, limit: int = 1000) -> tuple[int, set[str] | None]:
         """(the change mark now, the papers whose star or status changed after `mark`). The
