@@ -40,18 +40,18 @@ class Recommending:
         state = self._for_you
         if self.store.has_dirty():
             self.try_flush_index()  # new papers count in the word statistics
-        self._follow_changes(state)
+        self._follow_changes(state, progress)
         if state.ranking is None or state.ranking_mark != state.mark:
             if not state.liked:
                 state.ranking = Ranking(message=NOTHING_LIKED)
             else:
                 stats = self.term_stats()
-                profile = state.profile(stats)
+                profile = state.profile(stats, progress)
                 try:
                     state.apply(profile, stats, progress)
                 except IndexMoved:
                     state.forget_index()
-                    profile = state.profile(stats)
+                    profile = state.profile(stats, progress)
                     state.apply(profile, stats, progress)
                 state.ranking = state.ranked(profile)
                 if not state.ranking.unread:
@@ -62,7 +62,7 @@ class Recommending:
             return ranking
         return replace(ranking, keys=ranking.keys[:limit])
 
-    def _follow_changes(self, state) -> None:
+    def _follow_changes(self, state, progress: Progress | None) -> None:
         """Bring the kept liked and unread papers to the store's state: only the papers whose
         star or status changed when nothing else did, else all of them (and the index's part
         from scratch)."""
@@ -82,7 +82,12 @@ class Recommending:
                     state.add_candidates(unread)
                 state.mark = mark
                 return
-        state.start_over(self.store.change_mark())  # changes after it are followed next time
-        for row in self.store.ranking_rows(liked=True):
-            state.set_liked(row[0], PaperText(*row))
-        state.set_candidates(self.store.ranking_keys())
+        mark = self.store.change_mark()  # changes after it are followed next time
+        candidates = self.store.ranking_keys()
+        if progress is not None:
+            progress(0, 1)  # may stop here: nothing is changed yet
+        liked = [PaperText(*row) for row in self.store.ranking_rows(liked=True)]
+        state.start_over(mark)
+        for paper in liked:
+            state.set_liked(paper.key, paper)
+        state.set_candidates(candidates)

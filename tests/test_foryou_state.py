@@ -91,43 +91,24 @@ def test_changes_to_the_index_start_again_from_the_postings(library):
     assert_same_as_fresh(library)
 
 
-def test_a_ranking_stopped_halfway_goes_on_to_the_same_result(library, monkeypatch):
-    import index.foryou_state
-
-    monkeypatch.setattr(index.foryou_state, "WORDS_PER_READ", 3)
-
+def test_a_ranking_stopped_halfway_goes_on_to_the_same_result(library):
     class Stop(Exception):
         pass
 
-    calls = 0
+    def stop_at(call: int):
+        calls = 0
 
-    def stop_at_the_fourth(done, total):
-        nonlocal calls
-        calls += 1
-        if calls == 4:
-            raise Stop
+        def progress(done, total):
+            nonlocal calls
+            calls += 1
+            if calls == call:
+                raise Stop
+        return progress
 
     with pytest.raises(Stop):
-        library.for_you(progress=stop_at_the_fourth)
-    assert library._for_you.applied or library._for_you.postings  # some work was kept
+        library.for_you(progress=stop_at(6))  # while reading postings
+    assert library._for_you.postings and library._for_you.ranking is None  # kept, unfinished
     library.set_star(keys_on(library, "protein")[2])
-    calls = 0
     with pytest.raises(Stop):
-        library.for_you(progress=stop_at_the_fourth)
+        library.for_you(progress=stop_at(2))
     assert_same_as_fresh(library)
-
-
-def test_the_unread_papers_listed_from_indexes_are_those_a_row_by_row_test_finds(library):
-    astro, protein = keys_on(library, "astro"), keys_on(library, "protein")
-    library.set_status(astro[5], "reading")
-    library.set_status(astro[6], "read")
-    library.set_star(protein[0])
-    library.set_star(protein[1])
-    library.set_star(protein[1], False)
-    library.add_tag(protein[2], "folding")
-    library.delete(protein[3])
-    listed = library.store.ranking_keys()
-    by_rows = [(key, tags) for key, _, _, tags in library.store.ranking_rows(liked=False)]
-    assert [(key, tags) for key, tags, _ in listed] == by_rows
-    assert protein[1] in dict(by_rows) and dict(by_rows)[protein[2]] == ["folding"]
-    assert not {astro[5], astro[6], protein[0], protein[3]} & dict(by_rows).keys()

@@ -154,7 +154,7 @@ async def test_a_long_ranking_shows_progress_and_a_newer_filter_wins(tmp_path, m
                                                            original(done, total, label)))
         await pilot.press("5")
         await settle(pilot)
-        assert shown and shown[-1][1] == "ranking for you, word"
+        assert shown and shown[-1][1] == "ranking for you"
         assert not screen.query_one("#status-progress").display
         lib.set_star(keys_on(lib, "speech")[5])  # the library changed: 5 ranks again...
         await pilot.press("1", "5", "2")  # ...but 2 comes first

@@ -109,7 +109,7 @@ class MorningActions:
             if time.perf_counter() - started < PROGRESS_AFTER:
                 return
             shown = True
-            self.post_message(ImportProgress(done, total, "ranking for you, word"))
+            self.post_message(ImportProgress(done, total, "ranking for you"))
 
         try:
             ranking = lib.for_you(progress=progress)
