@@ -83,9 +83,10 @@ class Recommending:
                 state.mark = mark
                 return
         mark = self.store.change_mark()  # changes after it are followed next time
-        candidates = self.store.ranking_keys()
-        if progress is not None:
-            progress(0, 1)  # may stop here: nothing is changed yet
+        step = None if progress is None else lambda: progress(0, 1)
+        candidates = self.store.ranking_keys(between=step)  # may stop: nothing is changed yet
+        if step is not None:
+            step()
         liked = [PaperText(*row) for row in self.store.ranking_rows(liked=True)]
         state.start_over(mark)
         for paper in liked:
