@@ -206,6 +206,7 @@ async def type_query(app, pilot, paints, ahead: bool) -> list[float]:
     finally:
         tui.screens.morning.IDLE_SECONDS = idle
     screen.query_one("#search").value = ""
+    screen.results.focus()  # keys are commands again
     await settled(screen, "all")
     return latencies
 
