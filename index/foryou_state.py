@@ -27,6 +27,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
+from operator import truediv
 
 from index.foryou import (
     Profile,
@@ -63,7 +64,7 @@ class RankingState:
         self.candidate_keys: list[str] = []  # the unread papers, newest first
         self.candidate_tags: list[Sequence[str]] = []  # ... their tags
         self.candidate_added: list[float] = []  # ... when they were added
-        self._candidate_docs: list[int] | None = None  # ... their document numbers
+        self._candidate_docs: list[int] | None = None  # ... their slots in `sums`
         self.ranking: Ranking | None = None
         self.ranking_mark: int | None = None  # the mark `ranking` was made at
         self.forget_index()
@@ -72,12 +73,13 @@ class RankingState:
 
     def forget_index(self) -> None:
         self.keys: Sequence[str | None] | None = None  # by document number
-        self.length_norm: list[float] = []  # by document number: sqrt(length + 10) * UNIT
-        self.docnums: dict[str, int] = {}
+        self.length_norm: list[float] = []  # by slot: sqrt(length + 10) * UNIT
+        self.docnums: dict[str, int] = {}  # key -> slot (its document number, mostly)
+        self.slot_keys: list[str | None] = []  # by slot
         self.postings: dict[str, Sequence[int]] = {}
         self.frequencies: dict[str, int] = {}
         self.total = 0  # papers in the index
-        self.sums: list[int] = []  # by document number; one more slot: papers not indexed
+        self.sums: list[float] = []  # by slot: document numbers, then papers not indexed
         self.applied: dict[str, int] = {}  # word -> units of it included in `sums`
         self._candidate_docs = None
         self.ranking = None
@@ -101,9 +103,10 @@ class RankingState:
             self.keys = found.keys
             # times UNIT, a power of two: units / (UNIT * norm) == units / UNIT / norm exactly
             self.length_norm = [math.sqrt(n + 10) * UNIT for n in found.lengths]
-            self.length_norm.append(1.0)  # the slot of papers not in the index
             self.docnums = {key: doc for doc, key in enumerate(found.keys) if key is not None}
-            self.sums = [0.0] * (len(found.keys) + 1)  # floats: whole numbers, exact (UNIT)
+            self.sums = [0.0] * len(found.keys)  # floats: whole numbers, exact (UNIT)
+            self.slot_keys = list(found.keys)
+            self._candidate_docs = None
         elif found.keys is not self.keys and list(found.keys) != list(self.keys):
             raise IndexMoved
         for word in words:
@@ -162,7 +165,7 @@ class RankingState:
             self.candidate_tags.insert(low, tags)
             self.candidate_added.insert(low, added)
             if self._candidate_docs is not None:
-                self._candidate_docs.insert(low, self.docnums.get(key, len(self.sums) - 1))
+                self._candidate_docs.insert(low, self._slot(key))
 
     # ---- ranking -----------------------------------------------------------------------------
 
@@ -204,23 +207,33 @@ class RankingState:
         if progress is not None:
             progress(total, total)  # a last chance to stop before the ranking is sorted
 
+    def _slot(self, key: str) -> int:
+        """Where `sums` keeps a candidate: its document number, or (a paper not in the index
+        yet, which can share tags only) a slot of its own after them."""
+        doc = self.docnums.get(key)
+        if doc is None:
+            doc = self.docnums[key] = len(self.sums)
+            self.sums.append(0.0)
+            self.length_norm.append(1.0)
+            self.slot_keys.append(key)
+        return doc
+
     def ranked(self, profile: Profile) -> Ranking:
         """The unread papers that share something with `profile`, best first (ties: newest
         first), from `sums` (apply() first)."""
         if self._candidate_docs is None:
-            outside = len(self.sums) - 1
-            self._candidate_docs = [self.docnums.get(key, outside) for key in self.candidate_keys]
+            self._candidate_docs = [self._slot(key) for key in self.candidate_keys]
         docs, sums, norm, liked = self._candidate_docs, self.sums, self.length_norm, profile.liked
-        # unscaled(units, norm, 0), inlined (100k calls): adding 0.0 changes no float. Sorted
-        # by these; the scores shown are these divided by `liked` (equal scores from unequal
-        # values stay in this order, which a fresh ranking makes too)
-        values = [sums[doc] / norm[doc] for doc in docs]
+        # By slot, every paper of the index at C speed: unscaled(units, norm, 0) (adding 0.0
+        # changes no float). Sorted by these; the scores shown are these divided by `liked`
+        # (equal scores from unequal values keep this order, as a fresh ranking does).
+        values = list(map(truediv, sums, norm))
         if profile.tag_counts:
-            for i, tags in enumerate(self.candidate_tags):
-                if tags and (shared := tag_count(profile, tags)):
-                    values[i] = unscaled(sums[docs[i]], norm[docs[i]] / UNIT, shared)
-        order = sorted(compress(range(len(values)), values),  # sharing nothing scores 0
+            for i in compress(range(len(docs)), self.candidate_tags):
+                if shared := tag_count(profile, self.candidate_tags[i]):
+                    values[docs[i]] = unscaled(sums[docs[i]], norm[docs[i]] / UNIT, shared)
+        order = sorted(compress(docs, map(values.__getitem__, docs)),  # sharing nothing: 0
                        key=values.__getitem__, reverse=True)  # stable: ties stay newest first
-        keys = list(map(self.candidate_keys.__getitem__, order))
-        return Ranking(keys, Scores(keys, lambda: (values[i] / liked for i in order)), profile,
-                       len(docs))
+        keys = list(map(self.slot_keys.__getitem__, order))
+        return Ranking(keys, Scores(keys, lambda: (values[doc] / liked for doc in order)),
+                       profile, len(docs))

@@ -112,3 +112,32 @@ def test_a_ranking_stopped_halfway_goes_on_to_the_same_result(library):
     with pytest.raises(Stop):
         library.for_you(progress=stop_at(2))
     assert_same_as_fresh(library)
+
+
+def test_a_paper_not_in_the_index_yet_still_ranks_by_its_tags(library, monkeypatch):
+    astro = keys_on(library, "astro")
+    library.add_tag(astro[0], "observing-run")
+    library.for_you()
+    monkeypatch.setattr(library, "try_flush_index", lambda: "the index is busy")
+    library.add([PaperRecord(title="Notes from the night shift", abstract="",
+                             arxiv_id="2611.19998", source="test:late")])
+    library.add_tag("arxiv:2611.19998", "observing-run")
+    ranking = library.for_you()
+    assert "arxiv:2611.19998" in ranking.keys
+    assert ranking.scores["arxiv:2611.19998"] == pytest.approx(2.0 / 4)  # TAG_WEIGHT x 1 of 4
+
+
+def test_the_unread_papers_listed_from_indexes_are_those_a_row_by_row_test_finds(library):
+    astro, protein = keys_on(library, "astro"), keys_on(library, "protein")
+    library.set_status(astro[5], "reading")
+    library.set_status(astro[6], "read")
+    library.set_star(protein[0])
+    library.set_star(protein[1])
+    library.set_star(protein[1], False)
+    library.add_tag(protein[2], "folding")
+    library.delete(protein[3])
+    listed = library.store.ranking_keys()
+    by_rows = [(key, tags) for key, _, _, tags in library.store.ranking_rows(liked=False)]
+    assert [(key, tags) for key, tags, _ in listed] == by_rows
+    assert protein[1] in dict(by_rows) and dict(by_rows)[protein[2]] == ["folding"]
+    assert not {astro[5], astro[6], protein[0], protein[3]} & dict(by_rows).keys()
