@@ -99,12 +99,12 @@ class PapershelfApp(App):
         self.keymap = {**self.keymap, **keymap}
         super().update_keymap(keymap)
 
-    # ---- themes ------------------------------------------------------------------------------
-
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key):
             self.last_key_at = time.perf_counter()
         await super().on_event(event)
+
+    # ---- themes ------------------------------------------------------------------------------
 
     def _load_themes(self) -> None:
         themes, errors = load_themes(self.config.path.parent / "themes")
