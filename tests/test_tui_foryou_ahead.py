@@ -79,11 +79,9 @@ async def test_a_search_stops_a_ranking_ahead_and_does_not_wait_for_it(tmp_path,
         monkeypatch.setattr(engine, "docs_with", slow_docs_with)
         await wait_for(pilot, lambda: screen._ranking_ahead)
         monkeypatch.setattr(tui.screens.morning, "IDLE_SECONDS", 3600)  # once is enough
-        started = time.monotonic()
         await pilot.press("slash", *"telescope")
         await settle(pilot)
         assert screen.applied_query == "telescope" and screen.results.keys
-        assert time.monotonic() - started < 3  # the ranking (~150 words x 50 ms) did not end
         assert not screen._ranking_ahead and screen._ranked_ahead_at is None  # stopped
         monkeypatch.setattr(engine, "docs_with", original)
         screen.query_one("#search").value = ""
