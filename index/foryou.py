@@ -11,6 +11,10 @@ The model is a tf-idf profile, as arxiv-sanity does it but without a trained cla
   word once), divided by the square root of its length in words plus 10 (a long abstract does
   not win by length), plus TAG_WEIGHT times the weights of the tags it shares.
 
+Weights are kept as whole numbers of 1/UNIT (`Profile.units`), unscaled by the number of
+liked papers, and a score is divided by that number last: the sums are exact, so a ranking
+updated word by word after a star (index/foryou_state.py) is the one made from scratch.
+
 The ranking reads which papers use which profile words, and their lengths, off the search
 engine's posting lists (`TermStats.docs_with`), so no abstract is split while ranking. Both
 engines give the scores `score()` gives from a paper's own text: Whoosh indexes each paper's
@@ -27,18 +31,20 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from index.search.engine import WordDocs
 
+# Weights are whole numbers of 1/UNIT, so sums of them are exact, even as floats: 150 words of
+# idf <= 13 liked by up to ~250,000 papers stay below 2**53.
+UNIT = 2 ** 24
 PROFILE_WORDS = 150  # the profile's strongest words; more add noise, not taste
 CANDIDATE_WORDS = 1000  # liked words whose document frequency is asked for (the most used;
 # FTS5 answers ~20 us a word, and rarer words seldom weigh enough to make the profile)
 TAG_WEIGHT = 2.0  # a shared tag counts as much as a strong shared word or two
 REASON_WORDS = 5
-PROGRESS_EVERY = 5000
 # Words every abstract uses: the idf would weigh them down anyway, but a profile from a handful
 # of papers has too little evidence for that.
 STOP_WORDS = frozenset(
@@ -129,15 +135,33 @@ class PaperText:
 
 @dataclass
 class Profile:
-    words: dict[str, float] = field(default_factory=dict)  # word -> weight
-    tags: dict[str, float] = field(default_factory=dict)  # tag -> share of liked papers
+    """The reader's taste. Kept as whole numbers, unscaled by the number of liked papers:
+    `units` (a word's liked-paper count times its idf, in 1/UNIT steps) and `tag_counts`, so
+    scores are exact integer sums that a change of a few words can update without rounding
+    drift (index.foryou_state), and a new liked paper does not rescale every word. A score is
+    divided by `liked` at the end, which leaves the order as it is."""
+
+    units: dict[str, int] = field(default_factory=dict)  # word -> weight in 1/UNIT steps
+    tag_counts: dict[str, int] = field(default_factory=dict)  # tag -> liked papers with it
     liked: int = 0
 
     def __post_init__(self) -> None:
-        self.match = {word.encode(): weight for word, weight in self.words.items()}
+        self.match = {word.encode(): units for word, units in self.units.items()}
+
+    @property
+    def words(self) -> dict[str, float]:
+        """word -> weight: the share of liked papers using it times its idf."""
+        n = max(self.liked, 1)
+        return {word: units / UNIT / n for word, units in self.units.items()}
+
+    @property
+    def tags(self) -> dict[str, float]:
+        """tag -> the share of liked papers carrying it."""
+        n = max(self.liked, 1)
+        return {tag: count / n for tag, count in self.tag_counts.items()}
 
     def __bool__(self) -> bool:
-        return bool(self.words or self.tags)
+        return bool(self.units or self.tag_counts)
 
 
 @dataclass(frozen=True)
@@ -157,10 +181,32 @@ class Reason:
         return "; ".join(parts) or "nothing in common"
 
 
+class Scores(Mapping[str, float]):
+    """A ranking's key -> score, as a dict made when first read: the app never reads it, and
+    100k entries cost ~15 ms to make."""
+
+    def __init__(self, keys: Sequence[str], values: Callable[[], Iterable[float]]) -> None:
+        self._keys, self._values, self._dict = keys, values, None
+
+    def _made(self) -> dict[str, float]:
+        if self._dict is None:
+            self._dict = dict(zip(self._keys, self._values()))
+        return self._dict
+
+    def __getitem__(self, key: str) -> float:
+        return self._made()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 @dataclass
 class Ranking:
     keys: list[str] = field(default_factory=list)  # best first
-    scores: dict[str, float] = field(default_factory=dict)
+    scores: Mapping[str, float] = field(default_factory=dict)
     profile: Profile = field(default_factory=Profile)
     unread: int = 0  # papers that were ranked (every unread paper)
     message: str = ""  # why there is no ranking, when there is none
@@ -188,20 +234,29 @@ def build_profile(liked: Iterable[PaperText], stats: TermStats) -> Profile:
         n += 1
         counts.update(words_of(paper.title, paper.abstract))
         tag_counts.update(set(paper.tags))
-    if not n:
+    return profile_of(counts, tag_counts, n, stats.doc_count(), stats.doc_frequencies)
+
+
+def profile_of(counts: Counter[str], tag_counts: Counter[str], liked: int, total: int,
+               doc_frequencies: Callable[[list[str]], dict[str, int]]) -> Profile:
+    """The profile of `liked` papers whose words and tags were counted in `counts` and
+    `tag_counts`, in a library of `total` papers. A function of those counts alone (ties are
+    broken by the word), so a profile kept up to date star by star is the one built afresh."""
+    if not liked:
         return Profile()
-    common = [word for word, _ in counts.most_common(CANDIDATE_WORDS)]
-    total = max(stats.doc_count(), 1)
-    frequencies = stats.doc_frequencies(common)
-    weights = {}
-    for word in common:
-        df = frequencies.get(word, 0)
-        idf = math.log((1 + total) / (1 + df))
+    common = sorted((-count, word) for word, count in counts.items() if count > 0)
+    common = common[:CANDIDATE_WORDS]
+    total = max(total, 1)
+    frequencies = doc_frequencies([word for _, word in common])
+    units = {}
+    for negative_count, word in common:
+        count = -negative_count
+        idf = math.log((1 + total) / (1 + frequencies.get(word, 0)))
         if idf > 0:  # a word in every paper says nothing about taste
-            weights[word] = counts[word] / n * idf
-    strongest = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:PROFILE_WORDS]
-    tags = {tag: count / n for tag, count in tag_counts.items()}
-    return Profile(dict(strongest), tags, n)
+            units[word] = round(count * idf * UNIT)
+    strongest = sorted(units.items(), key=lambda item: (-item[1], item[0]))[:PROFILE_WORDS]
+    tags = {tag: count for tag, count in tag_counts.items() if count > 0}
+    return Profile(dict(strongest), tags, liked)
 
 
 def score(profile: Profile, candidate) -> Reason | None:
@@ -210,50 +265,28 @@ def score(profile: Profile, candidate) -> Reason | None:
     if value is None:
         return None
     words = [word.decode() for word in shared]
-    top = sorted(words, key=lambda w: (-profile.words[w], w))[:REASON_WORDS]
-    shared_tags = profile.tags.keys() & set(candidate.tags)
+    top = sorted(words, key=lambda w: (-profile.units[w], w))[:REASON_WORDS]
+    shared_tags = profile.tag_counts.keys() & set(candidate.tags)
     return Reason(value, tuple(top), tuple(sorted(shared_tags)))
 
 
 def _value(profile: Profile, title: str, abstract: str, tags) -> tuple[float | None, set[bytes]]:
     tokens = _candidate_tokens(title, abstract)
     shared = profile.match.keys() & tokens  # each word once, however often the paper uses it
-    tag_value = _tag_value(profile, tags)
-    if not shared and not tag_value:
+    tags_shared = tag_count(profile, tags)
+    if not shared and not tags_shared:
         return None, shared
-    # Summed in the profile's order, as rank() sums them: the same floats, so the same ties.
-    total = sum(weight for word, weight in profile.match.items() if word in shared)
-    return total / math.sqrt(len(tokens) + 10) + TAG_WEIGHT * tag_value, shared
+    units = sum(profile.match[word] for word in shared)  # whole numbers: any order is exact
+    return unscaled(units, math.sqrt(len(tokens) + 10), tags_shared) / profile.liked, shared
 
 
-def _tag_value(profile: Profile, tags) -> float:
-    return sum(profile.tags.get(t, 0.0) for t in tags) if tags and profile.tags else 0.0
+def unscaled(units: int, length_norm: float, tags_shared: int) -> float:
+    """A paper's score times the number of liked papers (what rankings sort by), from its
+    shared words' units, sqrt(its length + 10) and the liked papers' counts of its tags:
+    every ranking computes it here, so equal inputs give equal floats."""
+    return units / UNIT / length_norm + TAG_WEIGHT * tags_shared
 
 
-def rank(profile: Profile, candidates: Sequence[tuple[str, Sequence[str]]], found: WordDocs,
-         *, progress: Callable[[int, int], None] | None = None) -> Ranking:
-    """Candidates, as (key, tags) pairs, that share something with the profile, best first
-    (ties: the order given); the others are left out. `found` is the search engine's answer
-    for the profile's words (TermStats.docs_with): no abstract is read or split here.
-
-    `progress(done, total)` is called every PROGRESS_EVERY candidates (it may raise to stop)."""
-    keys, lengths = found.keys, found.lengths
-    sums = [0] * len(keys)  # by engine id (a list: twice as quick as a dict here)
-    for word, weight in profile.words.items():
-        for doc in found.docs.get(word, ()):
-            sums[doc] += weight
-    word_values = {keys[doc]: total / math.sqrt(lengths[doc] + 10)
-                   for doc, total in enumerate(sums) if total}
-    scored: list[tuple[float, int, str]] = []
-    total = len(candidates)
-    for position, (key, tags) in enumerate(candidates, 1):
-        if progress is not None and not position % PROGRESS_EVERY:
-            progress(position, total)
-        value = word_values.get(key)
-        tag_value = _tag_value(profile, tags)
-        if value is None and not tag_value:
-            continue
-        scored.append((-((value or 0.0) + TAG_WEIGHT * tag_value), position, key))
-    scored.sort()
-    return Ranking([key for _, _, key in scored], {key: -neg for neg, _, key in scored},
-                   profile, total)
+def tag_count(profile: Profile, tags) -> int:
+    """How many liked papers carry each of these tags, summed."""
+    return sum(profile.tag_counts.get(t, 0) for t in tags) if tags and profile.tag_counts else 0

@@ -63,8 +63,7 @@ class Library(IndexKeeping, Importing, Recommending):
         # flushes give up at once instead of waiting on the same lock or disk again.
         self.index_problem: str | None = None
         self.index_problem_reported = False
-        self._for_you = None  # (store change mark, Ranking): the last "for you" ranking
-        self._profile = None  # (liked signature, Profile)
+        self._for_you = None  # index.foryou_state.RankingState: "for you", kept (first use)
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None,

@@ -1,13 +1,19 @@
 """The Library's "for you" list: unread papers ranked by their likeness to the starred and read
 ones (the model is in index/foryou.py; the postings come from the active search engine).
 
-A mixin of `index.library.Library` (it uses `self.store`, `self.index`, `self._for_you`,
-`self._profile` and the index methods of `index.indexing.IndexKeeping`).
+A ranking is kept (index/foryou_state.py) and brought up to date from what changed since: a
+star or a status change, by this process or another (the store's op log says which), updates
+the liked papers' counts and only the words whose weight moved; anything that changes the
+search index (papers added, text or tags edited) starts again from the postings.
+
+A mixin of `index.library.Library` (it uses `self.store`, `self._for_you` and the index methods
+of `index.indexing.IndexKeeping`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 Progress = Callable[[int, int], None]
 
@@ -23,38 +29,66 @@ class Recommending:
     def for_you(self, limit: int | None = None, progress: Progress | None = None):
         """Unread papers ranked by their likeness to the starred and read ones (and their
         tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
-        Kept until the library changes, so switching to "for you" again costs nothing.
-        `progress(done, total)` follows the ranking (and may raise to stop it; nothing is
-        kept then)."""
-        from index.foryou import NOTHING_LIKED, PaperText, Ranking, rank
+        Kept until the library changes, and then updated from what changed.
+        `progress(done, total)` follows the ranking and may raise to stop it; what was done
+        is kept, and the next call goes on from there."""
+        from index.foryou import NOTHING_LIKED, Ranking
+        from index.foryou_state import IndexMoved, RankingState
 
-        mark = self.store.change_mark()
-        if self._for_you is None or self._for_you[0] != mark:
-            liked = [PaperText(*row) for row in self.store.ranking_rows(liked=True)]
-            if not liked:
-                ranking = Ranking(message=NOTHING_LIKED)
-            else:
-                profile = self._with_index(lambda index: self._liked_profile(liked))
-                found = self._with_index(lambda index: index.docs_with(profile.words))
-                ranking = rank(profile, self.store.ranking_keys(), found, progress=progress)
-                if not ranking.unread:
-                    ranking.message = "no unread papers to rank"
-            self._for_you = (mark, ranking)
-        ranking = self._for_you[1]
-        if limit is None or len(ranking.keys) <= limit:
-            return ranking
-        from dataclasses import replace
-
-        return replace(ranking, keys=ranking.keys[:limit])
-
-    def _liked_profile(self, liked):
-        """The profile of the liked papers, rebuilt only when they (or the library's size,
-        which moves every idf) changed."""
-        from index.foryou import build_profile
-
+        if self._for_you is None:
+            self._for_you = RankingState()
+        state = self._for_you
         if self.store.has_dirty():
             self.try_flush_index()  # new papers count in the word statistics
-        signature = hash((self.store.count(), *((p.key, *p.tags) for p in liked)))
-        if self._profile is None or self._profile[0] != signature:
-            self._profile = (signature, build_profile(liked, self.term_stats()))
-        return self._profile[1]
+        self._follow_changes(state, progress)
+        if state.ranking is None or state.ranking_mark != state.mark:
+            if not state.liked:
+                state.ranking = Ranking(message=NOTHING_LIKED)
+            else:
+                stats = self.term_stats()
+                profile = state.profile(stats, progress)
+                try:
+                    state.apply(profile, stats, progress)
+                except IndexMoved:
+                    state.forget_index()
+                    profile = state.profile(stats, progress)
+                    state.apply(profile, stats, progress)
+                state.ranking = state.ranked(profile)
+                if not state.ranking.unread:
+                    state.ranking.message = "no unread papers to rank"
+            state.ranking_mark = state.mark
+        ranking = state.ranking
+        if limit is None or len(ranking.keys) <= limit:
+            return ranking
+        return replace(ranking, keys=ranking.keys[:limit])
+
+    def _follow_changes(self, state, progress: Progress | None) -> None:
+        """Bring the kept liked and unread papers to the store's state: only the papers whose
+        star or status changed when nothing else did, else all of them (and the index's part
+        from scratch)."""
+        from index.foryou import PaperText
+
+        if state.mark is not None:
+            mark, changed = self.store.ranking_changes(state.mark)
+            if changed is not None:
+                if changed:
+                    keys = sorted(changed)
+                    liked = {row[0]: PaperText(*row)
+                             for row in self.store.ranking_rows(liked=True, keys=keys)}
+                    for key in keys:
+                        state.set_liked(key, liked.get(key))
+                    unread = self.store.ranking_keys(keys)
+                    state.drop_candidates(changed - {key for key, _, _ in unread})
+                    state.add_candidates(unread)
+                state.mark = mark
+                return
+        mark = self.store.change_mark()  # changes after it are followed next time
+        step = None if progress is None else lambda: progress(0, 1)
+        candidates = self.store.ranking_keys(between=step)  # may stop: nothing is changed yet
+        if step is not None:
+            step()
+        liked = [PaperText(*row) for row in self.store.ranking_rows(liked=True)]
+        state.start_over(mark)
+        for paper in liked:
+            state.set_liked(paper.key, paper)
+        state.set_candidates(candidates)

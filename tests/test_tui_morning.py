@@ -136,9 +136,12 @@ async def test_for_you_with_typed_words_keeps_the_ranking_order(tmp_path):
 
 
 async def test_a_long_ranking_shows_progress_and_a_newer_filter_wins(tmp_path, monkeypatch):
-    import index.foryou
+    import index.foryou_state
+    import tui.screens.morning
 
-    monkeypatch.setattr(index.foryou, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(index.foryou_state, "WORDS_PER_READ", 5)
+    monkeypatch.setattr(tui.screens.morning, "IDLE_SECONDS", 3600)  # 5 ranks, not a worker ahead
+    monkeypatch.setattr(tui.screens.morning, "PROGRESS_AFTER", 0)
     app, lib = make_app(tmp_path, records=topic_records())
     lib.set_star_many(keys_on(lib, "speech")[:5], True)
     shown = []
@@ -151,7 +154,7 @@ async def test_a_long_ranking_shows_progress_and_a_newer_filter_wins(tmp_path, m
                                                            original(done, total, label)))
         await pilot.press("5")
         await settle(pilot)
-        assert shown and shown[-1][1] == "ranking unread papers for you"
+        assert shown and shown[-1][1] == "ranking for you"
         assert not screen.query_one("#status-progress").display
         lib.set_star(keys_on(lib, "speech")[5])  # the library changed: 5 ranks again...
         await pilot.press("1", "5", "2")  # ...but 2 comes first

@@ -25,11 +25,12 @@ from __future__ import annotations
 
 import gc
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from textual import work
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding
 from textual.theme import Theme
@@ -76,6 +77,7 @@ class PapershelfApp(App):
         self._quit_pending = False  # q pressed during an import: quit once it is done
         self._gc_thresholds = gc.get_threshold()  # put back on exit
         self.index_ready = threading.Event()  # set once MainScreen has checked the index
+        self.last_key_at = 0.0  # perf_counter() of the last key: work ahead waits for a pause
         self._saved_theme = self.config.get("ui", "theme")
         self._theme_timer = None
         self.keymap: dict[str, str] = {}  # what set_keymap was given (binding id -> keys)
@@ -96,6 +98,11 @@ class PapershelfApp(App):
     def update_keymap(self, keymap: dict[str, str]) -> None:
         self.keymap = {**self.keymap, **keymap}
         super().update_keymap(keymap)
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.last_key_at = time.perf_counter()
+        await super().on_event(event)
 
     # ---- themes ------------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from tui.textsafe import terminal_safe
 from tui.keymap import key_for
 from tui.messages import FilterHides, MoreResults, SearchDone
 from tui.screens.library_jobs import LibraryJobs
-from tui.screens.morning import MorningActions
+from tui.screens.morning import READY_CHECK_EVERY, MorningActions
 from tui.screens.paper_actions import PaperActions, one_line
 from tui.screens.share_actions import ShareActions
 from tui.search_controller import (
@@ -145,6 +145,7 @@ class MainScreen(PaperActions, ShareActions, LibraryJobs, MorningActions, Screen
         self.index_worker()
         self.seen_everything()
         self.set_interval(WATCH_EVERY, self.watch_other_processes)
+        self.set_interval(READY_CHECK_EVERY, self.rank_for_you_ahead)
         if self.app.config.get("daily", "fetch_on_start"):
             self.action_fetch_daily()
 

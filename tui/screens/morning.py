@@ -3,10 +3,16 @@
 - `D` (and `[daily] fetch_on_start = true`) fetches today's Hugging Face Daily Papers in a
   worker; the status line says what came ("12 new papers from Nov 29") or why not.
 - the "for you" filter (`5`) lists unread papers ranked by what was starred and read
-  (Library.for_you, cached until the library changes), and the detail pane says why.
+  (Library.for_you, kept and updated from what changed), and the detail pane says why.
+- the ranking is made ahead of time: once the person has left the app idle for a moment
+  (no key and no search for IDLE_SECONDS) after launch or after the library changed, a worker
+  ranks in steps of ~20-30 ms at 100k papers and stops at the next step when a key comes (what
+  it did is kept), so that `5` finds it ready and typing does not wait for it.
 """
 
 from __future__ import annotations
+
+import time
 
 from textual import work
 from textual.message import Message
@@ -19,20 +25,38 @@ from tui.messages import DailyDone, ImportProgress
 from tui.search_controller import FOR_YOU
 
 
+IDLE_SECONDS = 1.0  # no key and no search this long: the person reads; "for you" may rank
+READY_CHECK_EVERY = 0.5
+PROGRESS_AFTER = 0.25  # a ranking this long shows progress (a quick update does not flash it)
+
+
 class RankingStopped(Exception):
-    """A newer search replaced the one ranking "for you": stop ranking (nothing is kept)."""
+    """A newer search replaced the one ranking "for you" (or the person came back while it
+    ranked ahead): stop ranking; what was done is kept for the next ranking."""
 
 
 class RankingDone(Message):
     """A ranking that showed progress ended: hide the progress bar."""
 
 
+class RankedAhead(Message):
+    """The worker ranking "for you" ahead ended: ranked at the library's data `version`, or
+    stopped (None)."""
+
+    def __init__(self, version: int | None) -> None:
+        super().__init__()
+        self.version = version
+
+
 class MorningActions:
-    """Needs from MainScreen: app (with_index), status, filter, search (the SearchController),
-    request_search, _show_welcome, _keep_selection."""
+    """Needs from MainScreen: app (with_index, index_ready), status, filter, search (the
+    SearchController), request_search, _show_welcome, _keep_selection, applied_at, changed_at,
+    importing and _data_version (LibraryJobs)."""
 
     _fetching_daily = False
     for_you_ranking = None  # the ranking the "for you" list shows (set by the search worker)
+    _ranked_ahead_at = None  # the library's data version "for you" was last ranked ahead at
+    _ranking_ahead = False
 
     # ---- Daily Papers --------------------------------------------------------------------
 
@@ -71,17 +95,21 @@ class MorningActions:
         """The "for you" list (in the search worker): the ranking, or the unread papers that
         match the typed text in ranking order. The second value explains an empty ranking.
 
-        Ranking 100k unread papers takes seconds: it shows progress, and stops when a newer
-        search cancels this worker (which would otherwise hold the index until it ends)."""
+        A ranking from scratch at 100k papers takes a second: it shows progress, and stops
+        when a newer search cancels this worker (which would otherwise hold the index until it
+        ends); what it did is kept."""
         worker = get_current_worker()
         shown = False
+        started = time.perf_counter()
 
         def progress(done: int, total: int) -> None:
             nonlocal shown
             if worker.is_cancelled:
                 raise RankingStopped
+            if time.perf_counter() - started < PROGRESS_AFTER:
+                return
             shown = True
-            self.post_message(ImportProgress(done, total, "ranking unread papers for you"))
+            self.post_message(ImportProgress(done, total, "ranking for you"))
 
         try:
             ranking = lib.for_you(progress=progress)
@@ -99,6 +127,44 @@ class MorningActions:
         matching = set(found.keys)
         keys = [key for key in ranking.keys if key in matching]
         return SearchHits(keys, len(keys), found.terms, found.suggestion), ""
+
+    def rank_for_you_ahead(self) -> None:
+        """(A timer.) When the person is idle and the library changed since the last ranking
+        ahead, rank "for you" in a worker, so that `5` finds it ready."""
+        version = self._data_version  # LibraryJobs.watch_other_processes keeps it
+        last_activity = max(self.app.last_key_at, self.applied_at, self.changed_at)
+        if self._ranking_ahead or version == self._ranked_ahead_at or self.importing \
+                or not self.app.index_ready.is_set() or not self.search.idle \
+                or time.perf_counter() - last_activity < IDLE_SECONDS:
+            return
+        self._ranking_ahead = True
+        self.rank_ahead_worker(self.search.generation, version)
+
+    @work(thread=True, exclusive=True, group="foryou-ahead", exit_on_error=False)
+    def rank_ahead_worker(self, generation: int, version: int) -> None:
+        app, search, worker = self.app, self.search, get_current_worker()
+        started = time.perf_counter()
+
+        def progress(done: int, total: int) -> None:
+            if app.last_key_at > started or search.generation != generation \
+                    or not search.idle or worker.is_cancelled:
+                raise RankingStopped
+            time.sleep(0)  # the UI thread takes the GIL between steps
+
+        finished = False
+        try:
+            self.app.with_index(lambda lib: lib.for_you(progress=progress))
+            finished = True
+        except RankingStopped:
+            pass
+        except Exception:  # noqa: BLE001 - ranking ahead is a nicety: `5` ranks and says why
+            finished = True
+        self.post_message(RankedAhead(version if finished else None))
+
+    def on_ranked_ahead(self, message: RankedAhead) -> None:
+        self._ranking_ahead = False
+        if message.version is not None:
+            self._ranked_ahead_at = message.version
 
     def on_ranking_done(self, message: RankingDone) -> None:
         self.status.progress_done()

@@ -1,0 +1,240 @@
+""""For you" kept between rankings, so that a new ranking only does what changed.
+
+A ranking from scratch at 100k papers reads ~2.7 million postings (the profile's 150 words)
+and sums them: over a second in Python. But a paper's score is linear in the profile's word
+units (index.foryou.Profile), so `RankingState` keeps, for every paper of the index:
+
+- `sums`: the units of the profile words it uses, summed; `applied` says which units of which
+  word are in those sums. A new profile adds (new units - applied units) over the postings of
+  just the words that differ: after a star, that paper's profile words (~45 of the 150 at
+  100k synthetic papers);
+- the postings of those words, their document frequencies, the papers' lengths;
+- the liked papers' word and tag counts (a star adds one paper's words) and the unread
+  papers' list (a star removes one).
+
+The units are whole numbers, so sums updated word by word are the sums a fresh ranking makes
+(tests/test_foryou_state.py compares them). The work is done one word at a time with a
+progress call in between that may raise to stop it: the sums stay consistent at every word,
+and the next ranking goes on from there.
+
+Everything here belongs to one index: postings name papers by the engine's document
+numbers. When the engine answers with other papers behind those numbers (a commit, a rebuild),
+`IndexMoved` is raised and the caller starts again from `forget_index()`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from itertools import compress
+from operator import truediv
+
+from index.foryou import (
+    Profile,
+    Ranking,
+    Scores,
+    UNIT,
+    TermStats,
+    profile_of,
+    tag_count,
+    unscaled,
+    words_of,
+)
+
+Progress = Callable[[int, int], None]
+# Between two progress calls (where a ranking ahead stops for a key), at most ~20-30 ms at 100k
+# papers, where a common word has ~20,000 postings:
+WORDS_PER_READ = 3  # words whose postings one engine call reads (~8 ms a word)
+SUMS_PER_STEP = 5  # words whose postings are summed (~1.5 ms a word)
+FREQUENCIES_PER_READ = 200  # words whose document frequency one engine call gives (~0.1 ms)
+
+
+class IndexMoved(Exception):
+    """The engine's document numbers no longer mean the papers they meant."""
+
+
+class RankingState:
+    """What "for you" keeps for the next ranking (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.mark: int | None = None  # the store change mark `liked` and `candidates` are at
+        self.liked: dict[str, tuple[frozenset[str], tuple[str, ...]]] = {}  # key -> words, tags
+        self.counts: Counter[str] = Counter()  # word -> liked papers using it
+        self.tag_counts: Counter[str] = Counter()
+        self.candidate_keys: list[str] = []  # the unread papers, newest first
+        self.candidate_tags: list[Sequence[str]] = []  # ... their tags
+        self.candidate_added: list[float] = []  # ... when they were added
+        self._candidate_docs: list[int] | None = None  # ... their slots in `sums`
+        self.ranking: Ranking | None = None
+        self.ranking_mark: int | None = None  # the mark `ranking` was made at
+        self.forget_index()
+
+    # ---- the index ---------------------------------------------------------------------------
+
+    def forget_index(self) -> None:
+        self.keys: Sequence[str | None] | None = None  # by document number
+        self.length_norm: list[float] = []  # by slot: sqrt(length + 10) * UNIT
+        self.docnums: dict[str, int] = {}  # key -> slot (its document number, mostly)
+        self.slot_keys: list[str | None] = []  # by slot
+        self.postings: dict[str, Sequence[int]] = {}
+        self.frequencies: dict[str, int] = {}
+        self.total = 0  # papers in the index
+        self.sums: list[float] = []  # by slot: document numbers, then papers not indexed
+        self.applied: dict[str, int] = {}  # word -> units of it included in `sums`
+        self._candidate_docs = None
+        self.ranking = None
+
+    def _doc_frequencies(self, stats: TermStats, progress: Progress | None
+                         ) -> Callable[[list[str]], dict[str, int]]:
+        def known(words: list[str]) -> dict[str, int]:
+            missing = [w for w in words if w not in self.frequencies]
+            for start in range(0, len(missing), FREQUENCIES_PER_READ):
+                if progress is not None:
+                    progress(0, 1)
+                batch = missing[start:start + FREQUENCIES_PER_READ]
+                found = stats.doc_frequencies(batch)
+                self.frequencies.update({w: found.get(w, 0) for w in batch})
+            return {w: self.frequencies[w] for w in words}
+        return known
+
+    def _read_postings(self, stats: TermStats, words: list[str]) -> None:
+        found = stats.docs_with(words)
+        if self.keys is None:
+            self.keys = found.keys
+            # times UNIT, a power of two: units / (UNIT * norm) == units / UNIT / norm exactly
+            self.length_norm = [math.sqrt(n + 10) * UNIT for n in found.lengths]
+            self.docnums = {key: doc for doc, key in enumerate(found.keys) if key is not None}
+            self.sums = [0.0] * len(found.keys)  # floats: whole numbers, exact (UNIT)
+            self.slot_keys = list(found.keys)
+            self._candidate_docs = None
+        elif found.keys is not self.keys and list(found.keys) != list(self.keys):
+            raise IndexMoved
+        for word in words:
+            self.postings[word] = found.docs.get(word, ())
+
+    # ---- the liked and the unread papers -----------------------------------------------------
+
+    def start_over(self, mark: int) -> None:
+        """Forget everything; the caller then sets the liked papers and candidates at `mark`."""
+        self.forget_index()
+        self.liked.clear()
+        self.counts.clear()
+        self.tag_counts.clear()
+        self.mark = mark
+
+    def set_liked(self, key: str, paper) -> None:
+        """`paper` (a PaperText) is liked now, or None: no longer (or never was)."""
+        old = self.liked.pop(key, None)
+        if old is not None:
+            self.counts.subtract(old[0])
+            self.tag_counts.subtract(old[1])
+        if paper is not None:
+            entry = (frozenset(words_of(paper.title, paper.abstract)), tuple(set(paper.tags)))
+            self.liked[key] = entry
+            self.counts.update(entry[0])
+            self.tag_counts.update(entry[1])
+
+    def set_candidates(self, candidates: list[tuple[str, Sequence[str], float]]) -> None:
+        """The unread papers, newest first, as (key, tags, added)."""
+        self.candidate_keys = [key for key, _, _ in candidates]
+        self.candidate_tags = [tags for _, tags, _ in candidates]
+        self.candidate_added = [added for _, _, added in candidates]
+        self._candidate_docs = None
+
+    def drop_candidates(self, keys: Iterable[str]) -> None:
+        for key in keys:
+            if key in self.candidate_keys:
+                at = self.candidate_keys.index(key)
+                del self.candidate_keys[at], self.candidate_tags[at], self.candidate_added[at]
+                if self._candidate_docs is not None:
+                    del self._candidate_docs[at]
+
+    def add_candidates(self, candidates: list[tuple[str, Sequence[str], float]]) -> None:
+        """Papers unread again, each put where the newest-first order has it."""
+        for key, tags, added in candidates:
+            if key in self.candidate_keys:
+                continue
+            low, high = 0, len(self.candidate_keys)
+            while low < high:  # the first paper that comes after it: older, or as old and
+                middle = (low + high) // 2  # a later key
+                if (-self.candidate_added[middle], self.candidate_keys[middle]) < (-added, key):
+                    low = middle + 1
+                else:
+                    high = middle
+            self.candidate_keys.insert(low, key)
+            self.candidate_tags.insert(low, tags)
+            self.candidate_added.insert(low, added)
+            if self._candidate_docs is not None:
+                self._candidate_docs.insert(low, self._slot(key))
+
+    # ---- ranking -----------------------------------------------------------------------------
+
+    def profile(self, stats: TermStats, progress: Progress | None = None) -> Profile:
+        """The liked papers' profile; `progress` comes between reads of document
+        frequencies (new words only) and may raise."""
+        if not self.total:
+            self.total = stats.doc_count()
+        return profile_of(self.counts, self.tag_counts, len(self.liked), self.total,
+                          self._doc_frequencies(stats, progress))
+
+    def apply(self, profile: Profile, stats: TermStats, progress: Progress | None) -> None:
+        """Bring `sums` to `profile`'s units, reading only the words whose units changed.
+        `progress(done, total)` comes between words and may raise: what is applied stays so."""
+        changed = [w for w in profile.units.keys() | self.applied.keys()
+                   if profile.units.get(w, 0) != self.applied.get(w, 0)]
+        changed.sort()  # the same order every time (sets of str are not)
+        unread = [w for w in changed if w not in self.postings]
+        total = len(unread) + len(changed)
+        if self.keys is None:
+            if progress is not None:
+                progress(0, total)
+            self._read_postings(stats, [])  # the keys and lengths first: a step of its own
+        for start in range(0, len(unread), WORDS_PER_READ):
+            if progress is not None:
+                progress(start, total)
+            self._read_postings(stats, unread[start:start + WORDS_PER_READ])
+        sums = self.sums
+        for done, word in enumerate(changed):
+            if progress is not None and done % SUMS_PER_STEP == 0:
+                progress(len(unread) + done, total)
+            delta = float(profile.units.get(word, 0) - self.applied.get(word, 0))
+            for doc in self.postings[word]:
+                sums[doc] += delta
+            if profile.units.get(word):
+                self.applied[word] = profile.units[word]
+            else:
+                self.applied.pop(word, None)
+        if progress is not None:
+            progress(total, total)  # a last chance to stop before the ranking is sorted
+
+    def _slot(self, key: str) -> int:
+        """Where `sums` keeps a candidate: its document number, or (a paper not in the index
+        yet, which can share tags only) a slot of its own after them."""
+        doc = self.docnums.get(key)
+        if doc is None:
+            doc = self.docnums[key] = len(self.sums)
+            self.sums.append(0.0)
+            self.length_norm.append(1.0)
+            self.slot_keys.append(key)
+        return doc
+
+    def ranked(self, profile: Profile) -> Ranking:
+        """The unread papers that share something with `profile`, best first (ties: newest
+        first), from `sums` (apply() first)."""
+        if self._candidate_docs is None:
+            self._candidate_docs = [self._slot(key) for key in self.candidate_keys]
+        docs, sums, norm, liked = self._candidate_docs, self.sums, self.length_norm, profile.liked
+        # By slot, every paper of the index at C speed: unscaled(units, norm, 0) (adding 0.0
+        # changes no float). Sorted by these; the scores shown are these divided by `liked`
+        # (equal scores from unequal values keep this order, as a fresh ranking does).
+        values = list(map(truediv, sums, norm))
+        if profile.tag_counts:
+            for i in compress(range(len(docs)), self.candidate_tags):
+                if shared := tag_count(profile, self.candidate_tags[i]):
+                    values[docs[i]] = unscaled(sums[docs[i]], norm[docs[i]] / UNIT, shared)
+        order = sorted(compress(docs, map(values.__getitem__, docs)),  # sharing nothing: 0
+                       key=values.__getitem__, reverse=True)  # stable: ties stay newest first
+        keys = list(map(self.slot_keys.__getitem__, order))
+        return Ranking(keys, Scores(keys, lambda: (values[doc] / liked for doc in order)),
+                       profile, len(docs))

@@ -1,0 +1,143 @@
+""""For you" kept between rankings (index/foryou_state.py): a ranking brought up to date star
+by star must be the ranking made from scratch, exactly, on both engines; and a star reads only
+the words it moved.
+
+The library is made here (test_foryou's three topics)."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.library import Library
+from index.model import PaperRecord
+from test_foryou import keys_on, topic_records
+
+
+def fresh(lib: Library):
+    """The ranking a new process makes from scratch, and the unread papers in the order
+    that breaks ties."""
+    with Library.open(lib.data_dir, engine=lib.engine_name) as other:
+        return other.for_you(), other._for_you.candidate_keys
+
+
+def assert_same_as_fresh(lib: Library) -> None:
+    kept, (made, unread) = lib.for_you(), fresh(lib)
+    assert lib._for_you.candidate_keys == unread
+    assert kept.keys == made.keys and len(kept.keys) > 20
+    assert dict(kept.scores) == dict(made.scores)
+    assert kept.profile.units == made.profile.units and kept.liked == made.liked
+    assert kept.unread == made.unread
+
+
+@pytest.fixture(params=["whoosh", "sqlite"])
+def library(tmp_path, request):
+    with Library.open(tmp_path / "lib", engine=request.param) as lib:
+        lib.add(topic_records())
+        lib.set_star_many(keys_on(lib, "astro")[:4], True)
+        yield lib
+
+
+def test_stars_and_status_changes_update_the_ranking_to_the_fresh_one(library):
+    astro, protein, speech = (keys_on(library, t) for t in ("astro", "protein", "speech"))
+    library.for_you()
+    library.set_star(protein[0])
+    assert_same_as_fresh(library)
+    library.set_status(speech[1], "read")
+    library.set_star(astro[5])
+    assert_same_as_fresh(library)
+    library.set_star(astro[0], False)  # back among the unread, where the newest-first order has it
+    assert_same_as_fresh(library)
+    library.set_status(speech[1], "unread")
+    library.set_star_many(protein[1:6], True)
+    assert_same_as_fresh(library)
+
+
+def test_a_star_reads_only_the_words_it_moved(library, monkeypatch):
+    asked: list[str] = []
+    index = library.index
+    original = index.docs_with
+    monkeypatch.setattr(index, "docs_with", lambda words: asked.extend(words) or original(words))
+    first = library.for_you()
+    assert len(asked) >= len(first.profile.units)
+    asked.clear()
+    library.set_star(keys_on(library, "astro")[6])
+    second = library.for_you()
+    assert second.profile.units != first.profile.units
+    assert len(asked) < len(second.profile.units) // 2  # at most the words new to the profile
+
+
+def test_a_change_made_by_another_process_is_followed(library):
+    library.for_you()
+    with Library.open(library.data_dir, engine=library.engine_name) as other:
+        other.set_star(keys_on(other, "speech")[2])
+        other.set_status(keys_on(other, "protein")[3], "read")
+    ranking = library.for_you()
+    assert keys_on(library, "speech")[2] not in ranking.keys
+    assert_same_as_fresh(library)
+
+
+def test_changes_to_the_index_start_again_from_the_postings(library):
+    library.for_you()
+    library.add_tag(keys_on(library, "protein")[0], "observing-run")  # rewrites its document
+    library.add_tag(keys_on(library, "astro")[0], "observing-run")
+    assert_same_as_fresh(library)
+    with Library.open(library.data_dir, engine=library.engine_name) as other:
+        other.add([PaperRecord(title="Transit photometry of a stellar atmosphere",
+                               abstract="exoplanet spectra telescope orbital luminosity",
+                               arxiv_id="2611.19999", source="test:late")])
+        other.flush_index()
+    ranking = library.for_you()
+    assert "arxiv:2611.19999" in ranking.keys[:10]
+    assert_same_as_fresh(library)
+
+
+def test_a_ranking_stopped_halfway_goes_on_to_the_same_result(library):
+    class Stop(Exception):
+        pass
+
+    def stop_at(call: int):
+        calls = 0
+
+        def progress(done, total):
+            nonlocal calls
+            calls += 1
+            if calls == call:
+                raise Stop
+        return progress
+
+    with pytest.raises(Stop):
+        library.for_you(progress=stop_at(6))  # while reading postings
+    assert library._for_you.postings and library._for_you.ranking is None  # kept, unfinished
+    library.set_star(keys_on(library, "protein")[2])
+    with pytest.raises(Stop):
+        library.for_you(progress=stop_at(2))
+    assert_same_as_fresh(library)
+
+
+def test_a_paper_not_in_the_index_yet_still_ranks_by_its_tags(library, monkeypatch):
+    astro = keys_on(library, "astro")
+    library.add_tag(astro[0], "observing-run")
+    library.for_you()
+    monkeypatch.setattr(library, "try_flush_index", lambda: "the index is busy")
+    library.add([PaperRecord(title="Notes from the night shift", abstract="",
+                             arxiv_id="2611.19998", source="test:late")])
+    library.add_tag("arxiv:2611.19998", "observing-run")
+    ranking = library.for_you()
+    assert "arxiv:2611.19998" in ranking.keys
+    assert ranking.scores["arxiv:2611.19998"] == pytest.approx(2.0 / 4)  # TAG_WEIGHT x 1 of 4
+
+
+def test_the_unread_papers_listed_from_indexes_are_those_a_row_by_row_test_finds(library):
+    astro, protein = keys_on(library, "astro"), keys_on(library, "protein")
+    library.set_status(astro[5], "reading")
+    library.set_status(astro[6], "read")
+    library.set_star(protein[0])
+    library.set_star(protein[1])
+    library.set_star(protein[1], False)
+    library.add_tag(protein[2], "folding")
+    library.delete(protein[3])
+    listed = library.store.ranking_keys()
+    by_rows = [(key, tags) for key, _, _, tags in library.store.ranking_rows(liked=False)]
+    assert [(key, tags) for key, tags, _ in listed] == by_rows
+    assert protein[1] in dict(by_rows) and dict(by_rows)[protein[2]] == ["folding"]
+    assert not {astro[5], astro[6], protein[0], protein[3]} & dict(by_rows).keys()
