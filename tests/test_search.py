@@ -280,6 +280,14 @@ def test_did_you_mean(ix):
     assert result.suggestion == "robot visuomotor"
 
 
+def test_a_word_left_unfinished_is_offered_as_a_prefix_when_that_finds_more(ix):
+    # "tra" is one letter from "tea" (a word of the library), but "image tea" finds nothing
+    ix.upsert([paper("p:tea", "Green Tea Leaves", "Tea grown on hills.", ["Ann Lee"])])
+    assert ix.search("image tra").suggestion == "image tra*"
+    assert ix.search("image tra*").keys == ["p:transformer"]
+    assert ix.search("gren tea").suggestion == "green tea"  # a correction still wins
+
+
 def test_no_suggestion_when_query_has_hits(ix):
     assert ix.search("diffusion").suggestion is None
     assert ix.search("zzzzqqq").suggestion is None

@@ -149,3 +149,27 @@ async def test_a_big_library_on_whoosh_is_offered_fts5_once(tmp_path, monkeypatc
             assert shown == (launch == 0), launch  # once, never again
         assert lib.engine_name == "whoosh"  # it never switches by itself
         lib.close()
+
+
+async def test_did_you_mean_with_a_quick_filter_on_offers_only_what_was_typed(tmp_path):
+    # the app sends "is:unread count shep" for "count shep" typed with the unread filter on;
+    # the suggestion goes back into the search bar without the filter's words (the filter
+    # stays on by itself)
+    app, lib = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("3")
+        await settle(pilot)
+        assert screen.filter == "unread"
+        await type_query(pilot, "count shep")
+        await settle(pilot)
+        assert screen.suggestion == "count sheep"
+        assert "is:unread" not in screen.status.text()
+        await pilot.press("ctrl+d")
+        await settle(pilot)
+        assert screen.query_one("#search").value == "count sheep"
+        assert screen.filter == "unread"
+        assert screen.results.keys == cli_keys(lib.data_dir, "is:unread count sheep")
+        assert screen.results.keys
+    lib.close()

@@ -181,10 +181,9 @@ def count_without_filter(with_index, query_kind, filter_name: str, sent: str, ty
                          hits: SearchHits, cancelled: Callable[[], bool]) -> int | None:
     """With a quick filter on, how many papers the typed text matches without it (so the
     status line can say what the filter hides); None when there is nothing to say."""
-    condition = FILTERS[filter_name]
     if filter_name == FOR_YOU:
         return None  # a ranking, not a filter: nothing it "hides"
-    text = sent[len(condition):].strip() if condition and sent.startswith(condition) else ""
+    text = typed_part(sent, filter_name) if FILTERS[filter_name] else ""
     if not text or hits.error or cancelled() or query_kind(text, typing=typing) != "words":
         return None  # (cancelled: typed on; the newer search counts for itself)
     try:
@@ -194,6 +193,16 @@ def count_without_filter(with_index, query_kind, filter_name: str, sent: str, ty
     if cancelled() or total.error or total.total <= hits.total:
         return None
     return total.total
+
+
+def typed_part(sent: str, filter_name: str) -> str:
+    """What the person typed, of a query sent with the quick filter's words first (see
+    SearchController.full_query): a suggestion for the whole query goes back into the search
+    bar without them, as the filter stays on by itself."""
+    condition = FILTERS[filter_name]
+    if condition and (sent == condition or sent.startswith(condition + " ")):
+        return sent[len(condition):].strip()
+    return sent
 
 
 # ---- what the status line says ------------------------------------------------------------

@@ -149,22 +149,29 @@ class SearchIndex:
     def _suggest(self, query: Query, total: int, allowed: set[str] | None,
                  excluded: set[str] | None) -> str | None:
         """The query with its misspelt words corrected (filters and everything else kept as
-        typed), or else with its last word as a prefix ("qua" -> "qua*": a word left
-        unfinished), when that finds more than the query did."""
+        typed), or with its last word as a prefix ("qua" -> "qua*": a word left unfinished),
+        whichever finds more, when that is more than the query found. ("learning tra",
+        finished by a pause while typing, gets "learning tra*" rather than "learning trwa".)"""
+        rewrites = []
         replacements = corrections(self.engine, query.plain_words)
-        if not replacements and query.plain_words and total == 0:
+        if replacements:
+            rewrites.append(replacements)
+        if query.plain_words and total == 0:
             last = query.plain_words[-1]
             if len(last.text) >= 3 and last.text.isalpha():
-                replacements = [(last.span, last.text + "*")]
-        if not replacements:
-            return None
-        text = query.with_replacements(replacements)
-        corrected = parse(text)
-        if corrected.error or not corrected.has_text:
-            return None
-        found = self.engine.search(corrected.tree, limit=1, allowed=allowed,
-                                   excluded=excluded).total
-        return text if found > total else None
+                rewrites.append([r for r in replacements if r[0] != last.span]
+                                + [(last.span, last.text + "*")])
+        best, best_found = None, total
+        for rewrite in rewrites:
+            text = query.with_replacements(rewrite)
+            rewritten = parse(text)
+            if rewritten.error or not rewritten.has_text:
+                continue
+            found = self.engine.search(rewritten.tree, limit=1, allowed=allowed,
+                                       excluded=excluded).total
+            if found > best_found:
+                best, best_found = text, found
+        return best
 
     def similar(self, key: str, limit: int = 20, text: str = "") -> list[str]:
         """Papers like `key`: the most distinctive words of `text` (its title and abstract),

@@ -38,7 +38,7 @@ from tui.screens.paper_actions import PaperActions, one_line
 from tui.screens.share_actions import ShareActions
 from tui.search_controller import (
     FOR_YOU, MORE_WITHIN, SearchController, count_without_filter, filter_hint,
-    filter_label, hits_text, list_everything, search_words,
+    filter_label, hits_text, list_everything, search_words, typed_part,
 )
 from tui.widgets.detail_pane import DetailPane
 from tui.widgets.footer import ShelfFooter
@@ -219,6 +219,8 @@ class MainScreen(PaperActions, ShareActions, LibraryJobs, MorningActions, Screen
             else:
                 self.app.index_ready.wait()  # the start-up check may be rebuilding it
                 hits = self.app.with_index(lambda lib: search_words(lib, query, typing))
+            if hits.suggestion:
+                hits.suggestion = typed_part(hits.suggestion, filter_name) or None
         except PapershelfError as exc:
             hits = SearchHits([], 0, error=str(exc))
         except Exception as exc:  # a damaged index must not take the app down
