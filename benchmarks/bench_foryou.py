@@ -17,6 +17,8 @@ results row painted from the for-you list. Target <= 150 ms. Measured, every cos
   * `5` right after the first paint: nothing is ranked yet (the app ranks ahead only once
     the person has been idle a moment), so this ranks from scratch, with progress;
   * `5` in a second launch left idle `--idle` seconds first: ranked ahead meanwhile;
+  * `5` right after the first paint of a third launch: the second saved its ranking as it
+    closed and nothing changed since, so the saved ranking is shown (index/foryou_saved.py);
   * `5` again: the ranking is kept;
   * a star (`s` on the best paper of the list), `1`, then `5` at once: the ranking is updated
     from the starred paper's words in the foreground; and the same with `--idle` seconds
@@ -162,6 +164,9 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
     async with launched(directory, paints) as (app, pilot, switch):
         await asyncio.sleep(idle)
         out["after idle launch"] = await switch()
+    # That launch saved its ranking as it closed; nothing changed since: the next one shows it.
+    async with launched(directory, paints) as (app, pilot, switch):
+        out["at launch, saved"] = await switch()
     with Library.open(directory) as lib:  # the stars put back: every run ranks the same
         lib.set_star_many(out.pop("starred"), False)
     # Typing while the app ranks ahead, against typing when it does not (launches alternated).
@@ -275,6 +280,8 @@ def run_app(args) -> None:
     print(f"  `5` right at launch (ranks from scratch):       {out['at launch'] * 1000:5.0f} ms")
     print(f"  `5` after the app was open {args.idle:g} s (ranked ahead): "
           f"{out['after idle launch'] * 1000:5.0f} ms")
+    print(f"  `5` right at launch, the library as the last app left it (saved ranking): "
+          f"{out['at launch, saved'] * 1000:5.0f} ms")
     print(f"  `5` again, ranking kept:                        {ms(out['warm'])}")
     print(f"  `5` at once after a star (updates the ranking):  {ms(out['after star'])}")
     print(f"  `5` {args.idle:g} s after a star (ranked ahead):            "

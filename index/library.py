@@ -64,6 +64,7 @@ class Library(IndexKeeping, Importing, Recommending):
         self.index_problem: str | None = None
         self.index_problem_reported = False
         self._for_you = None  # index.foryou_state.RankingState: "for you", kept (first use)
+        self._for_you_unsaved = None  # (stamp, ranking) made here and not saved yet
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None,
@@ -85,6 +86,7 @@ class Library(IndexKeeping, Importing, Recommending):
         return cls.open(directory) if (directory / DB_NAME).exists() else None
 
     def close(self) -> None:
+        self.save_for_you()
         if self._index is not None:
             self._index.close()
         self.store.close()

@@ -26,18 +26,29 @@ class Recommending:
         docs_with), from whichever engine is active."""
         return self.index
 
-    def for_you(self, limit: int | None = None, progress: Progress | None = None):
+    def for_you(self, limit: int | None = None, progress: Progress | None = None, *,
+                saved: bool = True):
         """Unread papers ranked by their likeness to the starred and read ones (and their
         tags): an index.foryou.Ranking, best first; `ranking.message` says why it is empty.
         Kept until the library changes, and then updated from what changed.
         `progress(done, total)` follows the ranking and may raise to stop it; what was done
-        is kept, and the next call goes on from there."""
+        is kept, and the next call goes on from there. Before this process has ranked, the
+        ranking saved by the last one is used when the library has not changed since
+        (index/foryou_saved.py), unless `saved` is False (ranking ahead: what is kept here
+        makes the next change quick to follow). A ranking made here is saved when the
+        library closes (save_for_you)."""
+        from index import foryou_saved
         from index.foryou import NOTHING_LIKED, Ranking
         from index.foryou_state import IndexMoved, RankingState
 
         if self._for_you is None:
             self._for_you = RankingState()
         state = self._for_you
+        if saved and state.ranking is None:
+            found = foryou_saved.load(self.data_dir, self._ranking_stamp(
+                self.store.change_mark()))
+            if found is not None:
+                return _limited(found, limit)
         if self.store.has_dirty():
             self.try_flush_index()  # new papers count in the word statistics
         self._follow_changes(state, progress)
@@ -57,10 +68,22 @@ class Recommending:
                 if not state.ranking.unread:
                     state.ranking.message = "no unread papers to rank"
             state.ranking_mark = state.mark
-        ranking = state.ranking
-        if limit is None or len(ranking.keys) <= limit:
-            return ranking
-        return replace(ranking, keys=ranking.keys[:limit])
+            self._for_you_unsaved = (self._ranking_stamp(state.mark), state.ranking)
+        return _limited(state.ranking, limit)
+
+    def save_for_you(self) -> None:
+        """Save the last ranking made here for the next process (when the library closes:
+        writing 100,000 keys takes ~50 ms, which a switch to "for you" must not wait for)."""
+        from index import foryou_saved
+
+        if self._for_you_unsaved is not None:
+            stamp, ranking = self._for_you_unsaved
+            self._for_you_unsaved = None
+            foryou_saved.save(self.data_dir, stamp, ranking)
+
+    def _ranking_stamp(self, mark: int) -> str:
+        """The library state a ranking is made at: its change mark and the engine."""
+        return f"{self.store.mark_stamp(mark)}:{self.engine_name}"
 
     def _follow_changes(self, state, progress: Progress | None) -> None:
         """Bring the kept liked and unread papers to the store's state: only the papers whose
@@ -92,3 +115,9 @@ class Recommending:
         for paper in liked:
             state.set_liked(paper.key, paper)
         state.set_candidates(candidates)
+
+
+def _limited(ranking, limit: int | None):
+    if limit is None or len(ranking.keys) <= limit:
+        return ranking
+    return replace(ranking, keys=ranking.keys[:limit])

@@ -52,6 +52,26 @@ def test_a_normal_day_is_imported_with_ids_authors_dates_and_links(run, data, mo
         assert lib.search("lattice").keys == ["arxiv:2611.20003"]  # the index has them too
 
 
+def test_the_new_papers_are_ranked_for_you_before_the_command_ends(run, data, monkeypatch):
+    nov_30 = [api_item("2611.21001", "Ice Shells of Moons Heated by Tides",
+                       "Tidal heat keeps oceans under the ice of icy moons liquid.",
+                       "2026-11-30"),
+              api_item("2611.21002", "Faster Sorting Networks",
+                       "Comparator networks for sorting short arrays in registers.",
+                       "2026-11-30")]
+    with DailyServer({DAY: NOV_29, "2026-11-30": nov_30}) as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        run("daily", "--date", DAY)
+        with Library.open(data) as lib:
+            lib.set_star("arxiv:2611.20002", True)  # "Tidal Heat Budgets of Icy Moons"
+        run("daily", "--date", "2026-11-30")
+    with Library.open(data) as lib:  # as the app opens: the ranking is there, made at this state
+        shown = lib.for_you()
+        assert lib._for_you.ranking is None  # shown from what `daily` saved, not ranked here
+        assert shown.keys[0] == "arxiv:2611.21001"
+        assert shown.keys == lib.for_you(saved=False).keys
+
+
 def test_the_same_day_twice_changes_nothing(run, data, monkeypatch):
     with DailyServer({DAY: NOV_29}) as server:
         monkeypatch.setenv("PAPERSHELF_HF_API", server.url)

@@ -17,7 +17,7 @@ def fresh(lib: Library):
     """The ranking a new process makes from scratch, and the unread papers in the order
     that breaks ties."""
     with Library.open(lib.data_dir, engine=lib.engine_name) as other:
-        return other.for_you(), other._for_you.candidate_keys
+        return other.for_you(saved=False), other._for_you.candidate_keys
 
 
 def assert_same_as_fresh(lib: Library) -> None:

@@ -7,8 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from hf_daily_server import DailyServer, api_item
+from index.library import Library
 from test_foryou import TOPICS, keys_on, topic_of, topic_records
 from test_tui_support import make_app, rows, settle, wait_for
+from tui.screens import morning
 
 SIZE = (120, 36)
 TODAY = date.today()
@@ -105,6 +107,26 @@ async def test_for_you_filter_ranks_the_starred_topic_first_and_says_why(tmp_pat
         await pilot.press("1")  # back to everything: the reason goes
         await settle(pilot)
         await wait_for(pilot, lambda: "For you" not in screen.detail.text())
+    lib.close()
+
+
+async def test_for_you_opens_on_the_ranking_the_last_process_saved(tmp_path, monkeypatch):
+    # ranked and saved by another process (the library closes), nothing changed since: the
+    # app shows it when 5 is pressed, before it has ranked anything itself
+    monkeypatch.setattr(morning, "IDLE_SECONDS", 3600)  # no ranking ahead meanwhile
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "astro")[:5], True)
+    with Library.open(lib.data_dir) as other:
+        expected = other.for_you().keys
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("5")
+        await settle(pilot)
+        assert screen.results.keys == expected
+        assert app.with_index(lambda index_lib: index_lib._for_you.ranking) is None
+        await wait_for(pilot, lambda: "For you" in screen.detail.text())
+        assert any(word in screen.detail.text() for word in TOPICS["astro"])
     lib.close()
 
 

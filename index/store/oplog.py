@@ -61,6 +61,13 @@ class OpLog:
         this device or merged by sync): what a cache of derived results is keyed on."""
         return self.db.execute("SELECT coalesce(max(rowid), 0) FROM ops").fetchone()[0]
 
+    def mark_stamp(self, mark: int) -> str:
+        """`mark` and the id of the operation at it: names one state of the library even
+        across a restore from a backup (which could bring the same mark back with other
+        operations behind it)."""
+        row = self.db.execute("SELECT op_id FROM ops WHERE rowid = ?", (mark,)).fetchone()
+        return f"{mark}:{row[0] if row else ''}"
+
     def op_mark(self) -> int:
         """Where the op log ends now: `changes_since` reports what comes after it."""
         return self.db.execute("SELECT COALESCE(MAX(rowid), 0) FROM ops").fetchone()[0]

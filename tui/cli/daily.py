@@ -2,14 +2,15 @@
 
 Offline, an HTTP error, a stalled server or an answer that is not Daily Papers JSON is one
 line on stderr (PapershelfError, printed by the entry point) and nothing is stored. Fetching
-the same day again changes nothing.
+the same day again changes nothing. New papers are ranked "for you" before the command ends
+(saved for the app: index/foryou_saved.py).
 """
 
 from __future__ import annotations
 
 import argparse
 
-from tui.cli.output import print_report_problems, report_exit_code
+from tui.cli.output import ProgressBar, print_report_problems, report_exit_code
 
 DAILY_HELP = """\
 Fetch the Hugging Face Daily Papers list of a day (default: today) or of the last N days,
@@ -61,5 +62,10 @@ def run_daily(args, lib) -> int:
     report, line = lib.fetch_daily(days, timeout=args.timeout)
     print_report_problems(report)
     print(line)
+    if report.added:
+        # the morning routine goes on in the app with "for you": rank the new papers now,
+        # while the person reads this line; the app then shows the saved ranking at once
+        with ProgressBar("ranking for you") as bar:
+            lib.for_you(progress=bar.update)
     return report_exit_code(report)
 

@@ -153,7 +153,7 @@ class MorningActions:
 
         finished = False
         try:
-            self.app.with_index(lambda lib: lib.for_you(progress=progress))
+            self.app.with_index(lambda lib: lib.for_you(progress=progress, saved=False))
             finished = True
         except RankingStopped:
             pass
