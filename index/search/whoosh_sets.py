@@ -36,7 +36,8 @@ def leaf_blocks(matcher):
 # Decoded postings (ids, weights) of recently used terms, by segment: a segment's postings never
 # change (deletions are kept apart), so they stay valid across searchers. As-you-type asks for
 # the same terms keystroke after keystroke, and decoding a common word's blocks (zlib and
-# pickle, positions included) costs ~1 us a posting. Bounded by postings held (~8 bytes each).
+# pickle, positions included) costs ~0.5 us a posting. Bounded by postings held (~8 bytes
+# each).
 POSTINGS_CACHED_AT_MOST = 4_000_000
 _postings: OrderedDict = OrderedDict()
 _postings_held = 0
