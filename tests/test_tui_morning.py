@@ -10,6 +10,7 @@ from hf_daily_server import DailyServer, api_item
 from index.library import Library
 from test_foryou import TOPICS, keys_on, topic_of, topic_records
 from test_tui_support import make_app, rows, settle, wait_for
+from tui.app import PapershelfApp
 from tui.screens import morning
 
 SIZE = (120, 36)
@@ -127,6 +128,17 @@ async def test_for_you_opens_on_the_ranking_the_last_process_saved(tmp_path, mon
         assert app.with_index(lambda index_lib: index_lib._for_you.ranking) is None
         await wait_for(pilot, lambda: "For you" in screen.detail.text())
         assert any(word in screen.detail.text() for word in TOPICS["astro"])
+    # a command changes the library before the next launch: that one ranks it as it is now
+    with Library.open(lib.data_dir) as other:
+        other.set_star_many(keys_on(other, "speech")[:8], True)
+        now = other.for_you(saved=False).keys
+    assert now != expected
+    again = PapershelfApp(lib, app.config)
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        await settle(pilot)
+        assert again.screen.results.keys == now
     lib.close()
 
 
