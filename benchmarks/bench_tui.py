@@ -1,11 +1,12 @@
 """The Textual app at 100,000 papers, headless (issue 3's targets).
 
     .venv/bin/python benchmarks/bench_tui.py [--papers 100000] [--seed 7] [--cadence-ms 150]
-                                             [--engine whoosh|sqlite] [--drop-caches]
+                                             [--engine whoosh|sqlite] [--drop-caches] [--each]
 
 --engine picks the search engine as a user does (`[search] engine` in config.toml); each engine
 gets its own library folder. --drop-caches empties the kernel's page cache before the launch
-(needs root), so the index is read from disk as after a reboot.
+(needs root), so the index is read from disk as after a reboot. --each prints every keystroke
+(the text typed so far, keystroke to results, time in Library.search).
 
 Builds (once; reused afterwards) a synthetic library under benchmarks/_work/ in a separate
 process, so this process's peak RSS is the app's alone. Then runs the app with
