@@ -65,6 +65,7 @@ class Library(IndexKeeping, Importing, Recommending):
         self.index_problem_reported = False
         self._for_you = None  # index.foryou_state.RankingState: "for you", kept (first use)
         self._for_you_unsaved = None  # (stamp, ranking) made here and not saved yet
+        self._for_you_saved = None  # (stamp, ranking or None): the saved one, read once
 
     @classmethod
     def open(cls, data_dir: str | Path | None = None, *, engine: str | None = None,

@@ -6,8 +6,9 @@ star or a status change, by this process or another (the store's op log says whi
 the liked papers' counts and only the words whose weight moved; anything that changes the
 search index (papers added, text or tags edited) starts again from the postings.
 
-A mixin of `index.library.Library` (it uses `self.store`, `self._for_you` and the index methods
-of `index.indexing.IndexKeeping`).
+A mixin of `index.library.Library` (it uses `self.store`, `self.data_dir`, `self.engine_name`,
+`self._for_you`, `self._for_you_saved`, `self._for_you_unsaved` and the index methods of
+`index.indexing.IndexKeeping`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ class Recommending:
         (index/foryou_saved.py), unless `saved` is False (ranking ahead: what is kept here
         makes the next change quick to follow). A ranking made here is saved when the
         library closes (save_for_you)."""
-        from index import foryou_saved
         from index.foryou import NOTHING_LIKED, Ranking
         from index.foryou_state import IndexMoved, RankingState
 
@@ -45,8 +45,7 @@ class Recommending:
             self._for_you = RankingState()
         state = self._for_you
         if saved and state.ranking is None:
-            found = foryou_saved.load(self.data_dir, self._ranking_stamp(
-                self.store.change_mark()))
+            found = self._saved_ranking()
             if found is not None:
                 return _limited(found, limit)
         if self.store.has_dirty():
@@ -70,6 +69,16 @@ class Recommending:
             state.ranking_mark = state.mark
             self._for_you_unsaved = (self._ranking_stamp(state.mark), state.ranking)
         return _limited(state.ranking, limit)
+
+    def _saved_ranking(self):
+        """The saved ranking when it is of the library as it is now; the file is read once
+        a state (the app asks at every search on the "for you" list: ~5 MB at 100k papers)."""
+        from index import foryou_saved
+
+        stamp = self._ranking_stamp(self.store.change_mark())
+        if self._for_you_saved is None or self._for_you_saved[0] != stamp:
+            self._for_you_saved = (stamp, foryou_saved.load(self.data_dir, stamp))
+        return self._for_you_saved[1]
 
     def save_for_you(self) -> None:
         """Save the last ranking made here for the next process (when the library closes:
