@@ -10,7 +10,7 @@ from whoosh import query as Q
 import index.search.whoosh_sets as whoosh_sets
 from index.query import parse
 from index.search import SearchIndex
-from index.search.whoosh_query import QueryCompiler
+from index.search.whoosh_query import QueryCompiler, _PhraseFilter
 from index.search.whoosh_score import best
 from search_support import paper
 
@@ -92,11 +92,11 @@ def test_a_limit_keeps_the_best_and_breaks_ties_by_document(ix):
 
 def test_matches_that_score_nothing_are_ranked_last(ix):
     s = ix.engine._get_searcher()
-    q = QueryCompiler(s).build(parse("diffusion").tree)
-    found = whoosh_sets.matches(s, q, None, None)
-    # a DocSet alone scores nothing: every match is there, in document order
-    docset = whoosh_sets.DocSet(found)
-    ranked = best(s, Q.Or([docset]), found, None)
+    # the phrase filter alone scores nothing: every match is there, in document order
+    phrase = _PhraseFilter("abstract", ["diffus", "step"])
+    found = whoosh_sets.matches(s, phrase, None, None)
+    assert found
+    ranked = best(s, Q.Or([phrase]), found, None)
     every = sorted(d + offset for sub, offset in s.leaf_searchers()
                    for d in found.get(whoosh_sets.segment_id(sub.reader()), ()))
     assert [d for _, d in ranked] == every

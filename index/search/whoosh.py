@@ -290,7 +290,7 @@ class WhooshEngine:
         total = sum(map(len, found.values()))
         if not total:
             return Hits()
-        top = _scored(s, q, found, limit)
+        top = whoosh_score.best(s, q, found, limit)
         return Hits(keys=self._keys_of(s, [d for _, d in top]),
                     scores=[score for score, _ in top], total=total)
 
@@ -308,7 +308,7 @@ class WhooshEngine:
         excluded_docs = self._excluded_docs(s, excluded) if excluded else set()
         both = q_rest if q_typed is None else Q.And([q_rest, q_typed])
         found = whoosh_sets.matches(s, both, allowed_docs, excluded_docs)
-        top = _scored(s, q_rest, found, limit)
+        top = whoosh_score.best(s, q_rest, found, limit)
         return Hits(keys=self._keys_of(s, [d for _, d in top]),
                     total=sum(map(len, found.values())))
 
@@ -397,13 +397,3 @@ class WhooshEngine:
             return max(sum(reader.doc_frequency(f, t) for t in reader.expand_prefix(f, start))
                        for f in ("title", "abstract"))
         return self._reading(read)
-
-
-def _scored(s, q, found: dict, limit: int | None) -> list[tuple[float, int]]:
-    """(score, document) of the best `limit` of the matches `found`, best first: scored off
-    whole posting blocks (whoosh_score.py), or by Whoosh itself, walking just those documents,
-    for a query part that module does not know."""
-    try:
-        return whoosh_score.best(s, q, found, limit)
-    except whoosh_score.Unscorable:
-        return s.search(Q.And([q, whoosh_sets.DocSet(found)]), limit=limit).top_n

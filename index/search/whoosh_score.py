@@ -21,10 +21,6 @@ from whoosh.util.numeric import byte_to_length
 from index.search.whoosh_sets import match_set, postings, segment_id
 
 
-class Unscorable(Exception):
-    """A query part this module does not know: the caller lets Whoosh score it."""
-
-
 def best(searcher, q, found: dict, limit: int | None) -> list[tuple[float, int]]:
     """(score, global document number) of the best `limit` of `found` ({segment id: local
     documents}, all of which `q` matches), best first; ties in document order. Every document of
@@ -65,11 +61,8 @@ class _SegmentScores:
         self.reader = reader
         self.wanted = wanted
         self._lengths: dict[str, tuple[list[float], bytes]] = {}
-        weighting = searcher.weighting
-        self.k1 = getattr(weighting, "K1", None)
-        self.b = getattr(weighting, "B", None)
-        if self.k1 is None or self.b is None or getattr(weighting, "_field_B", None):
-            raise Unscorable(f"weighting {type(weighting).__name__}")
+        weighting = searcher.weighting  # the searcher's default, BM25F with one B for all
+        self.k1, self.b = weighting.K1, weighting.B
 
     def of(self, q) -> dict[int, float]:
         """{document: score} of the wanted documents `q` matches."""
@@ -88,9 +81,9 @@ class _SegmentScores:
             return {d: s for d, s in scores.items() if d not in excluded}
         if isinstance(q, Q.Every):
             return dict.fromkeys(self.wanted, float(q.boost))
-        if hasattr(q, "leaf_docs"):  # the engine's phrase filter, a DocSet: they score nothing
+        if hasattr(q, "leaf_docs"):  # the engine's phrase filter: it scores nothing
             return dict.fromkeys(self.wanted.intersection(match_set(q, self.reader)), 0.0)
-        raise Unscorable(type(q).__name__)
+        raise TypeError(f"no score for {type(q).__name__}")  # as whoosh_sets has no set
 
     def term(self, fieldname: str, text, boost: float) -> dict[int, float]:
         reader, wanted = self.reader, self.wanted

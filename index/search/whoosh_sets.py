@@ -238,45 +238,6 @@ def segment_id(reader):
     return getattr(reader, "_segid", id(reader))
 
 
-class DocSet(Q.Query):
-    """Exactly the given documents, scoring nothing: ANDed with a query, it makes Whoosh score
-    only those documents (skipping to each) instead of walking every match of every word."""
-
-    def __init__(self, docs: dict):
-        self.docs = docs  # {segment id: sorted local document numbers}
-        self.boost = 1.0
-
-    def __repr__(self):
-        return f"DocSet({sum(map(len, self.docs.values()))} documents)"
-
-    def __eq__(self, other):
-        return other is self
-
-    def __hash__(self):
-        return id(self)
-
-    def is_leaf(self):
-        return True
-
-    def terms(self, phrases=False):
-        return iter(())
-
-    def normalize(self):
-        return self
-
-    def estimate_size(self, ixreader):
-        return sum(map(len, self.docs.values()))
-
-    def leaf_docs(self, reader) -> list[int]:
-        return self.docs.get(segment_id(reader), [])
-
-    def matcher(self, searcher, context=None):
-        from whoosh.matching import ListMatcher, NullMatcher
-
-        ids = self.docs.get(segment_id(searcher.reader()))
-        return ListMatcher(ids, all_weights=0.0) if ids else NullMatcher
-
-
 def key_index(searcher) -> tuple[list, dict[str, int]]:
     """(key of each document number, document number of each live key)."""
     keys: list = []
