@@ -153,12 +153,16 @@ def test_positions_of_every_width_find_phrases(tmp_path):
               paper("p:mid", "A longer abstract", "lorem " * 300 + "heron fishing, then "
                     "fishing heron"),
               paper("p:edge", "At the edge", "lorem " * 253 + "heron fishing"),
+              # one word's positions a byte each, the next one's an array
+              paper("p:straddle", "Across the line", "lorem " * 254 + "heron fishing"),
               paper("p:short", "Quiet heron fishing at dawn", "Herons fish quietly.")]
     index = SearchIndex(tmp_path / "ix", "whoosh")
     index.rebuild(papers)
-    assert set(index.search('"heron fishing"').keys) == {"p:long", "p:mid", "p:edge", "p:short"}
+    assert set(index.search('"heron fishing"').keys) == {"p:long", "p:mid", "p:edge",
+                                                          "p:straddle", "p:short"}
+    assert index.search('"fishing lorem"').keys == []  # in every abstract, never in order
     assert index.search('"fishing heron"').keys == ["p:mid"]
-    index.delete(["p:mid", "p:edge"])
+    index.delete(["p:mid", "p:edge", "p:straddle"])
     assert index.search('"fishing heron"').keys == []
     index.upsert([paper("p:long", "A very long abstract", filler + "heron quiet fishing")])
     assert index.search('"heron fishing"').keys == ["p:short"]

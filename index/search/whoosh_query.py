@@ -231,35 +231,39 @@ def _phrase_docs(reader, fieldname: str, words: list[str], slop: int) -> list[in
         return []
     # positions of the rarest word first; of each other word only where all before it are
     values: dict[str, dict[int, bytes]] = {}
+    wide: set[int] = set()
     candidates = None
     for word in sorted(set(words), key=lambda w: reader.doc_frequency(fieldname, w)):
-        values[word] = whoosh_sets.term_values(reader, fieldname, word, candidates)
+        values[word] = whoosh_sets.term_values(reader, fieldname, word, candidates, wide)
         candidates = set(values[word]) if candidates is None else \
             candidates.intersection(values[word])
         if not candidates:
             return []
     if reader.has_deletions():
-        candidates = {d for d in candidates if not reader.is_deleted(d)}
+        candidates -= whoosh_sets.deleted(reader)
     positions = [values[w] for w in words]
     if len(words) == 2 and slop == 1:  # the common case, two words side by side
-        return _side_by_side(candidates, *positions)
+        return _side_by_side(candidates, wide, *positions)
     return sorted(d for d in candidates
                   if _adjacent([decode_positions(p[d]) for p in positions], slop))
 
 
-_ONE_MORE = (1).__add__
+# each single-byte position minus one; position 0, which follows nothing, becomes the wide
+# marker, which no single-byte value holds
+_ONE_BEFORE = bytes((WIDE_POSITIONS, *range(WIDE_POSITIONS)))
 
 
-def _side_by_side(candidates: set[int], first: dict, second: dict) -> list[int]:
+def _side_by_side(candidates: set[int], wide: set[int], first: dict, second: dict) -> list[int]:
     """The candidates where some position of the second word follows one of the first. Most
-    positions are single bytes (whoosh_fields.encode_positions): compared as they are."""
-    wide, one_more = WIDE_POSITIONS, _ONE_MORE
-    found = []
-    for d in candidates:
-        a, b = first[d], second[d]
-        if a[0] == wide or b[0] == wide:
-            a, b = decode_positions(a), decode_positions(b)
-        if not set(b).isdisjoint(map(one_more, a)):
+    values are single-byte positions (whoosh_fields.encode_positions), compared in C: the
+    first word's positions less those one before the second's are fewer when one matches."""
+    before = _ONE_BEFORE
+    narrow = candidates - wide if wide else candidates
+    found = [d for d in narrow
+             if len(first[d].translate(None, second[d].translate(before))) != len(first[d])]
+    for d in candidates & wide:
+        after = {p + 1 for p in decode_positions(first[d])}
+        if not after.isdisjoint(decode_positions(second[d])):
             found.append(d)
     found.sort()
     return found
