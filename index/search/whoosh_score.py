@@ -14,6 +14,8 @@ attributes, which the exact pin in pyproject.toml keeps.
 
 from __future__ import annotations
 
+from itertools import compress
+
 from whoosh import query as Q
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.util.numeric import byte_to_length
@@ -88,14 +90,16 @@ class _SegmentScores:
     def term(self, fieldname: str, text, boost: float) -> dict[int, float]:
         reader, wanted = self.reader, self.wanted
         ids, weights = postings(reader, fieldname, text)
+        # the wanted postings, picked in C: a phrase's words are in most papers, its matches
+        # in few
+        picked = compress(zip(ids, weights), map(wanted.__contains__, ids))
         if not self.searcher.schema[fieldname].scorable:  # Whoosh's WeightScorer: the weight
-            return {d: w * boost for d, w in zip(ids, weights) if d in wanted}
+            return {d: w * boost for d, w in picked}
         # bm25(idf, tf, fl, avgfl, B, K1) of whoosh.scoring, the length part from a table
         idf = self.searcher.idf(fieldname, text)
         k1_plus_1 = self.k1 + 1
         norm, lengths = self._lengths_of(fieldname)
-        out = {d: idf * ((w * k1_plus_1) / (w + norm[lengths[d]]))
-               for d, w in zip(ids, weights) if d in wanted}
+        out = {d: idf * ((w * k1_plus_1) / (w + norm[lengths[d]])) for d, w in picked}
         if boost != 1.0:
             out = {d: s * boost for d, s in out.items()}
         return out
@@ -144,7 +148,7 @@ def _summed(parts: list[dict[int, float]]) -> dict[int, float]:
 def _intersected(parts: list[dict[int, float]]) -> dict[int, float]:
     if not parts or not all(parts):
         return {}
-    smallest = min(parts, key=len)
-    common = set(smallest).intersection(*parts)
-    return {d: sum(p[d] for p in parts) for d in common}
+    common = list(set(min(parts, key=len)).intersection(*parts))
+    # each part's scores of the common documents, summed a document at a time (in C)
+    return dict(zip(common, map(sum, zip(*(map(p.__getitem__, common) for p in parts)))))
 
