@@ -21,8 +21,9 @@ from index.model import Paper
 from index.search.engine import IndexedPaper, IndexUnavailable, indexed
 from index.search.whoosh_fields import BulkWriter, pieces, schema, spelling_words
 
-# 2: titles and abstracts indexed as decoded text; 3: "for you" words; 4: positions as arrays
-SCHEMA_VERSION = 4
+# 2: titles and abstracts indexed as decoded text; 3: "for you" words; 4: positions as arrays;
+# 5: posting blocks pickled with protocol 4 (whoosh_fields)
+SCHEMA_VERSION = 5
 FORMAT = "papershelf-whoosh"
 META_FILE = "papershelf-index.json"
 INDEX_NAME = "papers"

@@ -16,6 +16,7 @@ and module stable, or bump whoosh_build.SCHEMA_VERSION.
 
 from __future__ import annotations
 
+import pickle
 import sys
 from array import array
 from functools import lru_cache
@@ -44,6 +45,17 @@ _STEMS: dict[str, str] = {}
 _BIG_ENDIAN = sys.byteorder == "big"
 _FREQ: dict[int, bytes] = {}
 _POSENC: dict[tuple, bytes] = {}
+
+
+def _dumps_protocol_4(obj, protocol=None):
+    return pickle.dumps(obj, 4)
+
+
+# Whoosh pickles its posting blocks with protocol 2, which has no opcode for bytes: each
+# posting's positions are read back through a codecs.encode call, ~0.3 µs apiece, most of a
+# common phrase's time. Protocol 4 reads a block of positions 6x faster and is ~38% smaller
+# (measured on 'model' at 100k: 784 blocks, 33 -> 5.5 ms). pickle.loads reads any protocol.
+w3.dumps = _dumps_protocol_4
 
 
 def fold(text: str) -> str:
