@@ -168,3 +168,37 @@ def test_positions_of_every_width_find_phrases(tmp_path):
     assert index.search('"heron fishing"').keys == ["p:short"]
     assert index.search('"heron quiet"').keys == ["p:long"]
     index.close()
+
+
+def _block_protocols(index, fieldname: str, text: str) -> set[int]:
+    """The pickle protocol of every stored block of one term's postings."""
+    import zlib
+
+    from index.search.whoosh_sets import leaf_blocks
+
+    protocols = set()
+    for sub, _ in index.engine._searcher.leaf_searchers():
+        reader = sub.reader()
+        if (fieldname, text) not in reader:
+            continue
+        for block in leaf_blocks(reader.postings(fieldname, text)):
+            data = block._postfile.get(block._dataoffset, block._nextoffset - block._dataoffset)
+            if block._compression:
+                data = zlib.decompress(data)
+            assert data[0] == 0x80  # a pickle's PROTO opcode, then its protocol
+            protocols.add(data[1])
+    return protocols
+
+
+def test_posting_blocks_are_written_with_pickle_protocol_4(tmp_path):
+    # protocol 2 (Whoosh's own) unpickles each posting's positions through a function call:
+    # bulk builds, the stock writer of small updates and merges all write protocol 4
+    papers = [paper(f"p:{i}", f"Heron study {i}", "herons wade " * (i % 5 + 1)) for i in range(300)]
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(papers)
+    index.upsert([paper("p:new", "A new heron", "herons again")])
+    index.search("heron")
+    assert len(index.engine._searcher.leaf_searchers()) >= 2  # the bulk segment and the update's
+    assert _block_protocols(index, "abstract", "heron") == {4}
+    assert _block_protocols(index, "title", "heron") == {4}
+    index.close()
