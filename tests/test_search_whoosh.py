@@ -202,3 +202,18 @@ def test_posting_blocks_are_written_with_pickle_protocol_4(tmp_path):
     assert _block_protocols(index, "abstract", "heron") == {4}
     assert _block_protocols(index, "title", "heron") == {4}
     index.close()
+
+
+def test_keys_read_whole_from_the_column_match_each_paper(tmp_path):
+    # the key column of each segment is read in one piece and cut by its offsets: keys of
+    # every length, non-ASCII ones, deleted papers and several segments must come out right
+    papers = [paper(f"p:{i}" + "x" * (i % 7), f"Title {i}", "words") for i in range(40)]
+    papers += [paper("Müller2024", "Über Reiher", "Reiher"), paper("李2023", "Herons", "herons")]
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(papers)
+    index.delete(["p:3xxx", "Müller2024"])
+    index.upsert([paper("Ångström2025", "Light herons", "herons"), paper("p:5xxxxx", "New", "x")])
+    expected = {p.key for p in papers} - {"p:3xxx", "Müller2024"} | {"Ångström2025"}
+    assert sorted(index.all_keys()) == sorted(expected)
+    assert sorted(index.search("herons", allowed=expected).keys) == ["Ångström2025", "李2023"]
+    index.close()
