@@ -398,3 +398,32 @@ def test_an_empty_index_answers_with_nothing(tmp_path, engine):
     assert index.similar("x", text="herons nesting") == []
     index.upsert([paper("a", "Herons")])
     assert index.search("-model").keys == ["a"]
+
+
+def test_docs_with_names_each_paper_holding_each_word_across_updates(tmp_path, engine):
+    # "for you" reads which papers use which words off the engine's postings: after a build,
+    # updates in later segments and deletions, each word's papers are exactly those whose
+    # title or abstract uses it, and each paper's length is its own
+    from index.foryou import indexed_words
+
+    papers = [paper(f"p:{i}", "Heron study", ("herons wade " if i % 3 else "egrets fly ")
+                    + "marsh " * (i % 4)) for i in range(60)]
+    index = SearchIndex(tmp_path / "ix", engine)
+    index.rebuild(papers)
+    index.delete(["p:4", "p:9"])
+    later = [paper("p:70", "Egrets and herons", "marsh birds"), paper("p:5", "Now about egrets", ""),
+             paper("p:71", "Herons again", "marsh egrets")]
+    index.upsert(later)
+    index.delete(["p:71"])  # a deletion in a later segment
+    live = {p.key: p for p in papers if p.key not in ("p:4", "p:9")} | \
+        {p.key: p for p in later if p.key != "p:71"}
+    found = index.docs_with(["heron", "egrets", "marsh"])  # words as split, unstemmed
+    for word in ("heron", "egrets", "marsh"):
+        expected = {k for k, p in live.items() if word in indexed_words(p.title, p.abstract)[0]}
+        assert {found.keys[d] for d in found.docs[word]} == expected, word
+        assert len(found.docs[word]) == len(expected)
+    at = {key: d for d, key in enumerate(found.keys) if key in live}
+    for key in ("p:0", "p:70", "p:5", "p:59"):
+        p = live[key]
+        assert found.lengths[at[key]] == indexed_words(p.title, p.abstract)[1], key
+    index.close()

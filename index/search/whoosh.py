@@ -82,6 +82,7 @@ class WhooshEngine:
         self._keys = None  # the key column of the current searcher
         self._key_column = None  # a reader of it, for a page of results
         self._docnums: dict[str, int] | None = None
+        self._word_counts: array | None = None  # the wordcount column of the current searcher
         self._filtered_searches = 0  # searches with allowed keys on the current searcher
         self._identity = None
         self._lock = threading.RLock()
@@ -119,7 +120,7 @@ class WhooshEngine:
             except Exception:  # noqa: BLE001
                 pass
         self._searcher, self._keys, self._docnums = None, None, None
-        self._key_column = None
+        self._key_column = self._word_counts = None
         self._filtered_searches = 0
 
     def _get_searcher(self):
@@ -380,15 +381,23 @@ class WhooshEngine:
             keys = self._key_index(s)[0]
             # arrays: 4 bytes a posting where a list of ints takes ~36 (2.7M postings at 100k)
             found: dict[str, array] = {word: array("I") for word in set(words)}
-            lengths: list[int] = []
             for sub, offset in s.leaf_searchers():
                 reader = sub.reader()
                 for word, docs in found.items():
-                    here = whoosh_sets.live_docs(reader, "taste", word)
-                    docs.extend(map(offset.__add__, here) if offset else here)
-                lengths.extend(whoosh_sets.column_numbers(reader, "wordcount"))
-            return WordDocs({w: docs for w, docs in found.items() if docs}, lengths, keys)
+                    docs.extend(whoosh_sets.live_docs(reader, "taste", word, offset))
+            return WordDocs({w: docs for w, docs in found.items() if docs},
+                            self._lengths(s), keys)
         return self._reading(read)
+
+    def _lengths(self, s) -> array:
+        """Every paper's length in words (the wordcount column), kept for the searcher: a
+        ranking reads postings a few words a call, ~50 calls at 100k papers."""
+        if self._word_counts is None:
+            counts = array("I")
+            for sub, _ in s.leaf_searchers():
+                counts.extend(whoosh_sets.column_numbers(sub.reader(), "wordcount"))
+            self._word_counts = counts
+        return self._word_counts
 
     def prefix_doc_frequency(self, prefix: str) -> int:
         def read(s):

@@ -82,16 +82,29 @@ def term_docs(reader, fieldname: str, text) -> set[int]:
     return set(postings(reader, fieldname, text)[0])
 
 
-def live_docs(reader, fieldname: str, text) -> list[int]:
-    """The live documents of one segment with the term, in order."""
+def live_docs(reader, fieldname: str, text, offset: int = 0) -> array:
+    """The live documents of one segment with the term, in order, each plus `offset` (the
+    segment's first number in the whole index). The ids are summed from each block's deltas
+    starting at `offset`, in C: adding the offset afterwards cost ~40 ns a posting."""
+    found = array("I")
     if (fieldname, text) not in reader:
-        return []
-    found: list[int] = []
-    for block in leaf_blocks(reader.postings(fieldname, text)):
-        found.extend(block._ids)
+        return found
+    m = reader.postings(fieldname, text)
+    m = getattr(m, "child", m)  # a deletions filter around it: deletions are taken below
+    while m.is_active():
+        if m._data is None:
+            m._read_data()
+        deltas = m._data[0]  # the first is the block's first id itself (w3 delta_encode)
+        if m._byteids:
+            found.extend(map(offset.__add__, deltas))
+        else:
+            ids = accumulate(deltas, initial=offset)
+            next(ids)  # the offset itself
+            found.extend(ids)
+        m._next_block()
     if found and reader.has_deletions():
-        gone = deleted(reader)
-        found = [d for d in found if d not in gone]
+        gone = {d + offset for d in deleted(reader)}
+        found = array("I", [d for d in found if d not in gone])
     return found
 
 
