@@ -226,17 +226,6 @@ NOTHING_LIKED = ("nothing to rank by yet: star papers or mark them read, and "
                  "\"for you\" ranks your unread papers by what they share with those")
 
 
-def build_profile(liked: Iterable[PaperText], stats: TermStats) -> Profile:
-    counts: Counter[str] = Counter()
-    tag_counts: Counter[str] = Counter()
-    n = 0
-    for paper in liked:
-        n += 1
-        counts.update(words_of(paper.title, paper.abstract))
-        tag_counts.update(set(paper.tags))
-    return profile_of(counts, tag_counts, n, stats.doc_count(), stats.doc_frequencies)
-
-
 def profile_of(counts: Counter[str], tag_counts: Counter[str], liked: int, total: int,
                doc_frequencies: Callable[[list[str]], dict[str, int]]) -> Profile:
     """The profile of `liked` papers whose words and tags were counted in `counts` and
