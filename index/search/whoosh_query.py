@@ -239,8 +239,7 @@ def _phrase_docs(reader, fieldname: str, words: list[str], slop: int) -> list[in
             candidates.intersection(values[word])
         if not candidates:
             return []
-    if reader.has_deletions():
-        candidates -= whoosh_sets.deleted(reader)
+    candidates -= whoosh_sets.deleted(reader)
     positions = [values[w] for w in words]
     if len(words) == 2 and slop == 1:  # the common case, two words side by side
         return _side_by_side(candidates, wide, *positions)
