@@ -34,6 +34,11 @@ def save(data_dir: Path, stamp: str, ranking: Ranking) -> None:
         pass
 
 
+def exists(data_dir: Path) -> bool:
+    """Whether a ranking was saved: the reader uses "for you" in this library."""
+    return (Path(data_dir) / FILE_NAME).is_file()
+
+
 def load(data_dir: Path, stamp: str) -> Ranking | None:
     """The saved ranking when it was made at `stamp`; None otherwise (or unreadable)."""
     try:

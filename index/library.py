@@ -87,6 +87,10 @@ class Library(IndexKeeping, Importing, Recommending):
         return cls.open(directory) if (directory / DB_NAME).exists() else None
 
     def close(self) -> None:
+        try:
+            self.update_kept_ranking()
+        except Exception:  # noqa: BLE001 - derived data: closing must not fail for it
+            pass
         self.save_for_you()
         if self._index is not None:
             self._index.close()

@@ -70,6 +70,27 @@ class Recommending:
             self._for_you_unsaved = (self._ranking_stamp(state.mark), state.ranking)
         return _limited(state.ranking, limit)
 
+    def ranking_left_behind(self) -> bool:
+        """Whether this process changed the library while the reader uses "for you" (a
+        ranking is saved): a command that did should rank before it ends, as `daily` does,
+        so that the next app launch shows "for you" at once from the saved ranking instead of
+        ranking from scratch (~1 s at 100,000 papers) when `5` is pressed."""
+        from index import foryou_saved
+
+        return self.store.changed_here and foryou_saved.exists(self.data_dir)
+
+    def update_kept_ranking(self) -> None:
+        """Before the ranking made here is saved at close: when only stars and statuses
+        changed since it was made (a star, then quit), update it from those papers' words
+        (~0.1 s at 100,000 papers), so that the saved one holds for the next launch. Other
+        changes would mean ranking from scratch, too long to make a close wait for."""
+        state = self._for_you
+        if state is None or state.ranking is None or state.mark is None:
+            return
+        _, changed = self.store.ranking_changes(state.mark)
+        if changed:
+            self.for_you(saved=False)
+
     def _saved_ranking(self):
         """The saved ranking when it is of the library as it is now; the file is read once
         a state (the app asks at every search on the "for you" list: ~5 MB at 100k papers)."""

@@ -55,6 +55,9 @@ class Connection:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a papershelf library or damaged ({exc})") from None
         self._op_buffer: list[tuple] | None = None
+        # Whether this process recorded or received an operation: what it leaves behind
+        # (a saved "for you" ranking) may need bringing up to date before it ends.
+        self.changed_here = False
         self._paper_buffer: dict[str, tuple] | None = None
         self._provisional_buffer: list[tuple[str, str]] = []
         self._citekeys: CitekeyAllocator | None = None

@@ -26,6 +26,7 @@ class OpLog:
         remember it as that field's last write)."""
         stamp = self.clock.tick().encode()
         op = Op(f"{self.device}-{seq}", self.device, seq, stamp, type_, key, field, value)
+        self.changed_here = True
         row = _op_row(op)
         if self._op_buffer is not None:  # a batch import writes its ops in one executemany
             self._op_buffer.append(row)
@@ -84,7 +85,10 @@ class OpLog:
 
     def store_ops(self, ops: Iterable[Op]) -> None:
         """Inside a transaction: keep operations received by sync (a known id is skipped)."""
-        self.db.executemany(_INSERT_OP, [_op_row(op) for op in ops])
+        rows = [_op_row(op) for op in ops]
+        if rows:
+            self.changed_here = True
+        self.db.executemany(_INSERT_OP, rows)
 
     def known_op_ids(self, op_ids: list[str]) -> set[str]:
         """The ids among `op_ids` the log holds already."""

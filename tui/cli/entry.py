@@ -63,6 +63,8 @@ def dispatch(args) -> int:
                     and not lib.index_problem_reported):
                 print(f"papershelf: saved; the search index was not updated ({reason}); "
                       "it catches up on the next run", file=sys.stderr)
+            if lib.ranking_left_behind():
+                rank_for_next_launch(lib)
             return code
     except PapershelfError as exc:
         print(f"papershelf: {terminal_safe(str(exc), single_line=True)}", file=sys.stderr)
@@ -82,6 +84,17 @@ def prepare_index(lib) -> None:
         return
     with ProgressBar(f"building the search index ({lib.engine_name})") as bar:
         lib.reindex(progress=bar.update)
+
+
+def rank_for_next_launch(lib) -> None:
+    """Rank "for you" again after this command changed the library (saved as the library
+    closes), so that the app's next `5` shows it at once. Only a head start: when the index
+    can't be read, or Ctrl-C comes, the command's own outcome stands and the app ranks."""
+    try:
+        with ProgressBar("ranking for you") as bar:
+            lib.for_you(progress=bar.update, saved=False)
+    except (PapershelfError, OSError, KeyboardInterrupt):
+        pass
 
 
 def take_daily_backup(lib) -> str | None:
