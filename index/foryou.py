@@ -193,6 +193,10 @@ class Scores(Mapping[str, float]):
             self._dict = dict(zip(self._keys, self._values()))
         return self._dict
 
+    def table(self) -> dict[str, float]:
+        """The scores as a dict: for reading many (a lookup through the Mapping is ~1.5 us)."""
+        return self._made()
+
     def __getitem__(self, key: str) -> float:
         return self._made()[key]
 
@@ -214,6 +218,12 @@ class Ranking:
     @property
     def liked(self) -> int:
         return self.profile.liked
+
+    def score_list(self) -> list[float]:
+        """The scores of `keys`, in order (~10 ms for 100k; ~150 ms a lookup at a time
+        through the Mapping)."""
+        table = self.scores.table() if isinstance(self.scores, Scores) else self.scores
+        return [table.get(key, 0.0) for key in self.keys]
 
     def reason(self, paper) -> Reason | None:
         """Why this paper (a PaperText, or any object with title, abstract and tags, such as

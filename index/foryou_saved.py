@@ -24,7 +24,7 @@ def save(data_dir: Path, stamp: str, ranking: Ranking) -> None:
     """Replace the saved ranking (quietly: it is only a head start)."""
     record = {
         "format": FORMAT, "stamp": stamp, "keys": ranking.keys,
-        "scores": [ranking.scores.get(key, 0.0) for key in ranking.keys],
+        "scores": ranking.score_list(),
         "units": ranking.profile.units, "tag_counts": ranking.profile.tag_counts,
         "liked": ranking.profile.liked, "unread": ranking.unread, "message": ranking.message,
     }
