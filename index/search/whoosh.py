@@ -359,16 +359,20 @@ class WhooshEngine:
         return self._reading(lambda s: ("spell", fold(word)) in s.reader())
 
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
-        """Papers with the word (by its stem, as indexed) in the title or the abstract: the
-        larger of the two counts. (Exact when a word in a title is also in that paper's
-        abstract, as it nearly always is; counting the union exactly cost ~1 s for the
-        thousand words a "for you" profile asks about at 10k papers.)"""
+        """Papers with the word in the title or the abstract: exact from the `taste` field,
+        which holds each paper's words once, unstemmed (one lookup a word: the thousand words
+        a "for you" profile asks about take ~65 ms at 100k papers). A word that field leaves
+        out (shorter than 3 letters, a stop word, with digits) is counted by its stem, as
+        indexed, in the title or the abstract: the larger of the two counts."""
         def read(s):
             reader = s.reader()
             out = {}
             for w in set(words):
-                t = stem(fold(w))
-                df = max(reader.doc_frequency("title", t), reader.doc_frequency("abstract", t))
+                df = reader.doc_frequency("taste", w)
+                if not df:
+                    t = stem(fold(w))
+                    df = max(reader.doc_frequency("title", t),
+                             reader.doc_frequency("abstract", t))
                 if df:
                     out[w] = df
             return out
