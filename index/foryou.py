@@ -193,9 +193,13 @@ class Scores(Mapping[str, float]):
             self._dict = dict(zip(self._keys, self._values()))
         return self._dict
 
-    def table(self) -> dict[str, float]:
-        """The scores as a dict: for reading many (a lookup through the Mapping is ~1.5 us)."""
-        return self._made()
+    def in_order(self, keys: Sequence[str]) -> list[float]:
+        """The scores of `keys`, in order: straight from the ranking when they are its keys,
+        else from the dict (a lookup through the Mapping is ~1.5 us)."""
+        if keys is self._keys and self._dict is None:
+            return list(self._values())
+        table = self._made()
+        return [table.get(key, 0.0) for key in keys]
 
     def __getitem__(self, key: str) -> float:
         return self._made()[key]
@@ -220,10 +224,11 @@ class Ranking:
         return self.profile.liked
 
     def score_list(self) -> list[float]:
-        """The scores of `keys`, in order (~10 ms for 100k; ~150 ms a lookup at a time
+        """The scores of `keys`, in order (~20 ms for 100k; ~150 ms a lookup at a time
         through the Mapping)."""
-        table = self.scores.table() if isinstance(self.scores, Scores) else self.scores
-        return [table.get(key, 0.0) for key in self.keys]
+        if isinstance(self.scores, Scores):
+            return self.scores.in_order(self.keys)
+        return [self.scores.get(key, 0.0) for key in self.keys]
 
     def reason(self, paper) -> Reason | None:
         """Why this paper (a PaperText, or any object with title, abstract and tags, such as
