@@ -10,7 +10,7 @@ from __future__ import annotations
 from index import foryou_saved
 from index.library import Library
 from test_app_and_cli import papershelf
-from test_foryou import TOPICS, keys_on, topic_records
+from test_foryou import TOPICS, keys_on, topic_of, topic_records
 from test_tui_support import make_app, settle, wait_for
 from tui.app import PapershelfApp
 from tui.screens import morning
@@ -79,6 +79,32 @@ def test_a_status_change_from_the_shell_is_ranked_too_and_a_search_writes_nothin
     done = papershelf(data, "search", "protein")
     assert done.returncode == 0, done.stderr
     assert (path.read_bytes(), path.stat().st_mtime_ns) == written  # nothing changed: no ranking
+
+
+def test_an_import_is_ranked_and_a_dry_run_writes_nothing(tmp_path):
+    with Library.open(tmp_path / "lib") as lib:
+        lib.add(topic_records())
+        lib.set_star_many(keys_on(lib, "speech")[:4], True)
+        lib.for_you()
+    data = tmp_path / "lib"
+    bib = tmp_path / "new.bib"
+    bib.write_text("@article{vox1, title={Vocoder Prosody for Whispered Speech}, "
+                   "abstract={An acoustic vocoder keeps the prosody of whispered utterances.}, "
+                   "author={Okafor, Ada}, year={2025}}\n", encoding="utf-8")
+    path = data / foryou_saved.FILE_NAME
+    written = path.read_bytes(), path.stat().st_mtime_ns
+    done = papershelf(data, "import", "--dry-run", str(bib))
+    assert done.returncode == 0 and "would have: added 1" in done.stdout, done.stderr
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == written  # rolled back: no ranking
+
+    done = papershelf(data, "import", str(bib))
+    assert done.returncode == 0, done.stderr
+    saved = saved_ranking_now(data)
+    assert saved is not None and saved.keys == fresh_ranking(data)
+    with Library.open(data) as lib:
+        new = next(p.key for p in lib.all_papers() if p.title.startswith("Vocoder Prosody"))
+        ahead = saved.keys[:saved.keys.index(new)]
+        assert {topic_of(lib, key) for key in ahead} <= {"speech"}  # ranked with its topic
 
 
 def test_a_library_that_never_ranked_gets_no_ranking_from_a_star(tmp_path):

@@ -136,13 +136,14 @@ class Connection:
         # move our clock past the stored one so operations never go back in time.
         if (clock := getattr(self, "clock", None)) and (stored := self.meta("hlc")):
             clock.observe(Timestamp.decode(stored))
+        changed_before = getattr(self, "changed_here", False)
         try:
             yield self.db
         except sqlite3.DatabaseError as exc:
-            self._rollback()
+            self._rollback(changed_before)
             raise StoreError(f"{self.path}: could not save ({exc}); nothing was changed") from None
         except BaseException:
-            self._rollback()
+            self._rollback(changed_before)
             raise
         else:
             try:
@@ -151,14 +152,15 @@ class Connection:
                     self.set_meta("hlc", clock.last.encode())
                 self.db.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
-                self._rollback()
+                self._rollback(changed_before)
                 raise StoreError(f"{self.path}: could not save ({exc}); nothing was changed") from None
 
-    def _rollback(self) -> None:
+    def _rollback(self, changed_before: bool) -> None:
         # SQLite rolls back by itself on SQLITE_FULL / IOERR; a second ROLLBACK would then fail
         # and hide the real error.
         if self.db.in_transaction:
             self.db.execute("ROLLBACK")
+        self.changed_here = changed_before  # what was rolled back (a dry run) changed nothing
 
     def close(self) -> None:
         self.db.close()
