@@ -79,3 +79,26 @@ def test_export_dialog_and_footer_in_a_real_80x24_terminal(tmp_path):
         assert "app" not in tmux("list-sessions")
     finally:
         tmux("kill-server")
+
+
+def test_a_progress_bar_redraws_in_place_and_leaves_no_trace(tmp_path):
+    # The bar's cursor moves must reach the terminal past the filter that strips escape
+    # sequences from everything papershelf prints: without them each redraw lands after the
+    # last, and the finished bar stays on screen.
+    data = tmp_path / "data"
+    page = tmp_path / "page.txt"
+    pairs = [(f"Heron Survey Number {n} of Coastal Wetlands", f"Counting herons at site {n}.")
+             for n in range(400)]
+    page.write_text(dense_page(pairs), encoding="utf-8")
+    assert main(["--data-dir", str(data), "import", str(page)]) == 0
+    tmux = Tmux()
+    command = (f"{sys.executable} -m tui.cli --data-dir {data} reindex; echo FINISHED; "
+               "sleep 60")
+    tmux("new-session", "-d", "-s", "app", "-x", "80", "-y", "24", "-e", "TERM=xterm-256color",
+         "-c", os.getcwd(), "sh", "-c", command)
+    try:
+        shown = tmux.wait_for("FINISHED", timeout=60)
+        lines = [line for line in shown.splitlines() if line.strip()]
+        assert lines == ["indexed 400 papers with the whoosh engine", "FINISHED"], shown
+    finally:
+        tmux("kill-server")

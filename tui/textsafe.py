@@ -45,6 +45,12 @@ class TerminalSafeWriter:
     def __init__(self, stream):
         self._stream = stream
 
+    @property
+    def unfiltered(self):
+        """The stream beneath, unfiltered: only for what papershelf draws itself from its own
+        words (the progress bar, whose cursor moves the filter would strip)."""
+        return self._stream
+
     def write(self, text: str) -> int:
         self._stream.write(printable(text))
         return len(text)

@@ -102,9 +102,15 @@ class ProgressBar:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
+            # Rich redraws the bar in place with cursor moves, which the terminal-safe filter
+            # on sys.stderr would strip (each redraw then lands after the last): the bar
+            # writes to the stream beneath. It draws only our own descriptions; and nothing
+            # printed meanwhile is redirected through Rich, so every message stays filtered.
+            stream = getattr(sys.stderr, "unfiltered", sys.stderr)
             self._progress = Progress(
                 "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+                TimeRemainingColumn(), console=Console(file=stream), transient=True,
+                redirect_stdout=False, redirect_stderr=False)
             self._progress.__enter__()
             self._task = self._progress.add_task(self.description, total=None)
         return self
