@@ -11,7 +11,7 @@ from index import foryou_saved
 from index.library import Library
 from test_app_and_cli import papershelf
 from test_foryou import TOPICS, keys_on, topic_of, topic_records
-from test_tui_support import make_app, settle, wait_for
+from test_tui_support import for_you_shows_the_saved_ranking, make_app, settle, wait_for
 from tui.app import PapershelfApp
 from tui.screens import morning
 
@@ -49,15 +49,7 @@ async def test_a_star_from_the_shell_leaves_for_you_ready_for_the_app(tmp_path, 
     assert not set(speech) & set(expected)  # starred papers left the unread ranking
 
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        await pilot.press("5")
-        await settle(pilot)
-        assert screen.results.keys == expected
-        # shown from the saved ranking: the app's own ranking state never ranked
-        assert app.with_index(lambda index_lib: index_lib._for_you.ranking) is None
-        await wait_for(pilot, lambda: "For you" in screen.detail.text())
-        assert any(word in screen.detail.text() for word in TOPICS["speech"] + TOPICS["astro"])
+        await for_you_shows_the_saved_ranking(pilot, expected, TOPICS["speech"] + TOPICS["astro"])
     lib.close()
 
 
@@ -135,9 +127,5 @@ async def test_a_star_in_the_app_then_quit_leaves_the_ranking_up_to_date(tmp_pat
     assert best not in saved.keys and saved.keys == fresh_ranking(data)
     again = PapershelfApp(lib, app.config)
     async with again.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
-        assert again.screen.results.keys == saved.keys
-        assert again.with_index(lambda index_lib: index_lib._for_you.ranking) is None
+        await for_you_shows_the_saved_ranking(pilot, saved.keys, TOPICS["protein"])
     lib.close()

@@ -9,7 +9,7 @@ from datetime import date
 from hf_daily_server import DailyServer, api_item
 from index.library import Library
 from test_foryou import TOPICS, keys_on, topic_of, topic_records
-from test_tui_support import make_app, rows, settle, wait_for
+from test_tui_support import for_you_shows_the_saved_ranking, make_app, rows, settle, wait_for
 from tui.app import PapershelfApp
 from tui.screens import morning
 
@@ -120,14 +120,7 @@ async def test_for_you_opens_on_the_ranking_the_last_process_saved(tmp_path, mon
     with Library.open(lib.data_dir) as other:
         expected = other.for_you().keys
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = app.screen
-        await pilot.press("5")
-        await settle(pilot)
-        assert screen.results.keys == expected
-        assert app.with_index(lambda index_lib: index_lib._for_you.ranking) is None
-        await wait_for(pilot, lambda: "For you" in screen.detail.text())
-        assert any(word in screen.detail.text() for word in TOPICS["astro"])
+        await for_you_shows_the_saved_ranking(pilot, expected, TOPICS["astro"])
     # a command changes the library before the next launch: that one ranks it as it is now
     with Library.open(lib.data_dir) as other:
         other.set_star_many(keys_on(other, "speech")[:8], True)

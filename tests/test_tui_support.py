@@ -78,6 +78,21 @@ async def wait_for(pilot, condition, timeout: float = 10.0) -> None:
     raise AssertionError(f"condition not met in {timeout:g} s{shown}")
 
 
+async def for_you_shows_the_saved_ranking(pilot, expected: list[str], words) -> None:
+    """`5` in a launched app: the list is `expected`, shown from the ranking a process saved
+    (the app's own ranking state never ranked), and the detail pane says why, naming one of
+    `words`."""
+    app = pilot.app
+    screen = app.screen
+    await settle(pilot)
+    await pilot.press("5")
+    await settle(pilot)
+    assert screen.results.keys == expected
+    assert app.with_index(lambda index_lib: index_lib._for_you.ranking) is None
+    await wait_for(pilot, lambda: "For you" in screen.detail.text())
+    assert any(word in screen.detail.text() for word in words)
+
+
 async def handled(pilot, pump) -> None:
     """Until `pump` (a screen or widget) has handled every message posted to it so far, those
     posted from worker threads included: what a negative assertion waits for."""
