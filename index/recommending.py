@@ -80,15 +80,16 @@ class Recommending:
         return self.store.changed_here and foryou_saved.exists(self.data_dir)
 
     def update_kept_ranking(self) -> None:
-        """Before the ranking made here is saved at close: when only stars and statuses
-        changed since it was made (a star, then quit), update it from those papers' words
-        (~0.1 s at 100,000 papers), so that the saved one holds for the next launch. Other
-        changes would mean ranking from scratch, too long to make a close wait for."""
+        """Before the ranking made here is saved at close: when only stars and statuses (or
+        citation keys) changed since it was made (a star, then quit), update it from those
+        papers' words (~0.1 s at 100,000 papers), so that the saved one holds for the next
+        launch. Other changes would mean ranking from scratch, too long to make a close wait
+        for."""
         state = self._for_you
         if state is None or state.ranking is None or state.mark is None:
             return
-        _, changed = self.store.ranking_changes(state.mark)
-        if changed:
+        mark, changed = self.store.ranking_changes(state.mark)
+        if changed is not None and state.ranking_mark != mark:
             self.for_you(saved=False)
 
     def _saved_ranking(self):

@@ -129,3 +129,13 @@ async def test_a_star_in_the_app_then_quit_leaves_the_ranking_up_to_date(tmp_pat
     async with again.run_test(size=SIZE) as pilot:
         await for_you_shows_the_saved_ranking(pilot, saved.keys, TOPICS["protein"])
     lib.close()
+
+
+def test_a_new_citation_key_then_close_leaves_the_saved_ranking_holding(tmp_path):
+    with Library.open(tmp_path / "lib") as lib:
+        lib.add(topic_records())
+        lib.set_star_many(keys_on(lib, "astro")[:4], True)
+        ranked = lib.for_you().keys
+        lib.set_citekey(ranked[0], "transitSurvey2026")  # moves the library's mark only
+    saved = saved_ranking_now(tmp_path / "lib")
+    assert saved is not None and saved.keys == ranked == fresh_ranking(tmp_path / "lib")

@@ -76,6 +76,19 @@ def test_a_change_made_by_another_process_is_followed(library):
     assert_same_as_fresh(library)
 
 
+def test_a_new_citation_key_changes_nothing_the_ranking_reads(library, monkeypatch):
+    first = library.for_you()
+    asked: list[str] = []
+    index = library.index
+    original = index.docs_with
+    monkeypatch.setattr(index, "docs_with", lambda words: asked.extend(words) or original(words))
+    library.set_citekey(first.keys[0], "renamedForTheTalk2026")
+    library.set_star(keys_on(library, "astro")[7])  # a star with it: still only its words
+    second = library.for_you()
+    assert len(asked) < len(second.profile.units) // 2  # not ranked again from the postings
+    assert_same_as_fresh(library)
+
+
 def test_changes_to_the_index_start_again_from_the_postings(library):
     library.for_you()
     library.add_tag(keys_on(library, "protein")[0], "observing-run")  # rewrites its document

@@ -9,6 +9,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from index.model import STATUSES, Paper
 from index.store.rows import row_to_paper
 
+# Fields whose change neither "for you" nor the search index reads (index/store/edits.py marks
+# the papers the index must rewrite; a citation key is not among them).
+RANKING_NEUTRAL_FIELDS = frozenset({"citekey"})
+
 
 class PaperReads:
     def resolve_alias(self, key: str) -> str:
@@ -206,15 +210,16 @@ class PaperReads:
 
     def ranking_changes(self, mark: int, limit: int = 1000) -> tuple[int, set[str] | None]:
         """(the change mark now, the papers whose star or status changed after `mark`). The
-        set is None when anything else changed too (text, tags, papers added or removed: what
-        the search index holds), or more than `limit` operations came."""
+        set is None when anything else changed too (text, tags, notes, papers added or
+        removed: what the search index holds), or more than `limit` operations came. A new
+        citation key changes neither the ranking nor the index: it is passed over."""
         rows = self.db.execute("SELECT rowid, key, type, field FROM ops WHERE rowid > ? "
                                "ORDER BY rowid LIMIT ?", (mark, limit + 1)).fetchall()
         if not rows:
             return mark, set()
-        new_mark = rows[-1][0]
-        if len(rows) > limit or any(r[2] != "set" or r[3] not in ("starred", "status")
-                                    for r in rows):
+        new_mark, too_many = rows[-1][0], len(rows) > limit
+        rows = [r for r in rows if not (r[2] == "set" and r[3] in RANKING_NEUTRAL_FIELDS)]
+        if too_many or any(r[2] != "set" or r[3] not in ("starred", "status") for r in rows):
             return new_mark, None
         return new_mark, {r[1] for r in rows}
 
