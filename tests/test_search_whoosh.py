@@ -60,6 +60,35 @@ def test_a_big_build_writes_several_segments_and_loses_nothing(tmp_path, monkeyp
     index.close()
 
 
+def _segment_sizes(index) -> list[tuple[int, int]]:
+    """(papers, dictionary documents) of each segment."""
+    index.search("heron")
+    return [(sub.doc_count_all() - sub.doc_frequency("dictionary", "y"),
+             sub.doc_frequency("dictionary", "y"))
+            for sub, _ in index.engine._searcher.leaf_searchers()]
+
+
+@pytest.mark.parametrize("count", [300, 310, 430])
+def test_the_spelling_dictionary_rides_in_a_big_last_segment(tmp_path, monkeypatch, count):
+    # A segment of the dictionary's documents alone (a library of exactly 2 segments' worth)
+    # is among the small ones that edits' segments merge with, every few edits: Whoosh merges
+    # its ~70,000 words at 100k papers term by term (~3 s). The last segment keeps at least
+    # half a segment's papers with the dictionary.
+    monkeypatch.setattr(whoosh_build, "SEGMENT_PAPERS", 150)
+    papers = _synthetic(count)
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(papers, total=count)
+    sizes = _segment_sizes(index)
+    assert sum(p for p, _ in sizes) == count
+    with_dictionary = [p for p, d in sizes if d]
+    assert with_dictionary and min(with_dictionary) >= 75, sizes
+    assert max(p for p, _ in sizes) < 225, sizes  # a segment's memory stays bounded
+    for i in range(6):  # edits: their small segments merge without the dictionary
+        index.upsert([paper(f"p:edit{i}", f"Heron edit {i}", f"egrets wade {i}")])
+    assert any(p >= 75 and d for p, d in _segment_sizes(index)), _segment_sizes(index)
+    index.close()
+
+
 def test_bulk_and_stock_writers_index_the_same(tmp_path, monkeypatch):
     papers = _synthetic(300, seed=11)
     bulk = SearchIndex(tmp_path / "bulk", "whoosh")

@@ -36,7 +36,13 @@ _NOT_TASTE = TASTE_STOP_WORDS.union(_ONE_OR_TWO_LETTERS)  # what indexed_words l
 
 def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> int:
     """Write `papers` into a new index at `directory` with the bulk writer, a segment every
-    SEGMENT_PAPERS papers. Returns how many were written."""
+    SEGMENT_PAPERS papers. Returns how many were written.
+
+    The spelling dictionary (~70,000 words at 100k papers) goes into the last segment, which
+    is kept big: a segment of a few documents is merged with the small ones that edits add,
+    and Whoosh merges term by term (~3 s for that dictionary, every few edits). So with the
+    number of papers known, the last segment takes the papers a new one would have had when
+    fewer than half a segment are left (up to 1.5 segments' worth)."""
     ix = whoosh_index.create_in(str(directory), schema(), indexname=INDEX_NAME)
     done = 0
     vocabulary: set[str] = set()
@@ -46,12 +52,13 @@ def build_index(directory: Path, papers: Iterable[Paper], total, progress) -> in
             in_segment = 0
             try:
                 for paper in papers:
+                    if in_segment >= SEGMENT_PAPERS and (
+                            total is None or total - done >= SEGMENT_PAPERS // 2):
+                        writer.commit(merge=False)
+                        writer, in_segment = BulkWriter(ix, compound=False), 0
                     _add_one(writer, paper, vocabulary)
                     done += 1
                     in_segment += 1
-                    if in_segment >= SEGMENT_PAPERS:
-                        writer.commit(merge=False)
-                        writer, in_segment = BulkWriter(ix, compound=False), 0
                     if progress is not None and done % 500 == 0:
                         progress(done, max(total or 0, done))
                 for doc in _dictionary_docs(spellable(vocabulary), "0"):
