@@ -81,9 +81,9 @@ class TermStats(Protocol):
         the index does not know may be left out)."""
         ...
 
-    def docs_with(self, words: Iterable[str]) -> WordDocs:
-        """For each word, the papers whose title or abstract contains it, with their lengths
-        and keys (index.search.engine.WordDocs)."""
+    def docs_with(self, words: Iterable[str], first_doc: int = 0) -> WordDocs:
+        """For each word, the papers whose title or abstract contains it (from the id
+        `first_doc` on), with every paper's length and key (index.search.engine.WordDocs)."""
         ...
 
 

@@ -56,7 +56,8 @@ def test_a_star_reads_only_the_words_it_moved(library, monkeypatch):
     asked: list[str] = []
     index = library.index
     original = index.docs_with
-    monkeypatch.setattr(index, "docs_with", lambda words: asked.extend(words) or original(words))
+    monkeypatch.setattr(index, "docs_with", lambda words, first_doc=0:
+                        asked.extend(words) or original(words, first_doc))
     first = library.for_you()
     assert len(asked) >= len(first.profile.units)
     asked.clear()
@@ -81,7 +82,8 @@ def test_a_new_citation_key_changes_nothing_the_ranking_reads(library, monkeypat
     asked: list[str] = []
     index = library.index
     original = index.docs_with
-    monkeypatch.setattr(index, "docs_with", lambda words: asked.extend(words) or original(words))
+    monkeypatch.setattr(index, "docs_with", lambda words, first_doc=0:
+                        asked.extend(words) or original(words, first_doc))
     library.set_citekey(first.keys[0], "renamedForTheTalk2026")
     library.set_star(keys_on(library, "astro")[7])  # a star with it: still only its words
     second = library.for_you()

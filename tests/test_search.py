@@ -426,4 +426,13 @@ def test_docs_with_names_each_paper_holding_each_word_across_updates(tmp_path, e
     for key in ("p:0", "p:70", "p:5", "p:59"):
         p = live[key]
         assert found.lengths[at[key]] == indexed_words(p.title, p.abstract)[1], key
+    # in ascending id order; and from an id on, only the papers from there
+    for word in ("heron", "egrets", "marsh"):
+        assert list(found.docs[word]) == sorted(found.docs[word]), word
+    first = at["p:70"]
+    tail = index.docs_with(["heron", "egrets", "marsh"], first_doc=first)
+    assert list(tail.keys) == list(found.keys) and list(tail.lengths) == list(found.lengths)
+    for word in ("heron", "egrets", "marsh"):
+        assert list(tail.docs.get(word, ())) == [d for d in found.docs[word] if d >= first]
+    assert "p:5" in {tail.keys[d] for d in tail.docs["egrets"]}  # rewritten: after p:70
     index.close()

@@ -72,9 +72,9 @@ async def test_a_search_stops_a_ranking_ahead_and_does_not_wait_for_it(tmp_path,
         engine = app.with_index(lambda index_lib: index_lib.index)
         original = engine.docs_with
 
-        def slow_docs_with(words):  # a big library: each word's postings take a while
-            time.sleep(0.05)
-            return original(words)
+        def slow_docs_with(words, first_doc=0):  # a big library: each word's postings take
+            time.sleep(0.05)  # a while
+            return original(words, first_doc)
 
         monkeypatch.setattr(engine, "docs_with", slow_docs_with)
         await wait_for(pilot, lambda: screen._ranking_ahead)

@@ -120,8 +120,8 @@ class SearchIndex:
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         return self.engine.doc_frequencies(words)
 
-    def docs_with(self, words: Iterable[str]) -> WordDocs:
-        return self.engine.docs_with(words)
+    def docs_with(self, words: Iterable[str], first_doc: int = 0) -> WordDocs:
+        return self.engine.docs_with(words, first_doc)
 
     # -- searching ------------------------------------------------------------------------------
 

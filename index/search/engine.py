@@ -95,9 +95,11 @@ class Engine(Protocol):
     def doc_frequencies(self, words: Iterable[str]) -> dict[str, int]:
         """How many papers have each unstemmed word in the title or abstract."""
 
-    def docs_with(self, words: Iterable[str]) -> WordDocs:
+    def docs_with(self, words: Iterable[str], first_doc: int = 0) -> WordDocs:
         """For each unstemmed word, the live papers whose title or abstract contains it
-        (words no paper uses are left out), with those papers' lengths and keys."""
+        (words no paper uses are left out), in ascending id order, with every paper's length
+        and key. With `first_doc`, only the papers from that id on (what a rewrite or an
+        addition appended: "for you" follows them without reading all postings again)."""
 
     def prefix_doc_frequency(self, prefix: str) -> int:
         """About how many papers have a title or abstract word starting with `prefix` (a word

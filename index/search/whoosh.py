@@ -378,17 +378,22 @@ class WhooshEngine:
             return out
         return self._reading(read)
 
-    def docs_with(self, words: Iterable[str]) -> WordDocs:
+    def docs_with(self, words: Iterable[str], first_doc: int = 0) -> WordDocs:
         """From the `taste` field (the words as index.foryou splits them) and the `wordcount`
-        column, both written for this."""
+        column, both written for this. Segments wholly before `first_doc` are not read."""
         def read(s):
             keys = self._key_index(s)[0]
             # arrays: 4 bytes a posting where a list of ints takes ~36 (2.7M postings at 100k)
             found: dict[str, array] = {word: array("I") for word in set(words)}
             for sub, offset in s.leaf_searchers():
                 reader = sub.reader()
+                if offset + reader.doc_count_all() <= first_doc:
+                    continue
                 for word, docs in found.items():
-                    docs.extend(whoosh_sets.live_docs(reader, "taste", word, offset))
+                    segment = whoosh_sets.live_docs(reader, "taste", word, offset)
+                    if offset < first_doc:  # a segment that straddles it
+                        segment = array("I", [d for d in segment if d >= first_doc])
+                    docs.extend(segment)
             return WordDocs({w: docs for w, docs in found.items() if docs},
                             self._lengths(s), keys)
         return self._reading(read)
