@@ -5,7 +5,10 @@ The model is a tf-idf profile, as arxiv-sanity does it but without a trained cla
 - the liked papers (starred, or marked read) give each word a weight: the share of liked papers
   that use it, times its idf over the whole library (from the search engine's `TermStats`),
   so "diffusion" in half of what you starred counts and "model" in every paper does not; the
-  strongest PROFILE_WORDS words make the profile;
+  strongest PROFILE_WORDS words make the profile. The idf is rounded to 1/IDF_STEPS: a paper
+  more or less in the library (a tag rewrites its document, which Whoosh counts twice until its
+  segment is merged) then seldom moves a common word's weight, which would mean summing its
+  ~40,000 postings again at 100k papers;
 - the liked papers' tags give each tag the share of liked papers carrying it;
 - an unread paper scores the weights of the profile words it uses (title and abstract, each
   word once), divided by the square root of its length in words plus 10 (a long abstract does
@@ -44,6 +47,7 @@ PROFILE_WORDS = 150  # the profile's strongest words; more add noise, not taste
 CANDIDATE_WORDS = 1000  # liked words whose document frequency is asked for (the most used;
 # FTS5 answers ~20 us a word, and rarer words seldom weigh enough to make the profile)
 TAG_WEIGHT = 2.0  # a shared tag counts as much as a strong shared word or two
+IDF_STEPS = 64  # idf in 1/64 steps (idf spans ~0-12): a power of two, so weights stay whole
 REASON_WORDS = 5
 # Words every abstract uses: the idf would weigh them down anyway, but a profile from a handful
 # of papers has too little evidence for that.
@@ -255,9 +259,9 @@ def profile_of(counts: Counter[str], tag_counts: Counter[str], liked: int, total
     units = {}
     for negative_count, word in common:
         count = -negative_count
-        idf = math.log((1 + total) / (1 + frequencies.get(word, 0)))
-        if idf > 0:  # a word in every paper says nothing about taste
-            units[word] = round(count * idf * UNIT)
+        idf = round(math.log((1 + total) / (1 + frequencies.get(word, 0))) * IDF_STEPS)
+        if idf > 0:  # a word in (nearly) every paper says nothing about taste
+            units[word] = count * idf * (UNIT // IDF_STEPS)
     strongest = sorted(units.items(), key=lambda item: (-item[1], item[0]))[:PROFILE_WORDS]
     tags = {tag: count for tag, count in tag_counts.items() if count > 0}
     return Profile(dict(strongest), tags, liked)

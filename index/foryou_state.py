@@ -18,13 +18,19 @@ progress call in between that may raise to stop it: the sums stay consistent at 
 and the next ranking goes on from there.
 
 Everything here belongs to one index: postings name papers by the engine's document
-numbers. When the engine answers with other papers behind those numbers (a commit, a rebuild),
-`IndexMoved` is raised and the caller starts again from `forget_index()`.
+numbers. A new tag or note rewrites a paper's document with the same words: the old number goes
+dead and the paper comes back at the end (and Whoosh may merge the small segments there, which
+numbers their papers anew). `follow_index` follows that, reading only the papers from the first
+number that moved. When the engine answers with other papers behind the numbers it kept (a
+rebuild), or too many moved, `IndexMoved` is raised and the caller starts again from
+`forget_index()`.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from itertools import compress
@@ -48,6 +54,7 @@ Progress = Callable[[int, int], None]
 WORDS_PER_READ = 3  # words whose postings one engine call reads (~8 ms a word)
 SUMS_PER_STEP = 5  # words whose postings are summed (~1.5 ms a word)
 FREQUENCIES_PER_READ = 200  # words whose document frequency one engine call gives (~0.1 ms)
+MOVED_AT_MOST = 5000  # papers renumbered at the end that follow_index reads; more: from scratch
 
 
 class IndexMoved(Exception):
@@ -68,6 +75,7 @@ class RankingState:
         self._candidate_docs: list[int] | None = None  # ... their slots in `sums`
         self.ranking: Ranking | None = None
         self.ranking_mark: int | None = None  # the mark `ranking` was made at
+        self.index_rewrote = False  # papers were rewritten since: follow_index before ranking
         self.forget_index()
 
     # ---- the index ---------------------------------------------------------------------------
@@ -112,6 +120,78 @@ class RankingState:
             raise IndexMoved
         for word in words:
             self.postings[word] = found.docs.get(word, ())
+
+    def follow_index(self, stats: TermStats,
+                     texts: Callable[[list[str]], dict[str, tuple[str, str]]]) -> None:
+        """Bring what is kept to the index as it is now, after papers were rewritten (their
+        words the same): their old numbers are dead, and the papers from the first number that
+        moved are read again (`texts(keys)` gives their (title, abstract)). Raises IndexMoved
+        when the index is not the kept one so changed."""
+        self.index_rewrote = False
+        if self.keys is None:
+            return  # nothing kept: the next ranking reads it all
+        found = stats.docs_with([])
+        old, new = self.keys, found.keys
+        if new is old or list(new) == list(old):
+            return
+        if len(self.sums) != len(old):  # slots of papers not in the index: start again
+            raise IndexMoved
+        first_moved, dead = len(old), []
+        for doc, (was, now) in enumerate(zip(old, new)):
+            if was != now:
+                if now is not None:
+                    first_moved = doc
+                    break
+                dead.append(doc)
+        if len(new) < first_moved or len(old) - first_moved > MOVED_AT_MOST \
+                or len(new) - first_moved > MOVED_AT_MOST:
+            raise IndexMoved
+        for doc in dead + list(range(first_moved, len(old))):
+            if self.docnums.get(old[doc]) == doc:
+                del self.docnums[old[doc]]
+        for doc in dead:
+            self.slot_keys[doc] = None  # its sum stays, read by no candidate
+        dead_set = set(dead)
+        relaid = first_moved < len(old)
+        del self.sums[first_moved:], self.length_norm[first_moved:], self.slot_keys[first_moved:]
+        for word, docs in self.postings.items():
+            if docs and docs[-1] >= first_moved:  # ascending (TermStats.docs_with)
+                del docs[bisect_left(docs, first_moved):]
+        moved = list(new[first_moved:])
+        self.sums.extend([0.0] * len(moved))
+        self.length_norm.extend(math.sqrt(n + 10) * UNIT for n in found.lengths[first_moved:])
+        self.slot_keys.extend(moved)
+        for doc, key in enumerate(moved, first_moved):
+            if key is not None:
+                self.docnums[key] = doc
+        if moved and self.postings:
+            appended = stats.docs_with(list(self.postings), first_moved)
+            sums = self.sums
+            for word, docs in appended.docs.items():
+                kept = self.postings[word]
+                if not isinstance(kept, array):
+                    kept = self.postings[word] = array("I", kept)
+                kept.extend(docs)
+                if units := self.applied.get(word):
+                    for doc in docs:
+                        sums[doc] += float(units)
+        self.keys, self.total = new, 0
+        if self._candidate_docs is not None:  # the moved candidates' slots (~25 ms to redo all)
+            # (a dead document may keep its key: Whoosh's key column still holds it)
+            slots, again = self._candidate_docs, dead_set.union(range(first_moved, len(old)))
+            moved_keys = set(moved)
+            for at, key in enumerate(self.candidate_keys):
+                if slots[at] in again or key in moved_keys:
+                    slots[at] = self._slot(key)
+        # Document frequencies that may have changed: the moved papers' words (a dead
+        # document still counts in Whoosh until its segment is merged); all of them when
+        # segments were merged, which dropped dead documents of papers rewritten before.
+        if relaid:
+            self.frequencies.clear()
+        else:
+            for title, abstract in texts([k for k in moved if k is not None]).values():
+                for word in words_of(title, abstract):
+                    self.frequencies.pop(word, None)
 
     # ---- the liked and the unread papers -----------------------------------------------------
 

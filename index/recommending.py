@@ -56,6 +56,11 @@ class Recommending:
                 state.ranking = Ranking(message=NOTHING_LIKED)
             else:
                 stats = self.term_stats()
+                if state.index_rewrote:  # tags or notes: the papers' words are the same
+                    try:
+                        state.follow_index(stats, self.store.texts)
+                    except IndexMoved:
+                        state.forget_index()
                 profile = state.profile(stats, progress)
                 try:
                     state.apply(profile, stats, progress)
@@ -88,7 +93,7 @@ class Recommending:
         state = self._for_you
         if state is None or state.ranking is None or state.mark is None:
             return
-        mark, changed = self.store.ranking_changes(state.mark)
+        mark, changed, _ = self.store.ranking_changes(state.mark)
         if changed is not None and state.ranking_mark != mark:
             self.for_you(saved=False)
 
@@ -123,7 +128,7 @@ class Recommending:
         from index.foryou import PaperText
 
         if state.mark is not None:
-            mark, changed = self.store.ranking_changes(state.mark)
+            mark, changed, rewritten = self.store.ranking_changes(state.mark)
             if changed is not None:
                 if changed:
                     keys = sorted(changed)
@@ -131,9 +136,9 @@ class Recommending:
                              for row in self.store.ranking_rows(liked=True, keys=keys)}
                     for key in keys:
                         state.set_liked(key, liked.get(key))
-                    unread = self.store.ranking_keys(keys)
-                    state.drop_candidates(changed - {key for key, _, _ in unread})
-                    state.add_candidates(unread)
+                    state.drop_candidates(keys)  # and back with their tags as they are now
+                    state.add_candidates(self.store.ranking_keys(keys))
+                state.index_rewrote = state.index_rewrote or bool(rewritten)
                 state.mark = mark
                 return
         mark = self.store.change_mark()  # changes after it are followed next time

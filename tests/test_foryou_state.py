@@ -91,6 +91,43 @@ def test_a_new_citation_key_changes_nothing_the_ranking_reads(library, monkeypat
     assert_same_as_fresh(library)
 
 
+def test_tags_and_notes_are_followed_without_reading_the_postings_again(library, monkeypatch):
+    # A tag or a note rewrites the paper's document (the same words, a new number at the
+    # end; Whoosh merges the small segments every few edits): the kept ranking follows,
+    # reading postings only from the first number that moved, and stays the fresh one.
+    index = library.index
+    original = index.docs_with
+    whole_reads: list[int] = []
+
+    def docs_with(words, first_doc=0):
+        words = list(words)
+        if first_doc == 0 and words:
+            whole_reads.append(len(words))
+        return original(words, first_doc)
+
+    monkeypatch.setattr(index, "docs_with", docs_with)
+    astro, protein, speech = (keys_on(library, t) for t in ("astro", "protein", "speech"))
+    first = library.for_you()
+    assert sum(whole_reads) >= len(first.profile.units)
+    whole_reads.clear()
+    library.add_tag(astro[0], "field-trip")  # a liked paper: the tag counts move
+    library.add_tag(protein[3], "field-trip")  # an unread one that now shares that tag
+    assert_same_as_fresh(library)
+    now = library.for_you().keys
+    assert now.index(protein[3]) < first.keys.index(protein[3])  # the shared tag lifts it
+    for i in range(9):  # enough flushes for Whoosh to merge its small segments
+        library.add_tag(speech[i], f"batch-{i}")
+        library.set_note(protein[i + 4], f"read on the train, part {i}")
+        library.flush_index()
+        if i % 3 == 2:
+            assert_same_as_fresh(library)
+    library.remove_tag(astro[0], "field-trip")
+    library.set_star(speech[12])
+    assert_same_as_fresh(library)
+    # only words new to the profile are read whole: never the whole profile again
+    assert sum(whole_reads) < len(first.profile.units) // 2, whole_reads
+
+
 def test_changes_to_the_index_start_again_from_the_postings(library):
     library.for_you()
     library.add_tag(keys_on(library, "protein")[0], "observing-run")  # rewrites its document

@@ -161,6 +161,16 @@ class PaperReads:
             tags.setdefault(key, []).append(tag)
         return tags
 
+    def texts(self, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """key -> (title, abstract) of these papers (the deleted ones left out)."""
+        out: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(keys), 500):
+            chunk = list(keys[start:start + 500])
+            out.update((key, (title or "", abstract or "")) for key, title, abstract in
+                       self.db.execute("SELECT key, title, abstract FROM papers WHERE deleted = 0 "
+                                       f"AND key IN ({','.join('?' * len(chunk))})", chunk))
+        return out
+
     def ranking_rows(self, *, liked: bool, keys: Sequence[str] | None = None
                      ) -> Iterator[tuple[str, str, str, list[str]]]:
         """(key, title, abstract, tags) of the papers "for you" learns from (liked: starred
@@ -208,20 +218,34 @@ class PaperReads:
                 between()
         return listed
 
-    def ranking_changes(self, mark: int, limit: int = 1000) -> tuple[int, set[str] | None]:
-        """(the change mark now, the papers whose star or status changed after `mark`). The
-        set is None when anything else changed too (text, tags, notes, papers added or
-        removed: what the search index holds), or more than `limit` operations came. A new
-        citation key changes neither the ranking nor the index: it is passed over."""
+    def ranking_changes(self, mark: int, limit: int = 1000
+                        ) -> tuple[int, set[str] | None, set[str]]:
+        """(the change mark now, the papers whose star, status, tags or note changed after
+        `mark`, those of them whose search index document was rewritten: tags and notes,
+        with the same words). The set is None when anything else changed too (text, papers
+        added or removed: what the search index holds words of), or more than `limit`
+        operations came. A new citation key changes neither the ranking nor the index: it is
+        passed over."""
         rows = self.db.execute("SELECT rowid, key, type, field FROM ops WHERE rowid > ? "
                                "ORDER BY rowid LIMIT ?", (mark, limit + 1)).fetchall()
         if not rows:
-            return mark, set()
-        new_mark, too_many = rows[-1][0], len(rows) > limit
-        rows = [r for r in rows if not (r[2] == "set" and r[3] in RANKING_NEUTRAL_FIELDS)]
-        if too_many or any(r[2] != "set" or r[3] not in ("starred", "status") for r in rows):
-            return new_mark, None
-        return new_mark, {r[1] for r in rows}
+            return mark, set(), set()
+        new_mark = rows[-1][0]
+        if len(rows) > limit:
+            return new_mark, None, set()
+        changed: set[str] = set()
+        rewritten: set[str] = set()
+        for _, key, type_, field in rows:
+            if type_ == "set" and field in RANKING_NEUTRAL_FIELDS:
+                continue
+            if type_ == "set" and field in ("starred", "status"):
+                changed.add(key)
+            elif type_ == "tag" or (type_ == "set" and field == "note"):
+                changed.add(key)
+                rewritten.add(key)
+            else:
+                return new_mark, None, set()
+        return new_mark, changed, rewritten
 
     def keys_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
         """Paper keys or citation keys starting with prefix (for unique-prefix key arguments)."""
