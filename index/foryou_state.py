@@ -137,12 +137,11 @@ class RankingState:
         if len(self.sums) != len(old):  # slots of papers not in the index: start again
             raise IndexMoved
         first_moved, dead = len(old), []
-        for doc, (was, now) in enumerate(zip(old, new)):
-            if was != now:
-                if now is not None:
-                    first_moved = doc
-                    break
-                dead.append(doc)
+        for doc in _differing(old, new):
+            if new[doc] is not None:
+                first_moved = doc
+                break
+            dead.append(doc)  # (Whoosh keeps a dead document's key: FTS5 gives None)
         if len(new) < first_moved or len(old) - first_moved > MOVED_AT_MOST \
                 or len(new) - first_moved > MOVED_AT_MOST:
             raise IndexMoved
@@ -151,7 +150,6 @@ class RankingState:
                 del self.docnums[old[doc]]
         for doc in dead:
             self.slot_keys[doc] = None  # its sum stays, read by no candidate
-        dead_set = set(dead)
         relaid = first_moved < len(old)
         del self.sums[first_moved:], self.length_norm[first_moved:], self.slot_keys[first_moved:]
         for word, docs in self.postings.items():
@@ -177,12 +175,9 @@ class RankingState:
                         sums[doc] += float(units)
         self.keys, self.total = new, 0
         if self._candidate_docs is not None:  # the moved candidates' slots (~25 ms to redo all)
-            # (a dead document may keep its key: Whoosh's key column still holds it)
-            slots, again = self._candidate_docs, dead_set.union(range(first_moved, len(old)))
-            moved_keys = set(moved)
-            for at, key in enumerate(self.candidate_keys):
-                if slots[at] in again or key in moved_keys:
-                    slots[at] = self._slot(key)
+            back = set(moved)  # a dead document's paper is usually among the moved ones
+            self._move_candidates(moved, {d for d in dead if old[d] not in back}
+                                  .union(range(first_moved, len(old))))
         # Document frequencies that may have changed: the moved papers' words (a dead
         # document still counts in Whoosh until its segment is merged); all of them when
         # segments were merged, which dropped dead documents of papers rewritten before.
@@ -192,6 +187,23 @@ class RankingState:
             for title, abstract in texts([k for k in moved if k is not None]).values():
                 for word in words_of(title, abstract):
                     self.frequencies.pop(word, None)
+
+    def _move_candidates(self, moved: list[str | None], again: set[int]) -> None:
+        """Give the candidates among the `moved` keys, and those in the slots `again`, their
+        slots now. A few moved papers (an edit) are looked up by key, in C; more, in one pass."""
+        slots, keys = self._candidate_docs, self.candidate_keys
+        if len(moved) <= 32 and not again:
+            for key in moved:
+                try:
+                    at = keys.index(key)  # a list: ~0.3 ms at 100k papers, in C
+                except ValueError:
+                    continue  # not unread
+                slots[at] = self._slot(key)
+            return
+        moved_keys = set(moved)
+        for at, key in enumerate(keys):
+            if slots[at] in again or key in moved_keys:
+                slots[at] = self._slot(key)
 
     # ---- the liked and the unread papers -----------------------------------------------------
 
@@ -318,6 +330,17 @@ class RankingState:
         keys = list(_picked(self.slot_keys, order))
         return Ranking(keys, Scores(keys, lambda: (values[doc] / liked for doc in order)),
                        profile, len(docs))
+
+
+def _differing(old: Sequence, new: Sequence, chunk: int = 4096) -> Iterable[int]:
+    """The positions where `old` and `new` differ (over the shorter length), in order: equal
+    stretches are passed over a chunk at a time by a list comparison in C."""
+    old, new = list(old), list(new)
+    for start in range(0, min(len(old), len(new)), chunk):
+        if old[start:start + chunk] != new[start:start + chunk]:
+            for doc in range(start, min(start + chunk, len(old), len(new))):
+                if old[doc] != new[doc]:
+                    yield doc
 
 
 def _picked(items: Sequence, indexes: Sequence[int]) -> Sequence:

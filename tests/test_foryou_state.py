@@ -193,3 +193,15 @@ def test_the_unread_papers_listed_from_indexes_are_those_a_row_by_row_test_finds
     assert [(key, tags) for key, tags, _ in listed] == by_rows
     assert protein[1] in dict(by_rows) and dict(by_rows)[protein[2]] == ["folding"]
     assert not {astro[5], astro[6], protein[0], protein[3]} & dict(by_rows).keys()
+
+
+def test_differing_positions_are_found_across_chunks():
+    from index.foryou_state import _differing
+
+    old = [f"k{i}" for i in range(10_000)]
+    new = list(old)
+    for at in (0, 4095, 4096, 8191, 9_999):
+        new[at] = None
+    assert list(_differing(old, new)) == [0, 4095, 4096, 8191, 9_999]
+    assert list(_differing(old, old + ["extra"])) == []  # over the shorter length
+    assert list(_differing(old[:5], new[:3])) == [0]
