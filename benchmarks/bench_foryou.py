@@ -30,9 +30,12 @@ results row painted from the for-you list. Target <= 150 ms. Measured, every cos
   * `5` again: the ranking is kept;
   * a star (`s` on the best paper of the list), `1`, then `5` at once: the ranking is updated
     from the starred paper's words in the foreground; and the same with `--idle` seconds
-    between `1` and `5`: updated ahead meanwhile.
+    between `1` and `5`: updated ahead meanwhile;
+  * a new tag on the best paper (`t`, its name, enter), `1`, then `5` at once: the index
+    rewrote the paper's document (and merges its small segments every few edits), which the
+    ranking follows.
 
-The stars made here are taken back at the end, so every run starts from the same library.
+The stars and tags made here are taken back at the end, so every run starts from the same library.
 Then what ranking ahead costs typing: "transformer" typed letter by letter (150 ms apart) from
 50 ms after the app starts ranking ahead, keystroke to results painted, against the same
 typing in a launch where ranking ahead is off (`--typing-runs` launches of each, alternated).
@@ -194,6 +197,21 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
             out["after star, idle" if pause else "after star"].append(await switch())
             await pilot.press("1")
             await settled(screen, "all")
+        # A tag rewrites the paper's document in the index: the next switch follows that.
+        out["after tag"], tagged = [], []
+        for n in range(runs):
+            await pilot.press("5")
+            await settled(screen, "foryou")
+            changed = screen.changed_at
+            tagged.append(screen.results.current_key)
+            await pilot.press("t", *f"bench-tag-{n}", "enter")
+            while screen.changed_at == changed:
+                await asyncio.sleep(0.001)
+            await pilot.press("1")
+            await settled(screen, "all")
+            out["after tag"].append(await switch())
+            await pilot.press("1")
+            await settled(screen, "all")
         ranking = app.with_index(lambda lib: lib.for_you())
     out["unread"], out["liked"] = ranking.unread, ranking.liked
     out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -216,8 +234,10 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
     out["shell unstar, no ranking"] = await asyncio.to_thread(
         run_papershelf, directory, "unstar", shell_star)
     aside.replace(saved)  # of a state before the unstar: never shown (another stamp)
-    with Library.open(directory) as lib:  # the stars put back: every run ranks the same
+    with Library.open(directory) as lib:  # the stars and tags put back: every run the same
         lib.set_star_many(out.pop("starred"), False)
+        for n, key in enumerate(tagged):
+            lib.remove_tag(key, f"bench-tag-{n}")
     # Typing while the app ranks ahead, against typing when it does not (launches alternated).
     for ahead in [True, False] * typing_runs if hasattr(MorningActions, "rank_for_you_ahead") \
             else ():
@@ -349,6 +369,7 @@ def run_app(args) -> None:
     print(f"  `5` at once after a star (updates the ranking):  {ms(out['after star'])}")
     print(f"  `5` {args.idle:g} s after a star (ranked ahead):            "
           f"{ms(out['after star, idle'])}")
+    print(f"  `5` at once after a tag (its document rewritten): {ms(out['after tag'])}")
     print(f"  peak RSS: {out['rss']:.0f} MB")
     if "typing, ranking ahead True" not in out:
         return  # (an earlier papershelf, which did not rank ahead)

@@ -82,6 +82,7 @@ class RankingState:
 
     def forget_index(self) -> None:
         self.keys: Sequence[str | None] | None = None  # by document number
+        self.segments: tuple = ()  # the engine's segment layout the numbers are of
         self.length_norm: list[float] = []  # by slot: sqrt(length + 10) * UNIT
         self.docnums: dict[str, int] = {}  # key -> slot (its document number, mostly)
         self.slot_keys: list[str | None] = []  # by slot
@@ -109,7 +110,7 @@ class RankingState:
     def _read_postings(self, stats: TermStats, words: list[str]) -> None:
         found = stats.docs_with(words)
         if self.keys is None:
-            self.keys = found.keys
+            self.keys, self.segments = found.keys, found.segments
             # times UNIT, a power of two: units / (UNIT * norm) == units / UNIT / norm exactly
             self.length_norm = [math.sqrt(n + 10) * UNIT for n in found.lengths]
             self.docnums = {key: doc for doc, key in enumerate(found.keys) if key is not None}
@@ -137,11 +138,18 @@ class RankingState:
         if len(self.sums) != len(old):  # slots of papers not in the index: start again
             raise IndexMoved
         first_moved, dead = len(old), []
-        for doc in _differing(old, new):
-            if new[doc] is not None:
-                first_moved = doc
-                break
-            dead.append(doc)  # (Whoosh keeps a dead document's key: FTS5 gives None)
+        if found.segments or self.segments:
+            # Whoosh: a dead document keeps its key, and a merge renumbers the documents of
+            # the segments it merges, so a key in the same place may be another version of
+            # the paper: everything from the first segment not kept as it was is read again
+            # (the papers of dead documents before it are among them: rewrites come later).
+            first_moved = _first_changed_segment(self.segments, found.segments, len(old))
+        else:  # FTS5: ids never move; a dead one has no key
+            for doc in _differing(old, new):
+                if new[doc] is not None:
+                    first_moved = doc
+                    break
+                dead.append(doc)
         if len(new) < first_moved or len(old) - first_moved > MOVED_AT_MOST \
                 or len(new) - first_moved > MOVED_AT_MOST:
             raise IndexMoved
@@ -173,7 +181,7 @@ class RankingState:
                 if units := self.applied.get(word):
                     for doc in docs:
                         sums[doc] += float(units)
-        self.keys, self.total = new, 0
+        self.keys, self.segments, self.total = new, found.segments, 0
         if self._candidate_docs is not None:  # the moved candidates' slots (~25 ms to redo all)
             back = set(moved)  # a dead document's paper is usually among the moved ones
             self._move_candidates(moved, {d for d in dead if old[d] not in back}
@@ -330,6 +338,20 @@ class RankingState:
         keys = list(_picked(self.slot_keys, order))
         return Ranking(keys, Scores(keys, lambda: (values[doc] / liked for doc in order)),
                        profile, len(docs))
+
+
+def _first_changed_segment(old: Sequence[tuple[str, int]], new: Sequence[tuple[str, int]],
+                           end: int) -> int:
+    """The first document number of the first segment that is not where it was (merged
+    away, or new), or `end` when the layouts are the same."""
+    for was, now in zip(old, new):
+        if was != now:
+            return min(was[1], now[1])
+    if len(old) > len(new):
+        return old[len(new)][1]
+    if len(new) > len(old):
+        return new[len(old)][1]
+    return end
 
 
 def _differing(old: Sequence, new: Sequence, chunk: int = 4096) -> Iterable[int]:

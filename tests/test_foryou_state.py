@@ -128,6 +128,23 @@ def test_tags_and_notes_are_followed_without_reading_the_postings_again(library,
     assert sum(whole_reads) < len(first.profile.units) // 2, whole_reads
 
 
+def test_rewrites_made_before_the_ranking_then_merged_are_followed_exactly(library):
+    # Dead documents made before the ranking (never in its postings), then merged away by
+    # later edits' commits: in Whoosh a paper can come back at a number that held another
+    # version of it, so the ranking reads again from the first segment that changed.
+    speech, protein = keys_on(library, "speech"), keys_on(library, "protein")
+    for i in range(3):
+        library.add_tag(speech[0], f"early-{i}")
+        library.add_tag(speech[1], f"early-{i}")
+        library.flush_index()
+    library.for_you()
+    for i in range(10):
+        library.add_tag(protein[i], "later")
+        library.add_tag(speech[0], f"later-{i}")
+        library.flush_index()
+        assert_same_as_fresh(library)
+
+
 def test_changes_to_the_index_start_again_from_the_postings(library):
     library.for_you()
     library.add_tag(keys_on(library, "protein")[0], "observing-run")  # rewrites its document

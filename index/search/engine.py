@@ -54,6 +54,9 @@ class WordDocs:
     docs: dict[str, Collection[int]]  # word -> the papers with it in the title or abstract
     lengths: Sequence[int]  # by paper id: title + abstract length in words
     keys: Sequence[str | None]  # by paper id: its key (None: an id that is no paper)
+    # (segment id, first paper id) of each segment, for an engine whose merges renumber the
+    # papers of the segments they merge (Whoosh); empty when ids never move (FTS5)
+    segments: tuple[tuple[str, int], ...] = ()
 
 
 class Engine(Protocol):

@@ -395,7 +395,7 @@ class WhooshEngine:
                         segment = array("I", [d for d in segment if d >= first_doc])
                     docs.extend(segment)
             return WordDocs({w: docs for w, docs in found.items() if docs},
-                            self._lengths(s), keys)
+                            self._lengths(s), keys, whoosh_sets.segment_layout(s))
         return self._reading(read)
 
     def _lengths(self, s) -> array:

@@ -302,6 +302,17 @@ def key_index(searcher) -> tuple[list, dict[str, int]]:
     return keys, docnums
 
 
+def segment_layout(searcher) -> tuple[tuple[str, int], ...]:
+    """(segment id, first document number) of each segment: a segment keeps its documents'
+    numbers until a merge replaces it (deletions are kept apart)."""
+    layout = []
+    for sub, offset in searcher.leaf_searchers():
+        reader = sub.reader()
+        segment = reader.segment() if hasattr(reader, "segment") else None
+        layout.append((segment.segment_id() if segment is not None else "", offset))
+    return tuple(layout)
+
+
 _segment_keys_held: OrderedDict = OrderedDict()  # segment id -> its key column
 _SEGMENT_KEYS_HELD_AT_MOST = 64
 
