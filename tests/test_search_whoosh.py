@@ -246,3 +246,32 @@ def test_keys_read_whole_from_the_column_match_each_paper(tmp_path):
     assert sorted(index.all_keys()) == sorted(expected)
     assert sorted(index.search("herons", allowed=expected).keys) == ["Ångström2025", "李2023"]
     index.close()
+
+
+def test_document_counts_kept_by_segment_match_the_index_after_edits(tmp_path):
+    # Each segment's counts are kept by segment id: after updates, deletions and merges, the
+    # counts must be those the index gives now, read afresh
+    from index.search.whoosh_fields import fold, stem
+
+    papers = [paper(f"p:{i}", f"Heron survey {i}", ("herons wade marsh " if i % 2 else
+                                                    "egrets fly over the marsh ") * (1 + i % 3))
+              for i in range(120)]
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(papers)
+    words = ["heron", "herons", "egrets", "marsh", "survey", "nothing"]
+
+    def afresh() -> dict[str, int]:
+        def read(s):
+            reader = s.reader()
+            counts = {w: max(reader.doc_frequency("title", stem(fold(w))),
+                             reader.doc_frequency("abstract", stem(fold(w)))) for w in words}
+            return {w: c for w, c in counts.items() if c}
+        return index.engine._reading(read)
+
+    assert index.doc_frequencies(words) == afresh() and afresh()["marsh"] == 120
+    for i in range(8):  # small segments, merged every few commits
+        index.upsert([paper(f"p:new{i}", "Egrets at dawn", "egrets and more egrets")])
+        index.upsert([paper(f"p:{i}", f"Heron survey {i}", "only herons now")])
+        index.delete([f"p:{50 + i}"])
+        assert index.doc_frequencies(words) == afresh(), i
+    index.close()

@@ -313,6 +313,28 @@ def segment_layout(searcher) -> tuple[tuple[str, int], ...]:
     return tuple(layout)
 
 
+_segment_counts_held: OrderedDict = OrderedDict()  # segment id -> {stem: (title, abstract)}
+_SEGMENT_COUNTS_HELD_AT_MOST = 64
+
+
+def segment_counts(reader) -> dict:
+    """The document counts of terms kept for one segment (stem -> (title, abstract)), which
+    the caller fills: a segment's counts never change. A reader without a segment (an empty
+    index) gets a fresh dict."""
+    segment = reader.segment() if hasattr(reader, "segment") else None
+    if segment is None:
+        return {}
+    name = segment.segment_id()
+    with _postings_lock:
+        counts = _segment_counts_held.get(name)
+        if counts is None or len(counts) > 200_000:  # bounded: a fresh one now and then
+            counts = _segment_counts_held[name] = {}
+        _segment_counts_held.move_to_end(name)
+        while len(_segment_counts_held) > _SEGMENT_COUNTS_HELD_AT_MOST:
+            _segment_counts_held.popitem(last=False)
+        return counts
+
+
 _segment_keys_held: OrderedDict = OrderedDict()  # segment id -> its key column
 _SEGMENT_KEYS_HELD_AT_MOST = 64
 

@@ -161,16 +161,6 @@ class PaperReads:
             tags.setdefault(key, []).append(tag)
         return tags
 
-    def texts(self, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
-        """key -> (title, abstract) of these papers (the deleted ones left out)."""
-        out: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(keys), 500):
-            chunk = list(keys[start:start + 500])
-            out.update((key, (title or "", abstract or "")) for key, title, abstract in
-                       self.db.execute("SELECT key, title, abstract FROM papers WHERE deleted = 0 "
-                                       f"AND key IN ({','.join('?' * len(chunk))})", chunk))
-        return out
-
     def ranking_rows(self, *, liked: bool, keys: Sequence[str] | None = None
                      ) -> Iterator[tuple[str, str, str, list[str]]]:
         """(key, title, abstract, tags) of the papers "for you" learns from (liked: starred
