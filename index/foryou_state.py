@@ -136,19 +136,7 @@ class RankingState:
             return
         if len(self.sums) != len(old):  # slots of papers not in the index: start again
             raise IndexMoved
-        first_moved, dead = len(old), []
-        if found.segments or self.segments:
-            # Whoosh: a dead document keeps its key, and a merge renumbers the documents of
-            # the segments it merges, so a key in the same place may be another version of
-            # the paper: everything from the first segment not kept as it was is read again
-            # (the papers of dead documents before it are among them: rewrites come later).
-            first_moved = _first_changed_segment(self.segments, found.segments, len(old))
-        else:  # FTS5: ids never move; a dead one has no key
-            for doc in _differing(old, new):
-                if new[doc] is not None:
-                    first_moved = doc
-                    break
-                dead.append(doc)
+        first_moved, dead = self._first_moved(found)
         if len(new) < first_moved or len(old) - first_moved > MOVED_AT_MOST \
                 or len(new) - first_moved > MOVED_AT_MOST:
             raise IndexMoved
@@ -188,6 +176,23 @@ class RankingState:
         # its segment is merged, and a merge drops those of papers rewritten before. Read
         # again (the engines keep what an unchanged segment answered: ~20 ms).
         self.frequencies.clear()
+
+    def _first_moved(self, found) -> tuple[int, list[int]]:
+        """(the first document number that may hold another paper than it did, the dead
+        documents before it whose key is gone)."""
+        old, new = self.keys, found.keys
+        if found.segments or self.segments:
+            # Whoosh: a dead document keeps its key, and a merge renumbers the documents of
+            # the segments it merges, so a key in the same place may be another version of
+            # the paper: everything from the first segment not kept as it was is read again
+            # (the papers of dead documents before it are among them: rewrites come later).
+            return _first_changed_segment(self.segments, found.segments, len(old)), []
+        dead = []  # FTS5: ids never move; a dead one has no key
+        for doc in _differing(old, new):
+            if new[doc] is not None:
+                return doc, dead
+            dead.append(doc)
+        return len(old), dead
 
     def _move_candidates(self, moved: list[str | None], again: set[int]) -> None:
         """Give the candidates among the `moved` keys, and those in the slots `again`, their

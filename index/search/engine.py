@@ -102,7 +102,8 @@ class Engine(Protocol):
         """For each unstemmed word, the live papers whose title or abstract contains it
         (words no paper uses are left out), in ascending id order, with every paper's length
         and key. With `first_doc`, only the papers from that id on (what a rewrite or an
-        addition appended: "for you" follows them without reading all postings again)."""
+        addition appended: "for you" follows them without reading all postings again). The
+        arrays are the caller's to change (fresh ones each call)."""
 
     def prefix_doc_frequency(self, prefix: str) -> int:
         """About how many papers have a title or abstract word starting with `prefix` (a word
