@@ -18,7 +18,7 @@ progress call in between that may raise to stop it: the sums stay consistent at 
 and the next ranking goes on from there.
 
 Everything here belongs to one index: postings name papers by the engine's document
-numbers. A new tag or note rewrites a paper's document with the same words: the old number goes
+numbers. A tag, a note or an import rewrites papers' documents or adds some: an old number goes
 dead and the paper comes back at the end (and Whoosh may merge the small segments there, which
 numbers their papers anew). `follow_index` follows that, reading only the papers from the first
 number that moved. When the engine answers with other papers behind the numbers it kept (a
@@ -75,7 +75,7 @@ class RankingState:
         self._candidate_docs: list[int] | None = None  # ... their slots in `sums`
         self.ranking: Ranking | None = None
         self.ranking_mark: int | None = None  # the mark `ranking` was made at
-        self.index_rewrote = False  # papers were rewritten since: follow_index before ranking
+        self.index_rewrote = False  # the index rewrote or added papers: follow_index first
         self.forget_index()
 
     # ---- the index ---------------------------------------------------------------------------
@@ -123,16 +123,18 @@ class RankingState:
             self.postings[word] = found.docs.get(word, ())
 
     def follow_index(self, stats: TermStats) -> None:
-        """Bring what is kept to the index as it is now, after papers were rewritten (their
-        words the same): their old numbers are dead, and the papers from the first number that
-        moved are read again. Raises IndexMoved when the index is not the kept one so
-        changed."""
+        """Bring what is kept to the index as it is now, after papers were rewritten, added or
+        deleted: the old numbers of rewritten ones are dead, and the papers from the first
+        number that moved are read again. Raises IndexMoved when the index is not the kept
+        one so changed (a rebuild, or more than MOVED_AT_MOST papers)."""
         self.index_rewrote = False
         if self.keys is None:
             return  # nothing kept: the next ranking reads it all
         found = stats.docs_with([])
         old, new = self.keys, found.keys
-        if new is old or list(new) == list(old):
+        self.total = 0  # papers deleted or added: read again
+        if new is old or list(new) == list(old):  # deletions alone (Whoosh keeps their keys)
+            self.segments = found.segments
             return
         if len(self.sums) != len(old):  # slots of papers not in the index: start again
             raise IndexMoved
@@ -167,7 +169,7 @@ class RankingState:
                 if units := self.applied.get(word):
                     for doc in docs:
                         sums[doc] += float(units)
-        self.keys, self.segments, self.total = new, found.segments, 0
+        self.keys, self.segments = new, found.segments
         if self._candidate_docs is not None:  # the moved candidates' slots (~25 ms to redo all)
             back = set(moved)  # a dead document's paper is usually among the moved ones
             self._move_candidates(moved, {d for d in dead if old[d] not in back}
@@ -241,6 +243,17 @@ class RankingState:
         self._candidate_docs = None
 
     def drop_candidates(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if len(keys) > 8:  # an import: one pass, where a search for each takes ~0.5 ms
+            gone = set(keys)
+            kept = [at for at, key in enumerate(self.candidate_keys) if key not in gone]
+            if len(kept) < len(self.candidate_keys):
+                self.candidate_keys = list(_picked(self.candidate_keys, kept))
+                self.candidate_tags = list(_picked(self.candidate_tags, kept))
+                self.candidate_added = list(_picked(self.candidate_added, kept))
+                if self._candidate_docs is not None:
+                    self._candidate_docs = list(_picked(self._candidate_docs, kept))
+            return
         for key in keys:
             if key in self.candidate_keys:
                 at = self.candidate_keys.index(key)
@@ -250,8 +263,9 @@ class RankingState:
 
     def add_candidates(self, candidates: list[tuple[str, Sequence[str], float]]) -> None:
         """Papers unread again, each put where the newest-first order has it."""
+        present = set(self.candidate_keys) if len(candidates) > 8 else self.candidate_keys
         for key, tags, added in candidates:
-            if key in self.candidate_keys:
+            if key in present:  # (a set for many: each search of the list takes ~0.5 ms)
                 continue
             low, high = 0, len(self.candidate_keys)
             while low < high:  # the first paper that comes after it: older, or as old and
@@ -264,7 +278,10 @@ class RankingState:
             self.candidate_tags.insert(low, tags)
             self.candidate_added.insert(low, added)
             if self._candidate_docs is not None:
-                self._candidate_docs.insert(low, self._slot(key))
+                if key in self.docnums or self.keys is None:
+                    self._candidate_docs.insert(low, self._slot(key))
+                else:  # a new paper: its slot once the index is followed (ranked() gives it)
+                    self._candidate_docs = None
 
     # ---- ranking -----------------------------------------------------------------------------
 

@@ -3,10 +3,10 @@ ones (the model is in index/foryou.py; the postings come from the active search 
 
 A ranking is kept (index/foryou_state.py) and brought up to date from what changed since: a
 star or a status change, by this process or another (the store's op log says which), updates
-the liked papers' counts and only the words whose weight moved; a tag or a note, which makes
-the search index rewrite the paper with the same words, is followed from the papers the index
-renumbered (`RankingState.follow_index`); anything else that changes the search index (papers
-added or removed, text edited) starts again from the postings.
+the liked papers' counts and only the words whose weight moved; anything that makes the search
+index rewrite, add or remove papers (a tag, a note, an import, a deletion) is followed from the
+papers the index renumbered (`RankingState.follow_index`), unless that is more than a few
+thousand papers or a rebuild: then the ranking starts again from the postings.
 
 A mixin of `index.library.Library` (it uses `self.store`, `self.data_dir`, `self.engine_name`,
 `self._for_you`, `self._for_you_saved`, `self._for_you_unsaved` and the index methods of

@@ -145,6 +145,51 @@ def test_rewrites_made_before_the_ranking_then_merged_are_followed_exactly(libra
         assert_same_as_fresh(library)
 
 
+def test_imports_text_changes_and_deletions_are_followed_too(library, monkeypatch):
+    # New papers (from this process or another), a paper imported again with another
+    # abstract and a deleted paper: all followed from the papers the index renumbered,
+    # every step the ranking a new process makes from scratch
+    index = library.index
+    original = index.docs_with
+    whole_reads: list[int] = []
+
+    def docs_with(words, first_doc=0):
+        words = list(words)
+        if first_doc == 0 and words:
+            whole_reads.append(len(words))
+        return original(words, first_doc)
+
+    monkeypatch.setattr(index, "docs_with", docs_with)
+    first = library.for_you()
+    whole_reads.clear()
+    library.add([PaperRecord(title=f"Stellar photometry of transit survey {i}",
+                             abstract="exoplanet spectra telescope orbital luminosity " * (i + 1),
+                             arxiv_id=f"2611.2{i:04d}", source="test:new") for i in range(12)])
+    assert_same_as_fresh(library)
+    assert "arxiv:2611.20003" in library.for_you().keys  # the new papers are ranked
+    with Library.open(library.data_dir, engine=library.engine_name) as other:
+        other.add([PaperRecord(title="Stellar photometry of transit survey 5",
+                               abstract="protein folding residue binding enzyme",
+                               arxiv_id="2611.20005", source="test:again")])  # a new abstract
+        other.flush_index()
+    assert_same_as_fresh(library)
+    library.delete(keys_on(library, "protein")[2])
+    library.delete("arxiv:2611.20007")
+    assert_same_as_fresh(library)
+    # a paper known by its title, then imported with an arXiv id: it moves to that key
+    library.add([PaperRecord(title="Orbital photometry of cool dwarf stars",
+                             abstract="telescope spectra of stellar atmosphere", source="test:t")])
+    assert_same_as_fresh(library)
+    library.add([PaperRecord(title="Orbital photometry of cool dwarf stars",
+                             abstract="telescope spectra of stellar atmosphere",
+                             arxiv_id="2611.29999", source="test:a")])
+    merges = library.store.db.execute("SELECT count(*) FROM ops WHERE type = 'paper.merge'")
+    assert merges.fetchone()[0] == 1
+    assert "arxiv:2611.29999" in library.for_you().keys
+    assert_same_as_fresh(library)
+    assert sum(whole_reads) < len(first.profile.units) // 2, whole_reads
+
+
 def test_changes_to_the_index_start_again_from_the_postings(library):
     library.for_you()
     library.add_tag(keys_on(library, "protein")[0], "observing-run")  # rewrites its document

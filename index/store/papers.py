@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -210,13 +211,12 @@ class PaperReads:
 
     def ranking_changes(self, mark: int, limit: int = 1000
                         ) -> tuple[int, set[str] | None, set[str]]:
-        """(the change mark now, the papers whose star, status, tags or note changed after
-        `mark`, those of them whose search index document was rewritten: tags and notes,
-        with the same words). The set is None when anything else changed too (text, papers
-        added or removed: what the search index holds words of), or more than `limit`
-        operations came. A new citation key changes neither the ranking nor the index: it is
-        passed over."""
-        rows = self.db.execute("SELECT rowid, key, type, field FROM ops WHERE rowid > ? "
+        """(the change mark now, the papers changed after `mark`, those of them whose search
+        index document was rewritten, added or removed: all but stars and statuses). The set
+        is None when more than `limit` operations came. A merge of two papers changes both
+        keys. A new citation key changes neither the ranking nor the index: it is passed
+        over."""
+        rows = self.db.execute("SELECT rowid, key, type, field, value FROM ops WHERE rowid > ? "
                                "ORDER BY rowid LIMIT ?", (mark, limit + 1)).fetchall()
         if not rows:
             return mark, set(), set()
@@ -225,16 +225,17 @@ class PaperReads:
             return new_mark, None, set()
         changed: set[str] = set()
         rewritten: set[str] = set()
-        for _, key, type_, field in rows:
+        for _, key, type_, field, value in rows:
             if type_ == "set" and field in RANKING_NEUTRAL_FIELDS:
                 continue
-            if type_ == "set" and field in ("starred", "status"):
-                changed.add(key)
-            elif type_ == "tag" or (type_ == "set" and field == "note"):
-                changed.add(key)
+            if type_ == "paper.merge":  # the value is the key the paper lives on as
+                merged_into = json.loads(value) if value else None
+                if isinstance(merged_into, str):
+                    changed.add(merged_into)
+                    rewritten.add(merged_into)
+            changed.add(key)
+            if not (type_ == "set" and field in ("starred", "status")):
                 rewritten.add(key)
-            else:
-                return new_mark, None, set()
         return new_mark, changed, rewritten
 
     def keys_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
