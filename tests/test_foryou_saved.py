@@ -57,3 +57,16 @@ def test_another_engine_or_a_damaged_file_is_not_used(data_dir, tmp_path):
     path.write_text('{"format": 1, "stamp": ')
     with Library.open(directory, engine=engine) as lib:
         assert lib.for_you().keys == made.keys
+
+
+def test_damaged_scores_in_the_saved_file_mean_ranking_again(data_dir):
+    directory, engine, made = data_dir
+    path = directory / foryou_saved.FILE_NAME
+    record = json.loads(path.read_bytes())
+    assert record["format"] == 2
+    for damaged in ("not base64 at all!", record["scores"][:-4]):  # bad text; a cut array
+        path.write_text(json.dumps(record | {"scores": damaged}))
+        with Library.open(directory, engine=engine) as lib:
+            shown = lib.for_you()
+            assert shown.keys == made.keys and dict(shown.scores) == dict(made.scores)
+            assert lib._for_you.ranking is not None  # ranked here, the file passed over

@@ -37,6 +37,24 @@ def library(tmp_path, request):
         yield lib
 
 
+@pytest.fixture
+def whole_reads(library, monkeypatch) -> list[int]:
+    """How many words each read of postings from the first paper on asked for (a ranking
+    that follows the index reads only from the first paper that moved)."""
+    index = library.index
+    original = index.docs_with
+    reads: list[int] = []
+
+    def docs_with(words, first_doc=0):
+        words = list(words)
+        if first_doc == 0 and words:
+            reads.append(len(words))
+        return original(words, first_doc)
+
+    monkeypatch.setattr(index, "docs_with", docs_with)
+    return reads
+
+
 def test_stars_and_status_changes_update_the_ranking_to_the_fresh_one(library):
     astro, protein, speech = (keys_on(library, t) for t in ("astro", "protein", "speech"))
     library.for_you()
@@ -91,21 +109,10 @@ def test_a_new_citation_key_changes_nothing_the_ranking_reads(library, monkeypat
     assert_same_as_fresh(library)
 
 
-def test_tags_and_notes_are_followed_without_reading_the_postings_again(library, monkeypatch):
+def test_tags_and_notes_are_followed_without_reading_the_postings_again(library, whole_reads):
     # A tag or a note rewrites the paper's document (the same words, a new number at the
     # end; Whoosh merges the small segments every few edits): the kept ranking follows,
     # reading postings only from the first number that moved, and stays the fresh one.
-    index = library.index
-    original = index.docs_with
-    whole_reads: list[int] = []
-
-    def docs_with(words, first_doc=0):
-        words = list(words)
-        if first_doc == 0 and words:
-            whole_reads.append(len(words))
-        return original(words, first_doc)
-
-    monkeypatch.setattr(index, "docs_with", docs_with)
     astro, protein, speech = (keys_on(library, t) for t in ("astro", "protein", "speech"))
     first = library.for_you()
     assert sum(whole_reads) >= len(first.profile.units)
@@ -145,21 +152,10 @@ def test_rewrites_made_before_the_ranking_then_merged_are_followed_exactly(libra
         assert_same_as_fresh(library)
 
 
-def test_imports_text_changes_and_deletions_are_followed_too(library, monkeypatch):
+def test_imports_text_changes_and_deletions_are_followed_too(library, whole_reads):
     # New papers (from this process or another), a paper imported again with another
     # abstract and a deleted paper: all followed from the papers the index renumbered,
     # every step the ranking a new process makes from scratch
-    index = library.index
-    original = index.docs_with
-    whole_reads: list[int] = []
-
-    def docs_with(words, first_doc=0):
-        words = list(words)
-        if first_doc == 0 and words:
-            whole_reads.append(len(words))
-        return original(words, first_doc)
-
-    monkeypatch.setattr(index, "docs_with", docs_with)
     first = library.for_you()
     whole_reads.clear()
     library.add([PaperRecord(title=f"Stellar photometry of transit survey {i}",
