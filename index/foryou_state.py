@@ -134,7 +134,7 @@ class RankingState:
         old, new = self.keys, found.keys
         self.total = 0  # papers deleted or added: read again
         if new is old or list(new) == list(old):  # deletions alone (Whoosh keeps their keys)
-            self.segments = found.segments
+            self.keys, self.segments = new, found.segments
             return
         if len(self.sums) != len(old):  # slots of papers not in the index: start again
             raise IndexMoved

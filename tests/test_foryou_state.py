@@ -15,13 +15,23 @@ from test_foryou import keys_on, topic_records
 
 def fresh(lib: Library):
     """The ranking a new process makes from scratch, and the unread papers in the order
-    that breaks ties."""
+    that breaks ties. It reads the index as `lib` left it: when `lib` ranked before its
+    pending tags and notes were written to the index (they change no paper's words), this
+    one does not write them either (Whoosh counts a rewritten paper twice until a merge, so
+    writing them can move a word's idf)."""
     with Library.open(lib.data_dir, engine=lib.engine_name) as other:
+        if lib.store.has_dirty():
+            other.try_flush_index = lambda: None
         return other.for_you(saved=False), other._for_you.candidate_keys
 
 
-def assert_same_as_fresh(lib: Library) -> None:
-    kept, (made, unread) = lib.for_you(), fresh(lib)
+def assert_same_as_fresh(lib: Library, *, index_written: bool | None = None) -> None:
+    """The kept ranking is the fresh one; `index_written`: and it did (True) or did not
+    (False) write the pending edits to the index first."""
+    kept = lib.for_you()
+    if index_written is not None:
+        assert lib.store.has_dirty() is not index_written
+    made, unread = fresh(lib)
     assert lib._for_you.candidate_keys == unread
     assert kept.keys == made.keys and len(kept.keys) > 20
     assert dict(kept.scores) == dict(made.scores)
@@ -119,7 +129,7 @@ def test_tags_and_notes_are_followed_without_reading_the_postings_again(library,
     whole_reads.clear()
     library.add_tag(astro[0], "field-trip")  # a liked paper: the tag counts move
     library.add_tag(protein[3], "field-trip")  # an unread one that now shares that tag
-    assert_same_as_fresh(library)
+    assert_same_as_fresh(library, index_written=False)  # the tags come from the store
     now = library.for_you().keys
     assert now.index(protein[3]) < first.keys.index(protein[3])  # the shared tag lifts it
     for i in range(9):  # enough flushes for Whoosh to merge its small segments
@@ -133,6 +143,40 @@ def test_tags_and_notes_are_followed_without_reading_the_postings_again(library,
     assert_same_as_fresh(library)
     # only words new to the profile are read whole: never the whole profile again
     assert sum(whole_reads) < len(first.profile.units) // 2, whole_reads
+
+
+def test_tags_rank_before_the_index_is_written_and_are_followed_after(library, whole_reads):
+    # `5` right after a tag does not wait for the index commit (the paper's words are the
+    # same; its tags come from the store). Once the app writes the index, the kept ranking
+    # follows it at once, so the next star does not either.
+    astro, protein, speech = (keys_on(library, t) for t in ("astro", "protein", "speech"))
+    library.for_you()
+    whole_reads.clear()
+    for i in range(6):  # Whoosh merges its small segments on the way
+        library.add_tag(astro[i % 3], f"survey-{i}")
+        library.add_tag(protein[i], f"survey-{i}")
+        library.set_note(speech[i], f"compare with the survey, part {i}")
+        assert_same_as_fresh(library, index_written=False)
+        library.flush_index()
+        library.follow_written_index()
+        assert not library._for_you.index_rewrote
+        library.set_star(astro[6 + i])
+        assert_same_as_fresh(library, index_written=True)
+    assert not whole_reads, whole_reads  # followed: never read from the first paper again
+
+
+def test_a_tag_waits_for_no_index_another_process_wrote_meanwhile(library):
+    # The kept numbers are of the index as it was ranked: when another process wrote it
+    # since, this one writes its own edits too and follows both.
+    protein, speech = keys_on(library, "protein"), keys_on(library, "speech")
+    library.for_you()
+    with Library.open(library.data_dir, engine=library.engine_name) as other:
+        other.add_tag(speech[0], "elsewhere")
+        other.flush_index()
+    library.add_tag(protein[0], "here")
+    assert_same_as_fresh(library, index_written=True)
+    library.add_tag(protein[1], "here")  # nothing else since: this one may wait
+    assert_same_as_fresh(library, index_written=False)
 
 
 def test_rewrites_made_before_the_ranking_then_merged_are_followed_exactly(library):
@@ -161,28 +205,28 @@ def test_imports_text_changes_and_deletions_are_followed_too(library, whole_read
     library.add([PaperRecord(title=f"Stellar photometry of transit survey {i}",
                              abstract="exoplanet spectra telescope orbital luminosity " * (i + 1),
                              arxiv_id=f"2611.2{i:04d}", source="test:new") for i in range(12)])
-    assert_same_as_fresh(library)
+    assert_same_as_fresh(library, index_written=True)
     assert "arxiv:2611.20003" in library.for_you().keys  # the new papers are ranked
     with Library.open(library.data_dir, engine=library.engine_name) as other:
         other.add([PaperRecord(title="Stellar photometry of transit survey 5",
                                abstract="protein folding residue binding enzyme",
                                arxiv_id="2611.20005", source="test:again")])  # a new abstract
         other.flush_index()
-    assert_same_as_fresh(library)
+    assert_same_as_fresh(library, index_written=True)
     library.delete(keys_on(library, "protein")[2])
     library.delete("arxiv:2611.20007")
-    assert_same_as_fresh(library)
+    assert_same_as_fresh(library, index_written=True)
     # a paper known by its title, then imported with an arXiv id: it moves to that key
     library.add([PaperRecord(title="Orbital photometry of cool dwarf stars",
                              abstract="telescope spectra of stellar atmosphere", source="test:t")])
-    assert_same_as_fresh(library)
+    assert_same_as_fresh(library, index_written=True)
     library.add([PaperRecord(title="Orbital photometry of cool dwarf stars",
                              abstract="telescope spectra of stellar atmosphere",
                              arxiv_id="2611.29999", source="test:a")])
     merges = library.store.db.execute("SELECT count(*) FROM ops WHERE type = 'paper.merge'")
     assert merges.fetchone()[0] == 1
     assert "arxiv:2611.29999" in library.for_you().keys
-    assert_same_as_fresh(library)
+    assert_same_as_fresh(library, index_written=True)
     assert sum(whole_reads) < len(first.profile.units) // 2, whole_reads
 
 

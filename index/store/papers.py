@@ -13,6 +13,9 @@ from index.store.rows import row_to_paper
 # Fields whose change neither "for you" nor the search index reads (index/store/edits.py marks
 # the papers the index must rewrite; a citation key is not among them).
 RANKING_NEUTRAL_FIELDS = frozenset({"citekey"})
+# Operations that leave every paper's title and abstract as they were: "set" is a star, a
+# status, a note or a citation key (PaperEdits.set_field).
+WORD_NEUTRAL_OPS = ("tag", "set")
 
 
 class PaperReads:
@@ -237,6 +240,15 @@ class PaperReads:
             if not (type_ == "set" and field in ("starred", "status")):
                 rewritten.add(key)
         return new_mark, changed, rewritten
+
+    def words_changed_after(self, mark: int) -> bool:
+        """Whether an operation after `mark` may have changed papers' words or which papers
+        there are (an import, an update, a deletion, a merge): anything but a tag, a star, a
+        status, a note or a citation key (WORD_NEUTRAL_OPS)."""
+        row = self.db.execute(
+            "SELECT 1 FROM ops WHERE rowid > ? AND type NOT IN ({}) LIMIT 1".format(
+                ",".join("?" * len(WORD_NEUTRAL_OPS))), (mark, *WORD_NEUTRAL_OPS)).fetchone()
+        return row is not None
 
     def keys_with_prefix(self, prefix: str, limit: int = 10) -> list[str]:
         """Paper keys or citation keys starting with prefix (for unique-prefix key arguments)."""

@@ -74,7 +74,7 @@ class PaperActions:
     @work(thread=True, group="flush", exit_on_error=False)
     def flush_worker(self) -> None:
         try:
-            self.app.with_index(lambda lib: lib.try_flush_index())
+            self.app.with_index(_flush_and_follow)
         except Exception as exc:
             self.post_message(JobFailed("updating the search index", str(exc)))
 
@@ -214,3 +214,10 @@ def count_text(papers: list) -> str:
 
 def one_line(text: str) -> str:
     return terminal_safe(text, single_line=True)
+
+
+def _flush_and_follow(lib) -> None:
+    """Write the pending edits to the index; the kept "for you" ranking follows it now, not
+    at the next `5`."""
+    lib.try_flush_index()
+    lib.follow_written_index()
