@@ -33,6 +33,7 @@ from array import array
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from itertools import compress
 from operator import itemgetter, truediv
 
@@ -85,7 +86,6 @@ class RankingState:
         self.segments: tuple = ()  # the engine's segment layout the numbers are of
         self.length_norm: list[float] = []  # by slot: sqrt(length + 10) * UNIT
         self.docnums: dict[str, int] = {}  # key -> slot (its document number, mostly)
-        self.slot_keys: list[str | None] = []  # by slot
         self.postings: dict[str, Sequence[int]] = {}
         self.frequencies: dict[str, int] = {}
         self.total = 0  # papers in the index
@@ -115,7 +115,6 @@ class RankingState:
             self.length_norm = [math.sqrt(n + 10) * UNIT for n in found.lengths]
             self.docnums = {key: doc for doc, key in enumerate(found.keys) if key is not None}
             self.sums = [0.0] * len(found.keys)  # floats: whole numbers, exact (UNIT)
-            self.slot_keys = list(found.keys)
             self._candidate_docs = None
         elif found.keys is not self.keys and list(found.keys) != list(self.keys):
             raise IndexMoved
@@ -145,16 +144,13 @@ class RankingState:
         for doc in dead + list(range(first_moved, len(old))):
             if self.docnums.get(old[doc]) == doc:
                 del self.docnums[old[doc]]
-        for doc in dead:
-            self.slot_keys[doc] = None  # its sum stays, read by no candidate
-        del self.sums[first_moved:], self.length_norm[first_moved:], self.slot_keys[first_moved:]
+        del self.sums[first_moved:], self.length_norm[first_moved:]  # a dead one's stays, unread
         for word, docs in self.postings.items():
             if docs and docs[-1] >= first_moved:  # ascending (TermStats.docs_with)
                 del docs[bisect_left(docs, first_moved):]
         moved = list(new[first_moved:])
         self.sums.extend([0.0] * len(moved))
         self.length_norm.extend(math.sqrt(n + 10) * UNIT for n in found.lengths[first_moved:])
-        self.slot_keys.extend(moved)
         for doc, key in enumerate(moved, first_moved):
             if key is not None:
                 self.docnums[key] = doc
@@ -331,7 +327,6 @@ class RankingState:
             doc = self.docnums[key] = len(self.sums)
             self.sums.append(0.0)
             self.length_norm.append(1.0)
-            self.slot_keys.append(key)
         return doc
 
     def ranked(self, profile: Profile) -> Ranking:
@@ -348,10 +343,15 @@ class RankingState:
             for i in compress(range(len(docs)), self.candidate_tags):
                 if shared := tag_count(profile, self.candidate_tags[i]):
                     values[docs[i]] = unscaled(sums[docs[i]], norm[docs[i]] / UNIT, shared)
-        order = sorted(compress(docs, _picked(values, docs)),  # sharing nothing: 0
-                       key=values.__getitem__, reverse=True)  # stable: ties stay newest first
-        keys = list(_picked(self.slot_keys, order))
-        return Ranking(keys, Scores(keys, lambda: (values[doc] / liked for doc in order)),
+        by_candidate = _picked(values, docs)
+        shared = list(compress(by_candidate, by_candidate))  # sharing nothing: 0, left out
+        # The keys themselves are sorted, each by its value: sort() calls the key function
+        # once an item, in the list's order, so next() over the values in that order gives
+        # each its own, in C. (Sorting slots, then picking their keys in ranked order, took
+        # ~15 ms more at 100k: a cache miss on every key.) Stable: ties stay newest first.
+        keys = sorted(compress(self.candidate_keys, by_candidate),
+                      key=partial(next, iter(shared)), reverse=True)
+        return Ranking(keys, Scores(keys, lambda: (v / liked for v in sorted(shared, reverse=True))),
                        profile, len(docs))
 
 
