@@ -120,6 +120,19 @@ class Recommending:
 
         return self.store.changed_here and foryou_saved.exists(self.data_dir)
 
+    def rank_after_import(self, progress: Progress | None = None) -> bool:
+        """After papers were imported here (the app's `D` or `i`, in the import's worker),
+        when the reader uses "for you" (a ranking made here, or one saved): rank now, so that
+        `5` shows the new papers ranked at once (following 100 new papers takes ~0.3 s at
+        100,000 papers; a ranking from scratch ~1 s). Returns whether it ranked."""
+        from index import foryou_saved
+
+        state = self._for_you
+        if (state is None or state.ranking is None) and not foryou_saved.exists(self.data_dir):
+            return False
+        self.for_you(progress=progress, saved=False)
+        return True
+
     def update_kept_ranking(self) -> None:
         """Before the ranking made here is saved at close: when the library changed since it
         was made (a star, a tag, then quit), update it (~0.1-0.3 s at 100,000 papers), so

@@ -135,6 +135,75 @@ async def test_for_you_opens_on_the_ranking_the_last_process_saved(tmp_path, mon
     lib.close()
 
 
+def rankings_made(monkeypatch) -> list[int]:
+    """Grows by one at every ranking made (RankingState.ranked); no ranking ahead."""
+    import index.foryou_state
+
+    monkeypatch.setattr(morning, "IDLE_SECONDS", 3600)
+    ranked: list[int] = []
+    original = index.foryou_state.RankingState.ranked
+    monkeypatch.setattr(index.foryou_state.RankingState, "ranked",
+                        lambda state, profile: ranked.append(1) or original(state, profile))
+    return ranked
+
+
+async def test_d_ranks_the_new_papers_before_it_reports_so_5_shows_them_at_once(
+        tmp_path, monkeypatch):
+    ranked = rankings_made(monkeypatch)
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "astro")[:5], True)
+    day = TODAY.isoformat()
+    served = todays_list() + [api_item(
+        "2611.30003", "Transit Photometry of a Planetary Atmosphere",
+        "Telescope spectra of an exoplanet's orbital luminosity and stellar transit.", day)]
+    with DailyServer({day: served}) as server:
+        monkeypatch.setenv("PAPERSHELF_HF_API", server.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            screen = app.screen
+            await pilot.press("5", "1")  # the reader uses "for you"
+            await settle(pilot)
+            await pilot.press("D")
+            await wait_for(pilot, lambda: "3 new papers from " + TODAY_LABEL
+                           in screen.status.text())
+            await settle(pilot)
+            assert not screen.query_one("#status-progress").display
+            ranked.clear()
+            await pilot.press("5")
+            await settle(pilot)
+            # among the 15 unread astronomy papers at the top
+            assert screen.results.keys.index("arxiv:2611.30003") < 16
+            assert not ranked  # ranked by the fetch's worker, not when 5 was pressed
+    lib.close()
+
+
+async def test_an_import_with_i_is_ranked_before_it_reports_too(tmp_path, monkeypatch):
+    ranked = rankings_made(monkeypatch)
+    bib = tmp_path / "late.bib"
+    bib.write_text("@article{late2026,\n  title = {Stellar Spectra of a Transit Survey},\n"
+                   "  abstract = {Exoplanet photometry with a telescope: orbital luminosity.},\n"
+                   "  author = {Hale, Iris},\n  year = {2026}\n}\n", encoding="utf-8")
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "astro")[:5], True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("5", "1")
+        await settle(pilot)
+        await pilot.press("i")
+        app.screen.query_one("#import-path").value = str(bib)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "imported: added 1" in screen.status.text())
+        await settle(pilot)
+        ranked.clear()
+        await pilot.press("5")
+        await settle(pilot)
+        assert not ranked
+        titles = [lib.get(key).title for key in screen.results.keys[:16]]
+        assert "Stellar Spectra of a Transit Survey" in titles
+    lib.close()
+
+
 async def test_for_you_with_nothing_liked_says_so(tmp_path):
     app, lib = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

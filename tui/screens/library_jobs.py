@@ -3,7 +3,8 @@ the search index check at start-up, finding papers on arXiv (R), what a sync bro
 changes other papershelf processes committed.
 
 Each runs in a thread worker and reports with a message; when it may have changed which papers
-the list holds, the screen searches again (`reload`).
+the list holds, the screen searches again (`reload`). An import that added papers ranks "for
+you" before it reports, when the reader uses it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ OWN_CHANGE_SECONDS = 5.0  # how long a paper changed here counts as this app's c
 
 class LibraryJobs:
     """Needs from MainScreen: app, lib, results, status, search, importing, filter,
-    query_text, targets(), reload(), _keep_selection, _show_welcome(), _schedule_detail()."""
+    query_text, targets(), reload(), _keep_selection, _show_welcome(), _schedule_detail(),
+    rank_after_import() (MorningActions)."""
 
     _data_version = 0
     _op_mark = 0
@@ -90,6 +92,8 @@ class LibraryJobs:
 
         try:
             report = self.app.with_index(lambda lib: lib.import_files(paths, progress=progress))
+            if report.added or report.merged:
+                self.rank_after_import()
         except PapershelfError as exc:
             self.post_message(ImportDone(None, str(exc)))
             return

@@ -72,6 +72,8 @@ class MorningActions:
         try:
             fetched = download_daily()  # outside with_index: searches go on meanwhile
             report, line = self.app.with_index(lambda lib: lib.add_daily(fetched))
+            if report.added or report.merged:
+                self.rank_after_import()
         except PapershelfError as exc:
             self.post_message(DailyDone(None, f"Daily Papers not fetched: {exc}"))
         except Exception as exc:  # noqa: BLE001 - shown in the status line, never a crash
@@ -81,6 +83,7 @@ class MorningActions:
 
     def on_daily_done(self, message: DailyDone) -> None:
         self._fetching_daily = False
+        self.status.progress_done()
         self.status.set(message=terminal_safe(message.line, single_line=True))
         report = message.report
         if report is not None and (report.added or report.merged):
@@ -90,6 +93,18 @@ class MorningActions:
             self.request_search(immediate=True)
 
     # ---- for you -------------------------------------------------------------------------
+
+    def rank_after_import(self) -> None:
+        """(In an import's worker, once the papers are in.) When the reader uses "for you",
+        rank the new papers before the import reports, with progress, so that `5` right
+        after "12 new papers from Nov 29" shows them ranked at once."""
+        def progress(done: int, total: int) -> None:
+            self.post_message(ImportProgress(done, total, "ranking for you"))
+
+        try:
+            self.app.with_index(lambda lib: lib.rank_after_import(progress))
+        except Exception:  # noqa: BLE001 - a head start only: `5` ranks, and says why not
+            pass
 
     def for_you_hits(self, lib: Library, sent: str, typing: bool = False) -> tuple[SearchHits, str]:
         """The "for you" list (in the search worker): the ranking, or the unread papers that
