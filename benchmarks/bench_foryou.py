@@ -31,11 +31,13 @@ results row painted from the for-you list. Target <= 150 ms. Measured, every cos
   * a star (`s` on the best paper of the list), `1`, then `5` at once: the ranking is updated
     from the starred paper's words in the foreground; and the same with `--idle` seconds
     between `1` and `5`: updated ahead meanwhile;
-  * a new tag on the best paper (`t`, its name, enter), `1`, then `5` at once: the index
-    rewrote the paper's document (and merges its small segments every few edits), which the
-    ranking follows.
+  * a new tag on the best paper (`t`, its name, enter), `1`, then `5` at once: the ranking
+    reads the index as it was (the tag changes no words), and follows the index's rewrite of
+    the paper's document when the app writes it a moment later;
+  * an import of 100 new papers with `i` (the Daily Papers API's JSON), timed from enter to its
+    report in the status line (it ranks them before it reports), then `5` at once.
 
-The stars and tags made here are taken back at the end, so every run starts from the same library.
+The stars, tags and imported papers are taken back at the end, so every run starts from the same library.
 Then what ranking ahead costs typing: "transformer" typed letter by letter (150 ms apart) from
 50 ms after the app starts ranking ahead, keystroke to results painted, against the same
 typing in a launch where ranking ahead is off (`--typing-runs` launches of each, alternated).
@@ -212,6 +214,22 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
             out["after tag"].append(await switch())
             await pilot.press("1")
             await settled(screen, "all")
+        # An import of IMPORTED papers with `i` ranks them before it reports: timed from
+        # enter to "imported: ..." in the status line, then `5` at once.
+        page = Path(tempfile.mkdtemp(prefix="papershelf-bench-import-")) / "day.json"
+        page.write_text(imported_day(), encoding="utf-8")
+        await pilot.press("i")
+        app.screen.query_one("#import-path").value = str(page)
+        start = time.perf_counter()
+        await pilot.press("enter")
+        while "imported:" not in screen.status.text():
+            await asyncio.sleep(0.001)
+        out["import"] = time.perf_counter() - start
+        await settled(screen, "all")
+        out["after import"] = await switch()
+        await pilot.press("1")
+        await settled(screen, "all")
+        shutil.rmtree(page.parent, ignore_errors=True)
         ranking = app.with_index(lambda lib: lib.for_you())
     out["unread"], out["liked"] = ranking.unread, ranking.liked
     out["rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -238,6 +256,9 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
         lib.set_star_many(out.pop("starred"), False)
         for n, key in enumerate(tagged):
             lib.remove_tag(key, f"bench-tag-{n}")
+        for key in imported_keys():
+            if lib.get(key) is not None:
+                lib.delete(key)
     # Typing while the app ranks ahead, against typing when it does not (launches alternated).
     for ahead in [True, False] * typing_runs if hasattr(MorningActions, "rank_for_you_ahead") \
             else ():
@@ -291,6 +312,31 @@ async def type_query(app, pilot, paints, ahead: bool) -> list[float]:
     screen.results.focus()  # keys are commands again
     await settled(screen, "all")
     return latencies
+
+
+IMPORTED = 100  # a big day of Daily Papers
+
+
+def imported_day() -> str:
+    """IMPORTED new synthetic papers as the Daily Papers API's JSON, arXiv ids of their own."""
+    import json
+
+    from benchmarks.synthetic import make_records
+
+    records = make_records(IMPORTED, seed=2026)
+    return json.dumps([{"paper": {
+        "id": arxiv_id, "title": record.title, "summary": record.abstract,
+        "authors": [{"name": name} for name in record.authors],
+        "publishedAt": "2026-11-30T17:59:01.000Z"}}
+        for record, arxiv_id in zip(records, _imported_ids())])
+
+
+def _imported_ids() -> list[str]:
+    return [f"2612.{90_000 + n}" for n in range(IMPORTED)]
+
+
+def imported_keys() -> list[str]:
+    return ["arxiv:" + arxiv_id for arxiv_id in _imported_ids()]
 
 
 @asynccontextmanager
@@ -370,6 +416,8 @@ def run_app(args) -> None:
     print(f"  `5` {args.idle:g} s after a star (ranked ahead):            "
           f"{ms(out['after star, idle'])}")
     print(f"  `5` at once after a tag (its document rewritten): {ms(out['after tag'])}")
+    print(f"  importing {IMPORTED} papers with `i` (ranked before it reports): "
+          f"{out['import'] * 1000:5.0f} ms; then `5` at once: {out['after import'] * 1000:5.0f} ms")
     print(f"  peak RSS: {out['rss']:.0f} MB")
     if "typing, ranking ahead True" not in out:
         return  # (an earlier papershelf, which did not rank ahead)
