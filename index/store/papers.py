@@ -150,18 +150,24 @@ class PaperReads:
 
     @staticmethod
     def _ranking_where(liked: bool, keys: Sequence[str] | None = None) -> str:
-        among = f" AND p.key IN ({','.join('?' * len(keys))})" if keys is not None else ""
+        """The papers "for you" learns from (liked) or ranks, not deleted; among `keys`."""
+        if keys is not None:
+            # the keys' own index drives: `+` keeps SQLite from walking an index of every
+            # unread paper instead (~15 ms a query at 100k papers, against ~0.2 ms)
+            state = ("(+p.starred = 1 OR +p.status = 'read')" if liked
+                     else "+p.status = 'unread' AND +p.starred = 0")
+            return f"+p.deleted = 0 AND {state} AND p.key IN ({','.join('?' * len(keys))})"
         if liked:  # a union of two indexed lookups: `starred = 1 OR ...` scans every paper
-            return ("p.rowid IN (SELECT rowid FROM papers WHERE starred = 1 UNION "
-                    "SELECT rowid FROM papers WHERE status = 'read')" + among)
-        return "p.status = 'unread' AND p.starred = 0" + among
+            return ("p.deleted = 0 AND p.rowid IN (SELECT rowid FROM papers WHERE starred = 1 "
+                    "UNION SELECT rowid FROM papers WHERE status = 'read')")
+        return "p.deleted = 0 AND p.status = 'unread' AND p.starred = 0"
 
     def _ranking_tags(self, where: str, keys: Sequence[str] | None = None
                       ) -> dict[str, list[str]]:
         tags: dict[str, list[str]] = {}
         for key, tag in self.db.execute(
                 f"SELECT t.key, t.tag FROM tags t JOIN papers p ON p.key = t.key "
-                f"WHERE p.deleted = 0 AND {where} ORDER BY t.tag", list(keys or ())):
+                f"WHERE {where} ORDER BY t.tag", list(keys or ())):
             tags.setdefault(key, []).append(tag)
         return tags
 
@@ -174,7 +180,7 @@ class PaperReads:
         where = self._ranking_where(liked, keys)
         tags = self._ranking_tags(where, keys)
         rows = self.db.execute(
-            f"SELECT p.key, p.title, p.abstract FROM papers p WHERE p.deleted = 0 AND {where} "
+            f"SELECT p.key, p.title, p.abstract FROM papers p WHERE {where} "
             f"ORDER BY p.added DESC, p.key", list(keys or ()))
         for key, title, abstract in rows:
             yield key, title, abstract, tags.get(key, [])
@@ -190,7 +196,7 @@ class PaperReads:
             where = self._ranking_where(False, keys)
             tags = self._ranking_tags(where, keys)
             return [(key, tags.get(key, []), added) for key, added in self.db.execute(
-                f"SELECT p.key, p.added FROM papers p WHERE p.deleted = 0 AND {where} "
+                f"SELECT p.key, p.added FROM papers p WHERE {where} "
                 f"ORDER BY p.added DESC, p.key", list(keys))]
         # Every paper from the listing index (key and date only: no row is read), less the
         # few starred or not unread ones from their own indexes: 0.06 s at 100k papers, where
