@@ -329,11 +329,23 @@ class RankingState:
             self.length_norm.append(1.0)
         return doc
 
+    def _slots_of_candidates(self) -> list[int]:
+        """Every candidate's slot: looked up in C (~5 ms at 100k papers, where a call of
+        _slot() a candidate took ~60), then a slot of its own for each not in the index."""
+        slots = list(map(self.docnums.get, self.candidate_keys))
+        at = -1
+        while True:
+            try:
+                at = slots.index(None, at + 1)
+            except ValueError:
+                return slots
+            slots[at] = self._slot(self.candidate_keys[at])
+
     def ranked(self, profile: Profile) -> Ranking:
         """The unread papers that share something with `profile`, best first (ties: newest
         first), from `sums` (apply() first)."""
         if self._candidate_docs is None:
-            self._candidate_docs = [self._slot(key) for key in self.candidate_keys]
+            self._candidate_docs = self._slots_of_candidates()
         docs, sums, norm, liked = self._candidate_docs, self.sums, self.length_norm, profile.liked
         # By slot, every paper of the index at C speed: unscaled(units, norm, 0) (adding 0.0
         # changes no float). Sorted by these; the scores shown are these divided by `liked`
