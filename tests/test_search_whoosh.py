@@ -275,3 +275,23 @@ def test_document_counts_kept_by_segment_match_the_index_after_edits(tmp_path):
         index.delete([f"p:{50 + i}"])
         assert index.doc_frequencies(words) == afresh(), i
     index.close()
+
+
+@pytest.mark.parametrize("deleted_count", [0, 1, 3, 40, 400, 5000])
+def test_deleted_documents_are_cut_from_postings_however_many_there_are(deleted_count):
+    # A few deleted documents are cut out one by one, many in one pass: either way exactly
+    # the live postings stay, in order, including a deleted first and last posting.
+    import random
+    from array import array
+
+    from index.search.whoosh_sets import _without
+
+    rng = random.Random(deleted_count)
+    offset = 25_000
+    segment_docs = sorted(rng.sample(range(20_000), 12_000))
+    gone = set(rng.sample(range(20_000), deleted_count))
+    if deleted_count:
+        gone |= {segment_docs[0], segment_docs[-1]}
+    found = array("I", [d + offset for d in segment_docs])
+    kept = _without(found, frozenset(gone), offset)
+    assert list(kept) == [d + offset for d in segment_docs if d not in gone]

@@ -103,9 +103,23 @@ def live_docs(reader, fieldname: str, text, offset: int = 0) -> array:
             found.extend(ids)
         m._next_block()
     if found and reader.has_deletions():
-        gone = {d + offset for d in deleted(reader)}
-        found = array("I", [d for d in found if d not in gone])
+        return _without(found, deleted(reader), offset)
     return found
+
+
+def _without(found: array, gone: frozenset[int], offset: int) -> array:
+    """`found` (ascending) less the documents `gone` (segment numbers, plus `offset`). A few
+    (a segment where some papers were edited since it was written) are each found by bisection
+    and cut out of the array (a move in C); many, in one pass over the postings (~40 ns a
+    posting: ~1 ms a common word's segment)."""
+    if len(gone) * 256 < len(found):
+        for doc in sorted(gone, reverse=True):
+            at = bisect_left(found, doc + offset)
+            if at < len(found) and found[at] == doc + offset:
+                del found[at]
+        return found
+    shifted = {d + offset for d in gone}
+    return array("I", [d for d in found if d not in shifted])
 
 
 def deleted(reader) -> frozenset[int]:
