@@ -165,6 +165,26 @@ def test_tags_rank_before_the_index_is_written_and_are_followed_after(library, w
     assert not whole_reads, whole_reads  # followed: never read from the first paper again
 
 
+def test_merges_after_an_import_are_followed_from_the_merged_papers_only(library, whole_reads):
+    # An import's segment sits after the library's; later edits' small segments merge every
+    # few commits. Whoosh's own merge policy would then move the import's segment (50 papers,
+    # too many to merge with one-paper segments) in front of the library's 60 (it sorts the
+    # segments it leaves by size), renumbering every paper: the postings read again whole.
+    speech = keys_on(library, "speech")
+    library.add([PaperRecord(title=f"Acoustic survey of prosody {i}",
+                             abstract="speech phoneme waveform vocoder " * (i % 3 + 1),
+                             arxiv_id=f"2611.4{i:04d}", source="test:import") for i in range(50)])
+    library.flush_index()
+    library.for_you()
+    whole_reads.clear()
+    for i in range(10):
+        library.add_tag(speech[i], f"merge-{i}")
+        library.flush_index()
+        library.follow_written_index()
+        assert_same_as_fresh(library)
+    assert not whole_reads, whole_reads  # (a star would read the words new to the profile)
+
+
 def test_a_tag_waits_for_no_index_another_process_wrote_meanwhile(library):
     # The kept numbers are of the index as it was ranked: when another process wrote it
     # since, this one writes its own edits too and follows both.

@@ -295,3 +295,26 @@ def test_deleted_documents_are_cut_from_postings_however_many_there_are(deleted_
     found = array("I", [d + offset for d in segment_docs])
     kept = _without(found, frozenset(gone), offset)
     assert list(kept) == [d + offset for d in segment_docs if d not in gone]
+
+
+def test_small_commits_merge_without_moving_the_segments_they_leave(tmp_path, monkeypatch):
+    # Whoosh's own policy returns the segments it does not merge sorted by size, which puts
+    # an import's small segment before the big ones and renumbers every paper behind it
+    # ("for you" then ranks from scratch). The segments left keep their place; merges happen.
+    monkeypatch.setattr(whoosh_build, "SEGMENT_PAPERS", 150)
+    index = SearchIndex(tmp_path / "ix", "whoosh")
+    index.rebuild(_synthetic(300), total=300)
+    built = index.docs_with([]).segments
+    index.upsert(_synthetic(100, seed=8))  # an import: a smaller segment after the built ones
+    imported = index.docs_with([]).segments
+    assert len(imported) == len(built) + 1
+    sizes = []
+    for i in range(12):  # edits, one paper a commit: their small segments merge every few
+        index.upsert([paper(f"p:edit{i}", f"Heron edit {i}", f"egrets wade {i}")])
+        layout = index.docs_with([]).segments
+        assert layout[:len(imported)] == imported, layout  # all in place, the import's too
+        sizes.append(len(layout))
+    assert any(now < before for before, now in zip(sizes, sizes[1:]))  # merged...
+    assert max(sizes) < len(imported) + 6  # ...every few commits
+    assert index.doc_count() == 412
+    index.close()

@@ -54,6 +54,7 @@ from index.search.whoosh_build import (
     remove_abandoned_builds,
 )
 from index.search.whoosh_fields import BulkWriter, fold, stem
+from index.search.whoosh_merge import merge_small_keeping_order
 from index.search.whoosh_query import QueryCompiler, split_typed
 
 BULK_AT_LEAST = 2000  # batches this big go through the bulk writer
@@ -237,7 +238,10 @@ class WhooshEngine:
                         empty = reader.doc_count_all() == 0
                     with bulk_garbage_collection() if bulk else nullcontext():
                         change(writer, empty)
-                        writer.commit(merge=not bulk)
+                        if bulk:
+                            writer.commit(merge=False)
+                        else:  # the segments it does not merge keep their numbers
+                            writer.commit(mergetype=merge_small_keeping_order)
                 except BaseException:
                     cancel_quietly(writer)
                     raise
