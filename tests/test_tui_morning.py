@@ -177,6 +177,32 @@ async def test_d_ranks_the_new_papers_before_it_reports_so_5_shows_them_at_once(
     lib.close()
 
 
+async def test_a_star_is_ranked_right_away_so_5_a_moment_later_finds_it_ready(
+        tmp_path, monkeypatch):
+    ranked = rankings_made(monkeypatch)  # and no ranking ahead for being idle
+    app, lib = make_app(tmp_path, records=topic_records())
+    lib.set_star_many(keys_on(lib, "astro")[:5], True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("5")
+        await settle(pilot)
+        best = screen.results.current_key
+        ranked.clear()
+        await pilot.press("s")  # the best paper: starred, it leaves the unread ones
+        await wait_for(pilot, lambda: ranked and not screen._ranking_ahead)
+        await pilot.press("1")
+        await settle(pilot)
+        ranked.clear()
+        await pilot.press("5")
+        await settle(pilot)
+        assert not ranked  # ready: ranked in the moment after the star
+        with Library.open(lib.data_dir) as other:
+            assert screen.results.keys == other.for_you(saved=False).keys
+        assert best not in screen.results.keys
+    lib.close()
+
+
 async def test_an_import_with_i_is_ranked_before_it_reports_too(tmp_path, monkeypatch):
     ranked = rankings_made(monkeypatch)
     bib = tmp_path / "late.bib"

@@ -27,7 +27,7 @@ FLUSH_DELAY = 1.5  # seconds after the last tag/note edit before the index catch
 
 class PaperActions:
     """Needs from MainScreen: app, lib, results, status, targets(), target_papers(),
-    remember_own(keys), _schedule_detail()."""
+    remember_own(keys), _schedule_detail(), rank_ahead_after_change() (MorningActions)."""
 
     _flush_timer = None
 
@@ -60,6 +60,7 @@ class PaperActions:
             self.status.set(message=message.summary)
         if message.searchable:
             self.schedule_flush()
+        self.rank_ahead_after_change()
 
     def on_job_failed(self, message: JobFailed) -> None:
         self.status.set(message=one_line(message.error))
