@@ -29,8 +29,9 @@ results row painted from the for-you list. Target <= 150 ms. Measured, every cos
     no saved ranking (it has nothing to keep up to date);
   * `5` again: the ranking is kept;
   * a star (`s` on the best paper of the list), `1`, then `5` at once: the ranking is updated
-    from the starred paper's words in the foreground; and the same with `--idle` seconds
-    between `1` and `5`: updated ahead meanwhile;
+    from the starred paper's words (the `1` stops the update the star started in a worker,
+    and `5` goes on from there); the same with 0.3 s between `1` and `5` (ranked in the
+    moment after the star), and with `--idle` seconds;
   * a new tag on the best paper (`t`, its name, enter), `1`, then `5` at once: the ranking
     reads the index as it was (the tag changes no words), and follows the index's rewrite of
     the paper's document when the app writes it a moment later;
@@ -184,8 +185,9 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
             await pilot.press("1")
             await settled(screen, "all")
         # A star changes the profile: the next switch updates the ranking...
-        out["after star"], out["after star, idle"] = [], []
-        for pause in [0.0] * runs + [idle] * 2:
+        out["after star"], out["after star, a moment"], out["after star, idle"] = [], [], []
+        out["1 after star"], out["1 after tag"] = [], []
+        for pause in [0.0] * runs + [MOMENT] * 3 + [idle] * 2:
             await pilot.press("5")
             await settled(screen, "foryou")
             changed = screen.changed_at
@@ -193,10 +195,14 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
             await pilot.press("s")  # the best paper of the list
             while screen.changed_at == changed:
                 await asyncio.sleep(0.001)
-            await pilot.press("1")
-            await settled(screen, "all")
+            if not pause:  # `1` right away waits for the ranking the star started to stop
+                out["1 after star"].append(await leave_for_all(pilot, screen))
+            else:
+                await leave_for_all(pilot, screen)
             await asyncio.sleep(pause)  # ...which a person who reads a moment finds ranked
-            out["after star, idle" if pause else "after star"].append(await switch())
+            case = ("after star" if not pause else "after star, a moment" if pause == MOMENT
+                    else "after star, idle")
+            out[case].append(await switch())
             await pilot.press("1")
             await settled(screen, "all")
         # A tag rewrites the paper's document in the index: the next switch follows that.
@@ -209,8 +215,7 @@ async def measure_app(directory: Path, runs: int, idle: float, typing_runs: int)
             await pilot.press("t", *f"bench-tag-{n}", "enter")
             while screen.changed_at == changed:
                 await asyncio.sleep(0.001)
-            await pilot.press("1")
-            await settled(screen, "all")
+            out["1 after tag"].append(await leave_for_all(pilot, screen))
             out["after tag"].append(await switch())
             await pilot.press("1")
             await settled(screen, "all")
@@ -314,6 +319,7 @@ async def type_query(app, pilot, paints, ahead: bool) -> list[float]:
     return latencies
 
 
+MOMENT = 0.3  # seconds between a star and `5`: a person's quick next key
 IMPORTED = 100  # a big day of Daily Papers
 
 
@@ -337,6 +343,14 @@ def _imported_ids() -> list[str]:
 
 def imported_keys() -> list[str]:
     return ["arxiv:" + arxiv_id for arxiv_id in _imported_ids()]
+
+
+async def leave_for_all(pilot, screen) -> float:
+    """`1`: the seconds until the "all" list is applied."""
+    start = time.perf_counter()
+    await pilot.press("1")
+    await settled(screen, "all")
+    return time.perf_counter() - start
 
 
 @asynccontextmanager
@@ -412,10 +426,14 @@ def run_app(args) -> None:
           f"{out['shell star'] * 1000:5.0f} ms; `papershelf unstar` with no saved ranking "
           f"(nothing to rank): {out['shell unstar, no ranking'] * 1000:5.0f} ms")
     print(f"  `5` again, ranking kept:                        {ms(out['warm'])}")
-    print(f"  `5` at once after a star (updates the ranking):  {ms(out['after star'])}")
+    print(f"  `1` right after a star (the star's ranking stops): {ms(out['1 after star'])}")
+    print(f"  then `5` at once (updates the ranking):          {ms(out['after star'])}")
+    print(f"  `5` {MOMENT:g} s after a star (ranked right after it):   "
+          f"{ms(out['after star, a moment'])}")
     print(f"  `5` {args.idle:g} s after a star (ranked ahead):            "
           f"{ms(out['after star, idle'])}")
-    print(f"  `5` at once after a tag (its document rewritten): {ms(out['after tag'])}")
+    print(f"  `1` right after a tag:                           {ms(out['1 after tag'])}")
+    print(f"  then `5` at once (the paper's document rewritten): {ms(out['after tag'])}")
     print(f"  importing {IMPORTED} papers with `i` (ranked before it reports): "
           f"{out['import'] * 1000:5.0f} ms; then `5` at once: {out['after import'] * 1000:5.0f} ms")
     print(f"  peak RSS: {out['rss']:.0f} MB")
