@@ -426,7 +426,7 @@ def run_app(args) -> None:
           f"{out['shell star'] * 1000:5.0f} ms; `papershelf unstar` with no saved ranking "
           f"(nothing to rank): {out['shell unstar, no ranking'] * 1000:5.0f} ms")
     print(f"  `5` again, ranking kept:                        {ms(out['warm'])}")
-    print(f"  `1` right after a star (the star's ranking stops): {ms(out['1 after star'])}")
+    print(f"  `1` right after a star (its ranking runs meanwhile): {ms(out['1 after star'])}")
     print(f"  then `5` at once (updates the ranking):          {ms(out['after star'])}")
     print(f"  `5` {MOMENT:g} s after a star (ranked right after it):   "
           f"{ms(out['after star, a moment'])}")
