@@ -51,8 +51,9 @@ class Recommending:
             found = self._saved_ranking()
             if found is not None:
                 return _limited(found, limit)
-        index_waits = self.store.has_dirty() and self._index_may_wait(state)
-        if self.store.has_dirty() and not index_waits:
+        dirty = self.store.has_dirty()
+        index_waits = dirty and self._index_may_wait(state)
+        if dirty and not index_waits:
             self.try_flush_index()  # new papers count in the word statistics
         self._follow_changes(state, progress)
         if state.ranking is None or state.ranking_mark != state.mark:
