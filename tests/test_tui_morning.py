@@ -230,6 +230,47 @@ async def test_an_import_with_i_is_ranked_before_it_reports_too(tmp_path, monkey
     lib.close()
 
 
+async def test_a_key_stops_the_ranking_after_an_import_so_the_import_reports_at_once(
+        tmp_path, monkeypatch):
+    # the ranking after an import holds the index (from scratch, a second at 100k papers):
+    # a key means the person is back, and their search must not wait for it
+    import threading
+    import time
+
+    from index.library import Library as LibraryClass
+
+    started, stopped = threading.Event(), []
+
+    def slow_ranking(lib, progress=None):  # a long ranking, one progress call a step
+        started.set()
+        deadline = time.monotonic() + 30
+        try:
+            while time.monotonic() < deadline:
+                progress(0, 1)
+                time.sleep(0.01)
+        except morning.RankingStopped:
+            stopped.append(True)
+            raise
+        return True
+
+    monkeypatch.setattr(LibraryClass, "rank_after_import", slow_ranking)
+    bib = tmp_path / "late.bib"
+    bib.write_text("@article{late2026,\n  title = {Stellar Spectra of a Transit Survey},\n"
+                   "  author = {Hale, Iris},\n  year = {2026}\n}\n", encoding="utf-8")
+    app, lib = make_app(tmp_path, records=topic_records())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("i")
+        app.screen.query_one("#import-path").value = str(bib)
+        await pilot.press("enter")
+        await wait_for(pilot, started.is_set)
+        await pilot.press("j")
+        await wait_for(pilot, lambda: "imported: added 1" in screen.status.text())
+        assert stopped
+    lib.close()
+
+
 async def test_for_you_with_nothing_liked_says_so(tmp_path):
     app, lib = make_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

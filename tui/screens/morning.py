@@ -98,12 +98,21 @@ class MorningActions:
     def rank_after_import(self) -> None:
         """(In an import's worker, once the papers are in.) When the reader uses "for you",
         rank the new papers before the import reports, with progress, so that `5` right
-        after "12 new papers from Nov 29" shows them ranked at once."""
+        after "12 new papers from Nov 29" shows them ranked at once. A key stops it (a
+        search must not wait for it: from scratch that is a second at 100k papers); what it
+        did is kept, and the ranking ahead goes on once the person is idle."""
+        app, search = self.app, self.search
+        started, generation = time.perf_counter(), search.generation
+
         def progress(done: int, total: int) -> None:
+            if app.last_key_at > started or search.generation != generation:
+                raise RankingStopped
             self.post_message(ImportProgress(done, total, "ranking for you"))
 
         try:
             self.app.with_index(lambda lib: lib.rank_after_import(progress))
+        except RankingStopped:
+            pass
         except Exception:  # noqa: BLE001 - a head start only: `5` ranks, and says why not
             pass
 
