@@ -5,6 +5,7 @@ Driven by keys through Pilot, against a local Daily Papers API the test starts."
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 from hf_daily_server import DailyServer, api_item
 from index.library import Library
@@ -135,6 +136,22 @@ async def test_for_you_opens_on_the_ranking_the_last_process_saved(tmp_path, mon
     lib.close()
 
 
+def write_late_bib(tmp_path) -> Path:
+    """A BibTeX file of one astronomy paper the topic library does not have."""
+    bib = tmp_path / "late.bib"
+    bib.write_text("@article{late2026,\n  title = {Stellar Spectra of a Transit Survey},\n"
+                   "  abstract = {Exoplanet photometry with a telescope: orbital luminosity.},\n"
+                   "  author = {Hale, Iris},\n  year = {2026}\n}\n", encoding="utf-8")
+    return bib
+
+
+async def start_import_with_i(pilot, path: Path) -> None:
+    """`i`, the file's path, enter: the import runs in a worker."""
+    await pilot.press("i")
+    pilot.app.screen.query_one("#import-path").value = str(path)
+    await pilot.press("enter")
+
+
 def rankings_made(monkeypatch) -> list[int]:
     """Grows by one at every ranking made (RankingState.ranked); no ranking ahead."""
     import index.foryou_state
@@ -205,10 +222,7 @@ async def test_a_star_is_ranked_right_away_so_5_a_moment_later_finds_it_ready(
 
 async def test_an_import_with_i_is_ranked_before_it_reports_too(tmp_path, monkeypatch):
     ranked = rankings_made(monkeypatch)
-    bib = tmp_path / "late.bib"
-    bib.write_text("@article{late2026,\n  title = {Stellar Spectra of a Transit Survey},\n"
-                   "  abstract = {Exoplanet photometry with a telescope: orbital luminosity.},\n"
-                   "  author = {Hale, Iris},\n  year = {2026}\n}\n", encoding="utf-8")
+    bib = write_late_bib(tmp_path)
     app, lib = make_app(tmp_path, records=topic_records())
     lib.set_star_many(keys_on(lib, "astro")[:5], True)
     async with app.run_test(size=SIZE) as pilot:
@@ -216,9 +230,7 @@ async def test_an_import_with_i_is_ranked_before_it_reports_too(tmp_path, monkey
         screen = app.screen
         await pilot.press("5", "1")
         await settle(pilot)
-        await pilot.press("i")
-        app.screen.query_one("#import-path").value = str(bib)
-        await pilot.press("enter")
+        await start_import_with_i(pilot, bib)
         await wait_for(pilot, lambda: "imported: added 1" in screen.status.text())
         await settle(pilot)
         ranked.clear()
@@ -254,16 +266,12 @@ async def test_a_key_stops_the_ranking_after_an_import_so_the_import_reports_at_
         return True
 
     monkeypatch.setattr(LibraryClass, "rank_after_import", slow_ranking)
-    bib = tmp_path / "late.bib"
-    bib.write_text("@article{late2026,\n  title = {Stellar Spectra of a Transit Survey},\n"
-                   "  author = {Hale, Iris},\n  year = {2026}\n}\n", encoding="utf-8")
+    bib = write_late_bib(tmp_path)
     app, lib = make_app(tmp_path, records=topic_records())
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
-        await pilot.press("i")
-        app.screen.query_one("#import-path").value = str(bib)
-        await pilot.press("enter")
+        await start_import_with_i(pilot, bib)
         await wait_for(pilot, started.is_set)
         await pilot.press("j")
         await wait_for(pilot, lambda: "imported: added 1" in screen.status.text())

@@ -111,12 +111,8 @@ def _leaf_postings(reader, fieldname: str, text):
     `reader.postings()` puts around it in a segment with deletions: that filter reads the
     first block's ids at once, through Whoosh's delta decoding in Python (~35 ms of a
     ranking from scratch at 100k papers), and live_docs takes the deletions itself."""
-    terms = getattr(reader, "_terms", None)
-    if terms is None:  # not a segment of the whoosh3 codec
-        m = reader.postings(fieldname, text)
-        return getattr(m, "child", m)
-    return terms.matcher(fieldname, reader._text_to_bytes(fieldname, text),
-                         reader.schema[fieldname].format)
+    return reader._terms.matcher(fieldname, reader._text_to_bytes(fieldname, text),
+                                 reader.schema[fieldname].format)
 
 
 def _without(found: array, gone: frozenset[int], offset: int) -> array:

@@ -101,11 +101,10 @@ class MorningActions:
         after "12 new papers from Nov 29" shows them ranked at once. A key stops it (a
         search must not wait for it: from scratch that is a second at 100k papers); what it
         did is kept, and the ranking ahead goes on once the person is idle."""
-        app, search = self.app, self.search
-        started, generation = time.perf_counter(), search.generation
+        started, generation = time.perf_counter(), self.search.generation
 
         def progress(done: int, total: int) -> None:
-            if app.last_key_at > started or search.generation != generation:
+            if self._person_came_back(started, generation):
                 raise RankingStopped
             self.post_message(ImportProgress(done, total, "ranking for you"))
 
@@ -180,12 +179,12 @@ class MorningActions:
 
     @work(thread=True, exclusive=True, group="foryou-ahead", exit_on_error=False)
     def rank_ahead_worker(self, generation: int, version: int) -> None:
-        app, search, worker = self.app, self.search, get_current_worker()
+        worker = get_current_worker()
         started = time.perf_counter()
 
         def progress(done: int, total: int) -> None:
-            if app.last_key_at > started or search.generation != generation \
-                    or not search.idle or worker.is_cancelled:
+            if self._person_came_back(started, generation) or not self.search.idle \
+                    or worker.is_cancelled:
                 raise RankingStopped
             time.sleep(0)  # the UI thread takes the GIL between steps
 
@@ -198,6 +197,11 @@ class MorningActions:
         except Exception:  # noqa: BLE001 - ranking ahead is a nicety: `5` ranks and says why
             finished = True
         self.post_message(RankedAhead(version if finished else None))
+
+    def _person_came_back(self, started: float, generation: int) -> bool:
+        """(From a worker.) A key, or a search newer than `generation`, since `started`:
+        work ahead stops so that the person never waits for it."""
+        return self.app.last_key_at > started or self.search.generation != generation
 
     def on_ranked_ahead(self, message: RankedAhead) -> None:
         self._ranking_ahead = False
